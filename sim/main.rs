@@ -1,0 +1,249 @@
+//! The `hbsim` command: arguments → read files → library → write reports → exit code.
+//! The only module that touches the filesystem, the environment or the terminal.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use hbsim::engine::{Verdict, VerdictEvent};
+use hbsim::{Limits, Report, Scenario};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const EXIT_HELP: &str = "\
+Exit codes:
+  0  ok
+  1  an expectation failed
+  2  usage error (bad arguments, unreadable file)
+  3  invalid scenario (every problem is listed with its JSON path)
+  4  a resource limit was hit (the run is refused before it starts)";
+
+#[derive(Parser)]
+#[command(
+    name = "hbsim",
+    version,
+    about = "Deterministic discrete-event simulator for heartbeat-based failure detection",
+    after_help = EXIT_HELP
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Simulate scenarios, print a summary and write reports (JSON, Markdown)
+    #[command(after_help = EXIT_HELP)]
+    Run(RunArgs),
+    /// Parse and validate scenarios only; every problem is reported with its JSON path
+    #[command(after_help = EXIT_HELP)]
+    Validate(ValidateArgs),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Scenario files (JSON)
+    #[arg(required = true, value_name = "SCENARIO")]
+    scenarios: Vec<PathBuf>,
+    /// Directory for the report files
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    out: PathBuf,
+    /// Seed to use instead of the scenario's own
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Print nothing on stdout but what --events asks for, and no notes on stderr
+    #[arg(long, short)]
+    quiet: bool,
+    /// Format of the summary on stdout
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Print the verdict timeline (time, detector, client, online/offline, last heartbeat)
+    #[arg(long)]
+    events: bool,
+    /// Refuse runs estimated to process more events than this
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_events)]
+    max_events: u64,
+}
+
+#[derive(Args)]
+struct ValidateArgs {
+    /// Scenario files (JSON)
+    #[arg(required = true, value_name = "SCENARIO")]
+    scenarios: Vec<PathBuf>,
+    /// Print nothing for valid files
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// A failure with its exit code; the message is printed once, on stderr.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run(args),
+        Command::Validate(args) => validate(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("{}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+/// Reads and validates every file, reporting all invalid ones before failing.
+fn load_all(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Vec<u8>, Scenario)>, Failure> {
+    let mut loaded = Vec::new();
+    let mut messages = Vec::new();
+    let mut code = 0;
+    for path in paths {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                messages.push(format!(
+                    "hbsim: cannot read scenario {}: {e}",
+                    path.display()
+                ));
+                code = code.max(2);
+                continue;
+            }
+        };
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            messages.push(format!(
+                "hbsim: invalid scenario {}\n  the file is not UTF-8 text",
+                path.display()
+            ));
+            code = code.max(3);
+            continue;
+        };
+        match hbsim::parse(text) {
+            Ok(s) => loaded.push((path.clone(), bytes, s)),
+            Err(e) => {
+                messages.push(format!("hbsim: invalid scenario {}\n{e}", path.display()));
+                code = code.max(3);
+            }
+        }
+    }
+    if messages.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(Failure {
+            code,
+            message: messages.join("\n"),
+        })
+    }
+}
+
+fn validate(args: ValidateArgs) -> Result<(), Failure> {
+    let loaded = load_all(&args.scenarios)?;
+    if !args.quiet {
+        for (path, _, s) in &loaded {
+            println!(
+                "{}: ok ({} clients in {} groups, {} detectors, {} faults)",
+                path.display(),
+                s.groups.iter().map(|g| g.count as u64).sum::<u64>(),
+                s.groups.len(),
+                s.detectors.len(),
+                s.faults.len()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn run(args: RunArgs) -> Result<(), Failure> {
+    let loaded = load_all(&args.scenarios)?;
+    let limits = Limits {
+        max_events: args.max_events,
+    };
+    let stdout = std::io::stdout();
+    for (path, bytes, scenario) in &loaded {
+        let seed = args.seed.unwrap_or(scenario.seed);
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        let mut print_event = |e: &VerdictEvent| {
+            let _ = writeln!(out, "{}", event_line(scenario, e));
+        };
+        let trace: hbsim::Trace<'_> = if args.events {
+            Some(&mut print_event)
+        } else {
+            None
+        };
+        let report = hbsim::run(scenario, bytes, seed, limits, trace).map_err(|e| Failure {
+            code: 4,
+            message: format!("hbsim: scenario {}: {e}", path.display()),
+        })?;
+        drop(out);
+        let json_path = args.out.join(format!("{}.json", scenario.name));
+        let md_path = args.out.join(format!("{}.md", scenario.name));
+        write_atomically(&json_path, report.to_json().as_bytes())?;
+        write_atomically(&md_path, report.to_markdown().as_bytes())?;
+        if !args.quiet {
+            print_summary(&report, args.format);
+            eprintln!(
+                "hbsim: wrote {} and {}",
+                json_path.display(),
+                md_path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn print_summary(report: &Report, format: Format) {
+    let text = match format {
+        Format::Text => report.to_text(),
+        Format::Json => report.to_json(),
+        Format::Markdown => report.to_markdown(),
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+/// One line of the verdict timeline, in the spirit of the sample's console output.
+fn event_line(s: &Scenario, e: &VerdictEvent) -> String {
+    let secs = |ns: u64| format!("{}.{:03}", ns / 1_000_000_000, (ns % 1_000_000_000) / 1_000_000);
+    let verdict = match e.verdict {
+        Verdict::Online => "online ",
+        Verdict::Offline => "offline",
+    };
+    format!(
+        "{:>12} s  {}  {}[{}]  {}  last heartbeat {} s  ({})",
+        secs(e.time.as_nanos()),
+        s.detectors[e.detector].name,
+        s.groups[e.group].name,
+        e.index,
+        verdict,
+        secs(e.last_arrival.as_nanos()),
+        if e.client_up { "client up" } else { "client down" }
+    )
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so that an interrupted
+/// run never leaves a half-written report.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    let fail = |what: &str, e: std::io::Error| Failure {
+        code: 2,
+        message: format!("hbsim: cannot {what} {}: {e}", path.display()),
+    };
+    if let Some(dir) = path.parent() {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir).map_err(|e| fail("create the directory for", e))?;
+        }
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes).map_err(|e| fail("write", e))?;
+    std::fs::rename(&tmp, path).map_err(|e| fail("write", e))
+}

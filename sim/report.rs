@@ -1,0 +1,531 @@
+//! Reports: the plain-data `Report` built from a run's `Outcome`, and its three renderings
+//! (JSON for machines, Markdown and an aligned text summary for people).
+//!
+//! The JSON key order is the declaration order of the structs below and the scenario
+//! order of detectors and groups; nothing in a report depends on the wall clock, the
+//! host, a path or the thread count. Times are integer nanoseconds in keys ending `_ns`.
+
+use crate::engine::Outcome;
+use crate::metrics::{DetectorAcc, GroupAcc, Stats};
+use crate::scenario::Scenario;
+use crate::time::format_duration;
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
+
+const NS_PER_HOUR: f64 = 3_600_000_000_000.0;
+
+/// A map serialised in the order of its entries (scenario order), not sorted by key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ordered<T>(pub Vec<(String, T)>);
+
+impl<T: Serialize> Serialize for Ordered<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+impl<T> Ordered<T> {
+    pub fn get(&self, key: &str) -> Option<&T> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    pub hbsim_version: String,
+    pub scenario: ScenarioInfo,
+    pub seed: u64,
+    pub duration_ns: u64,
+    pub clients: u64,
+    pub crashes: u64,
+    pub detectors: Ordered<DetectorReport>,
+    pub traffic: Traffic,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScenarioInfo {
+    pub name: String,
+    pub description: String,
+    pub sha256: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DetectorReport {
+    pub kind: String,
+    pub detection_latency: Latency,
+    pub false_positives: FalsePositives,
+    pub mistake_duration: MistakeDuration,
+    pub query_accuracy: Option<f64>,
+    pub groups: Ordered<GroupDetectorReport>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GroupDetectorReport {
+    pub detection_latency: Latency,
+    pub false_positives: FalsePositives,
+    pub mistake_duration: MistakeDuration,
+    pub query_accuracy: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Latency {
+    /// Crashes detected (the sample size of the statistics).
+    pub count: u64,
+    pub missed: u64,
+    pub already_offline: u64,
+    #[serde(flatten)]
+    pub stats: Stats,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FalsePositives {
+    pub total: u64,
+    pub spurious: u64,
+    pub during_fault: u64,
+    pub spurious_per_client_hour: Option<f64>,
+    pub spurious_per_client_day: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MistakeDuration {
+    /// Mistakes that ended with an online verdict (the sample size of the statistics).
+    pub count: u64,
+    /// Mistakes still open at a crash or at the end of the run.
+    pub censored: u64,
+    #[serde(flatten)]
+    pub stats: Stats,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Traffic {
+    pub heartbeats_sent: u64,
+    pub delivered: u64,
+    pub lost: u64,
+    pub duplicated: u64,
+    pub in_flight: u64,
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+    pub heartbeats_per_client_hour: Option<f64>,
+    pub groups: Ordered<GroupTraffic>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GroupTraffic {
+    pub clients: u64,
+    pub up_ns: u64,
+    pub crashes: u64,
+    pub heartbeats_sent: u64,
+    pub delivered: u64,
+    pub lost: u64,
+    pub in_flight: u64,
+    pub bytes_up: u64,
+    pub heartbeats_per_client_hour: Option<f64>,
+}
+
+/// Hex SHA-256 of the scenario file's bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut s = String::with_capacity(64);
+    for b in digest {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+fn per_hour(count: u64, ns: u64) -> Option<f64> {
+    (ns > 0).then(|| count as f64 / (ns as f64 / NS_PER_HOUR))
+}
+
+fn ratio(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+fn detector_figures(
+    acc: &DetectorAcc,
+    up_ns: u64,
+) -> (Latency, FalsePositives, MistakeDuration, Option<f64>) {
+    let mut lat = acc.latencies.clone();
+    let mut mis = acc.mistakes.clone();
+    let latency = Latency {
+        count: lat.len() as u64,
+        missed: acc.missed,
+        already_offline: acc.already_offline,
+        stats: Stats::of(&mut lat),
+    };
+    let fp = FalsePositives {
+        total: acc.fp_spurious + acc.fp_during_fault,
+        spurious: acc.fp_spurious,
+        during_fault: acc.fp_during_fault,
+        spurious_per_client_hour: per_hour(acc.fp_spurious, up_ns),
+        spurious_per_client_day: per_hour(acc.fp_spurious, up_ns).map(|h| h * 24.0),
+    };
+    let md = MistakeDuration {
+        count: mis.len() as u64,
+        censored: acc.censored,
+        stats: Stats::of(&mut mis),
+    };
+    (latency, fp, md, ratio(acc.up_online_ns, acc.up_known_ns))
+}
+
+impl Report {
+    /// Builds the report of one run.
+    pub fn new(scenario: &Scenario, scenario_bytes: &[u8], seed: u64, outcome: &Outcome) -> Self {
+        let mut all_groups = GroupAcc::default();
+        for g in &outcome.groups {
+            all_groups.merge(g);
+        }
+        let detectors = scenario
+            .detectors
+            .iter()
+            .zip(&outcome.detectors)
+            .map(|(d, per_group)| {
+                let mut all = DetectorAcc::default();
+                for g in per_group {
+                    all.merge(g);
+                }
+                let (detection_latency, false_positives, mistake_duration, query_accuracy) =
+                    detector_figures(&all, all_groups.up_ns);
+                let groups = scenario
+                    .groups
+                    .iter()
+                    .zip(per_group)
+                    .zip(&outcome.groups)
+                    .map(|((g, acc), ga)| {
+                        let (detection_latency, false_positives, mistake_duration, query_accuracy) =
+                            detector_figures(acc, ga.up_ns);
+                        (
+                            g.name.clone(),
+                            GroupDetectorReport {
+                                detection_latency,
+                                false_positives,
+                                mistake_duration,
+                                query_accuracy,
+                            },
+                        )
+                    })
+                    .collect();
+                (
+                    d.name.clone(),
+                    DetectorReport {
+                        kind: d.kind.name().to_string(),
+                        detection_latency,
+                        false_positives,
+                        mistake_duration,
+                        query_accuracy,
+                        groups: Ordered(groups),
+                    },
+                )
+            })
+            .collect();
+        let duration_ns = scenario.duration.as_nanos();
+        let client_ns = |clients: u64| clients.saturating_mul(duration_ns);
+        let traffic = Traffic {
+            heartbeats_sent: all_groups.heartbeats_sent,
+            delivered: all_groups.delivered,
+            lost: all_groups.lost,
+            duplicated: 0,
+            in_flight: all_groups.heartbeats_sent - all_groups.delivered - all_groups.lost,
+            bytes_up: all_groups.bytes_up,
+            bytes_down: 0,
+            heartbeats_per_client_hour: per_hour(
+                all_groups.heartbeats_sent,
+                client_ns(all_groups.clients),
+            ),
+            groups: Ordered(
+                scenario
+                    .groups
+                    .iter()
+                    .zip(&outcome.groups)
+                    .map(|(g, a)| {
+                        (
+                            g.name.clone(),
+                            GroupTraffic {
+                                clients: a.clients,
+                                up_ns: a.up_ns,
+                                crashes: a.crashes,
+                                heartbeats_sent: a.heartbeats_sent,
+                                delivered: a.delivered,
+                                lost: a.lost,
+                                in_flight: a.heartbeats_sent - a.delivered - a.lost,
+                                bytes_up: a.bytes_up,
+                                heartbeats_per_client_hour: per_hour(
+                                    a.heartbeats_sent,
+                                    client_ns(a.clients),
+                                ),
+                            },
+                        )
+                    })
+                    .collect(),
+            ),
+        };
+        Report {
+            hbsim_version: env!("CARGO_PKG_VERSION").to_string(),
+            scenario: ScenarioInfo {
+                name: scenario.name.clone(),
+                description: scenario.description.clone(),
+                sha256: sha256_hex(scenario_bytes),
+            },
+            seed,
+            duration_ns,
+            clients: all_groups.clients,
+            crashes: all_groups.crashes,
+            detectors: Ordered(detectors),
+            traffic,
+        }
+    }
+
+    /// The report as pretty JSON with a final newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("a report always serialises");
+        s.push('\n');
+        s
+    }
+
+    /// The report for people, in Markdown.
+    pub fn to_markdown(&self) -> String {
+        let mut o = String::new();
+        let _ = writeln!(o, "# hbsim report: {}\n", self.scenario.name);
+        if !self.scenario.description.is_empty() {
+            let _ = writeln!(o, "> {}\n", self.scenario.description);
+        }
+        let groups: Vec<String> = self
+            .traffic
+            .groups
+            .0
+            .iter()
+            .map(|(n, g)| format!("{n}: {}", g.clients))
+            .collect();
+        let _ = writeln!(o, "| run | |\n|---|---|");
+        let _ = writeln!(o, "| seed | {} |", self.seed);
+        let _ = writeln!(o, "| duration | {} |", format_duration(self.duration_ns));
+        let _ = writeln!(o, "| clients | {} ({}) |", self.clients, groups.join(", "));
+        let _ = writeln!(o, "| crashes injected | {} |", self.crashes);
+        let _ = writeln!(o, "| scenario sha256 | `{}` |", self.scenario.sha256);
+        let _ = writeln!(o, "| hbsim | {} |\n", self.hbsim_version);
+        for (name, d) in &self.detectors.0 {
+            let _ = writeln!(o, "## Detector `{name}` ({})\n", d.kind);
+            let _ = writeln!(o, "### Detection latency\n");
+            let _ = writeln!(
+                o,
+                "| clients | detected | missed | already offline | min | mean | p50 | p90 | p99 | p99.9 | max |"
+            );
+            let _ = writeln!(o, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+            let rows = std::iter::once(("all", &d.detection_latency)).chain(
+                d.groups.0.iter().map(|(g, r)| (g.as_str(), &r.detection_latency)),
+            );
+            for (label, l) in rows {
+                let _ = writeln!(
+                    o,
+                    "| {label} | {} | {} | {} | {} |",
+                    l.count,
+                    l.missed,
+                    l.already_offline,
+                    stats_cells(&l.stats).join(" | ")
+                );
+            }
+            let _ = writeln!(o, "\n### False positives and mistakes\n");
+            let _ = writeln!(
+                o,
+                "| clients | false positives | spurious | during fault | spurious / client-hour | spurious / client-day | mistakes ended | censored | mistake mean | mistake p99 | query accuracy |"
+            );
+            let _ = writeln!(o, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+            let rows = std::iter::once((
+                "all",
+                &d.false_positives,
+                &d.mistake_duration,
+                d.query_accuracy,
+            ))
+            .chain(d.groups.0.iter().map(|(g, r)| {
+                (
+                    g.as_str(),
+                    &r.false_positives,
+                    &r.mistake_duration,
+                    r.query_accuracy,
+                )
+            }));
+            for (label, fp, md, pa) in rows {
+                let _ = writeln!(
+                    o,
+                    "| {label} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                    fp.total,
+                    fp.spurious,
+                    fp.during_fault,
+                    opt_rate(fp.spurious_per_client_hour),
+                    opt_rate(fp.spurious_per_client_day),
+                    md.count,
+                    md.censored,
+                    opt_dur(md.stats.mean_ns),
+                    opt_dur(md.stats.p99_ns),
+                    opt_percent(pa),
+                );
+            }
+            o.push('\n');
+        }
+        let _ = writeln!(o, "## Traffic\n");
+        let _ = writeln!(
+            o,
+            "| clients | heartbeats sent | delivered | lost | in flight at end | bytes up | heartbeats / client-hour |"
+        );
+        let _ = writeln!(o, "|---|--:|--:|--:|--:|--:|--:|");
+        let t = &self.traffic;
+        let _ = writeln!(
+            o,
+            "| all | {} | {} | {} | {} | {} | {} |",
+            t.heartbeats_sent,
+            t.delivered,
+            t.lost,
+            t.in_flight,
+            t.bytes_up,
+            opt_rate(t.heartbeats_per_client_hour)
+        );
+        for (g, gt) in &t.groups.0 {
+            let _ = writeln!(
+                o,
+                "| {g} | {} | {} | {} | {} | {} | {} |",
+                gt.heartbeats_sent,
+                gt.delivered,
+                gt.lost,
+                gt.in_flight,
+                gt.bytes_up,
+                opt_rate(gt.heartbeats_per_client_hour)
+            );
+        }
+        o
+    }
+
+    /// The aligned summary printed by `hbsim run`.
+    pub fn to_text(&self) -> String {
+        let mut o = String::new();
+        let _ = writeln!(
+            o,
+            "{}: {} clients, {}, seed {}, {} crashes injected",
+            self.scenario.name,
+            self.clients,
+            format_duration(self.duration_ns),
+            self.seed,
+            self.crashes
+        );
+        for (name, d) in &self.detectors.0 {
+            let l = &d.detection_latency;
+            let fp = &d.false_positives;
+            let md = &d.mistake_duration;
+            let rows: Vec<(&str, String)> = vec![
+                (
+                    "detection latency",
+                    format!(
+                        "detected {}  missed {}  already offline {}",
+                        l.count, l.missed, l.already_offline
+                    ),
+                ),
+                (
+                    "",
+                    format!(
+                        "min {}  mean {}  p50 {}  p99 {}  max {}",
+                        opt_dur(l.stats.min_ns),
+                        opt_dur(l.stats.mean_ns),
+                        opt_dur(l.stats.p50_ns),
+                        opt_dur(l.stats.p99_ns),
+                        opt_dur(l.stats.max_ns)
+                    ),
+                ),
+                (
+                    "false positives",
+                    format!(
+                        "total {}  spurious {}  during fault {}  ({} per client-hour, {} per client-day)",
+                        fp.total,
+                        fp.spurious,
+                        fp.during_fault,
+                        opt_rate(fp.spurious_per_client_hour),
+                        opt_rate(fp.spurious_per_client_day)
+                    ),
+                ),
+                (
+                    "mistake duration",
+                    format!(
+                        "ended {}  censored {}  mean {}  p99 {}  max {}",
+                        md.count,
+                        md.censored,
+                        opt_dur(md.stats.mean_ns),
+                        opt_dur(md.stats.p99_ns),
+                        opt_dur(md.stats.max_ns)
+                    ),
+                ),
+                ("query accuracy", opt_percent(d.query_accuracy)),
+            ];
+            let _ = writeln!(o, "\n  detector {name} ({})", d.kind);
+            for (k, v) in rows {
+                let _ = writeln!(o, "    {k:<18} {v}");
+            }
+        }
+        let t = &self.traffic;
+        let _ = writeln!(
+            o,
+            "\n  traffic\n    {:<18} sent {}  delivered {}  lost {}  in flight {}  bytes up {}  ({} heartbeats per client-hour)",
+            "heartbeats",
+            t.heartbeats_sent,
+            t.delivered,
+            t.lost,
+            t.in_flight,
+            t.bytes_up,
+            opt_rate(t.heartbeats_per_client_hour)
+        );
+        o
+    }
+}
+
+fn stats_cells(s: &Stats) -> Vec<String> {
+    [s.min_ns, s.mean_ns, s.p50_ns, s.p90_ns, s.p99_ns, s.p999_ns, s.max_ns]
+        .into_iter()
+        .map(opt_dur)
+        .collect()
+}
+
+fn opt_dur(ns: Option<u64>) -> String {
+    ns.map(format_duration).unwrap_or_else(|| "–".to_string())
+}
+
+fn opt_rate(x: Option<f64>) -> String {
+    match x {
+        None => "–".to_string(),
+        Some(v) if v == 0.0 => "0".to_string(),
+        Some(v) if v >= 100.0 => format!("{v:.1}"),
+        Some(v) if v >= 0.01 => format!("{v:.4}"),
+        Some(v) => format!("{v:.3e}"),
+    }
+}
+
+fn opt_percent(x: Option<f64>) -> String {
+    x.map(|v| format!("{:.4} %", v * 100.0))
+        .unwrap_or_else(|| "–".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ordered_maps_keep_their_order() {
+        let m = Ordered(vec![("b".to_string(), 1), ("a".to_string(), 2)]);
+        assert_eq!(serde_json::to_string(&m).unwrap(), r#"{"b":1,"a":2}"#);
+        assert_eq!(m.get("a"), Some(&2));
+    }
+
+    #[test]
+    fn human_numbers() {
+        assert_eq!(opt_rate(Some(0.0)), "0");
+        assert_eq!(opt_rate(Some(3.24)), "3.2400");
+        assert_eq!(opt_rate(Some(0.00081)), "8.100e-4");
+        assert_eq!(opt_rate(None), "–");
+        assert_eq!(opt_percent(Some(0.999)), "99.9000 %");
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

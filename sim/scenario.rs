@@ -1,0 +1,1135 @@
+//! Scenario files: the validated domain types and the parser that builds them from JSON.
+//!
+//! Parsing walks a `serde_json::Value` by hand instead of deriving `Deserialize`, so that
+//! validation never stops at the first problem: every unknown field, wrong type and
+//! out-of-range value is collected with its JSON path, the offending value and the rule.
+//! Durations are converted once, here, to integer nanoseconds; probabilities to
+//! `rng::Chance`-ready floats checked to lie in [0, 1].
+
+use crate::rng::Dist;
+use crate::time::{format_duration_spec, parse_duration, SimDuration, SimTime};
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// A validated scenario: one simulated world.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub seed: u64,
+    pub duration: SimDuration,
+    pub groups: Vec<Group>,
+    pub detectors: Vec<Detector>,
+    pub faults: Vec<Fault>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    pub name: String,
+    pub count: u32,
+    pub heartbeat: Heartbeat,
+    pub uplink: Link,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Heartbeat {
+    pub interval: SimDuration,
+    pub jitter: SimDuration,
+    pub phase: Phase,
+    pub schedule: Schedule,
+    /// Extra lateness of each timer expiry (a sleeping thread wakes late); accumulates
+    /// under `fixed-delay`.
+    pub overshoot: Option<Dist>,
+    pub bytes: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Uniform in [0, interval) per client.
+    Random,
+    /// 0 for every client.
+    Aligned,
+    /// The same given offset for every client.
+    At(SimDuration),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Schedule {
+    /// Sends at phase + k·interval (+ jitter, + overshoot): lateness never accumulates.
+    FixedRate,
+    /// Sends at the previous send + interval + jitter + overshoot, as a `Sleep` loop does.
+    FixedDelay,
+}
+
+/// One direction of a client's network path.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Link {
+    /// `None` delivers instantly.
+    pub delay: Option<Dist>,
+    pub loss: Loss,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Loss {
+    None,
+    Bernoulli { p: f64 },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Detector {
+    pub name: String,
+    pub kind: DetectorKind,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum DetectorKind {
+    FixedTimeout(FixedTimeout),
+}
+
+impl DetectorKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            DetectorKind::FixedTimeout(_) => "fixed-timeout",
+        }
+    }
+}
+
+/// The sample's scanner: at each scan, a known online client whose last heartbeat is at
+/// least `threshold` old becomes offline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FixedTimeout {
+    /// Zero means continuous checking: an exact per-client deadline.
+    pub scan_interval: SimDuration,
+    pub scan_phase: SimDuration,
+    pub threshold: SimDuration,
+    pub elapsed: Elapsed,
+    pub rejoin: Rejoin,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Elapsed {
+    Total,
+    /// `TimeSpan.Seconds`: whole seconds of the elapsed time modulo 60.
+    SecondsComponent,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rejoin {
+    /// The next heartbeat from an offline client makes it online again.
+    Announce,
+    /// Offline is permanent.
+    Never,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fault {
+    pub at: SimTime,
+    pub action: FaultAction,
+    pub targets: Vec<ClientRange>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultAction {
+    Crash,
+    Restart,
+}
+
+/// Clients `start..end` (half-open) of group number `group`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientRange {
+    pub group: usize,
+    pub start: u32,
+    pub end: u32,
+}
+
+/// One validation problem: where, and what rule the value broke.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "(top level): {}", self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// Why a scenario could not be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScenarioError {
+    /// Not JSON at all.
+    Json {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// JSON, but breaking one or more rules; all of them are listed.
+    Invalid(Vec<Problem>),
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScenarioError::Json {
+                line,
+                column,
+                message,
+            } => write!(f, "  line {line}, column {column}: {message}"),
+            ScenarioError::Invalid(problems) => {
+                for (i, p) in problems.iter().enumerate() {
+                    if i > 0 {
+                        writeln!(f)?;
+                    }
+                    write!(f, "  {p}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// Parses and validates scenario text.
+pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| ScenarioError::Json {
+        line: e.line(),
+        column: e.column(),
+        message: strip_position(&e.to_string()),
+    })?;
+    let mut v = Validator::default();
+    let scenario = v.scenario(&value);
+    match scenario {
+        Some(s) if v.problems.is_empty() => Ok(s),
+        _ => {
+            assert!(
+                !v.problems.is_empty(),
+                "validation failed without naming a problem"
+            );
+            Err(ScenarioError::Invalid(v.problems))
+        }
+    }
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Renders a JSON value for an error message, shortened if long.
+fn show(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 60 {
+        let cut: String = s.chars().take(57).collect();
+        format!("{cut}...")
+    } else {
+        s
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// "did you mean" hint for a misspelt name, if one candidate is close.
+fn suggestion(got: &str, candidates: &[&str]) -> String {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(got, c), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 4))
+        .min()
+        .map(|(_, c)| format!("; did you mean \"{c}\"?"))
+        .unwrap_or_default()
+}
+
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+#[derive(Default)]
+struct Validator {
+    problems: Vec<Problem>,
+}
+
+impl Validator {
+    fn problem(&mut self, path: &str, message: impl Into<String>) {
+        self.problems.push(Problem {
+            path: path.to_string(),
+            message: message.into(),
+        });
+    }
+
+    /// Checks that `v` is an object with only `known` keys.
+    fn object<'v>(
+        &mut self,
+        v: &'v Value,
+        path: &str,
+        known: &[&str],
+    ) -> Option<&'v Map<String, Value>> {
+        let Some(map) = v.as_object() else {
+            self.problem(path, format!("expected an object (got {})", show(v)));
+            return None;
+        };
+        for key in map.keys() {
+            if !known.contains(&key.as_str()) {
+                let hint = suggestion(key, known);
+                self.problem(
+                    &join(path, key),
+                    format!(
+                        "unknown field (expected one of: {}){hint}",
+                        known.join(", ")
+                    ),
+                );
+            }
+        }
+        Some(map)
+    }
+
+    fn required<'v>(&mut self, map: &'v Map<String, Value>, path: &str, key: &str) -> Option<&'v Value> {
+        let v = map.get(key);
+        if v.is_none() {
+            self.problem(&join(path, key), "missing required field");
+        }
+        v
+    }
+
+    fn string(&mut self, v: &Value, path: &str) -> Option<String> {
+        match v.as_str() {
+            Some(s) => Some(s.to_string()),
+            None => {
+                self.problem(path, format!("expected a string (got {})", show(v)));
+                None
+            }
+        }
+    }
+
+    fn identifier(&mut self, v: &Value, path: &str, what: &str) -> Option<String> {
+        let s = self.string(v, path)?;
+        if is_identifier(&s) {
+            Some(s)
+        } else {
+            self.problem(
+                path,
+                format!(
+                    "{what} must be non-empty and use only letters, digits, '-' and '_' (got {})",
+                    show(v)
+                ),
+            );
+            None
+        }
+    }
+
+    fn duration(&mut self, v: &Value, path: &str) -> Option<SimDuration> {
+        match v {
+            Value::String(s) => match parse_duration(s) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    self.problem(path, format!("{e} (got {})", show(v)));
+                    None
+                }
+            },
+            Value::Number(_) => {
+                self.problem(
+                    path,
+                    format!(
+                        "a duration needs a unit (ns, us, ms, s, m, h), e.g. \"{}s\" (got {})",
+                        v,
+                        show(v)
+                    ),
+                );
+                None
+            }
+            _ => {
+                self.problem(
+                    path,
+                    format!("expected a duration string such as \"250ms\" (got {})", show(v)),
+                );
+                None
+            }
+        }
+    }
+
+    fn positive_duration(&mut self, v: &Value, path: &str) -> Option<SimDuration> {
+        let d = self.duration(v, path)?;
+        if d.is_zero() {
+            self.problem(path, format!("must be greater than 0 (got {})", show(v)));
+            return None;
+        }
+        Some(d)
+    }
+
+    fn probability(&mut self, v: &Value, path: &str) -> Option<f64> {
+        match v.as_f64() {
+            Some(p) if (0.0..=1.0).contains(&p) => Some(p),
+            Some(_) => {
+                self.problem(
+                    path,
+                    format!("{} is not a probability (expected 0.0..=1.0)", show(v)),
+                );
+                None
+            }
+            None => {
+                self.problem(
+                    path,
+                    format!("expected a probability, a number in 0.0..=1.0 (got {})", show(v)),
+                );
+                None
+            }
+        }
+    }
+
+    fn positive_number(&mut self, v: &Value, path: &str) -> Option<f64> {
+        match v.as_f64() {
+            Some(x) if x > 0.0 && x.is_finite() => Some(x),
+            _ => {
+                self.problem(path, format!("expected a number greater than 0 (got {})", show(v)));
+                None
+            }
+        }
+    }
+
+    fn non_negative_number(&mut self, v: &Value, path: &str) -> Option<f64> {
+        match v.as_f64() {
+            Some(x) if x >= 0.0 && x.is_finite() => Some(x),
+            _ => {
+                self.problem(
+                    path,
+                    format!("expected a number greater than or equal to 0 (got {})", show(v)),
+                );
+                None
+            }
+        }
+    }
+
+    fn integer(&mut self, v: &Value, path: &str, min: u64, max: u64) -> Option<u64> {
+        match v.as_u64() {
+            Some(n) if (min..=max).contains(&n) => Some(n),
+            _ => {
+                self.problem(
+                    path,
+                    format!("expected a whole number in {min}..={max} (got {})", show(v)),
+                );
+                None
+            }
+        }
+    }
+
+    fn choice<'c>(&mut self, v: &Value, path: &str, options: &[&'c str]) -> Option<&'c str> {
+        let s = self.string(v, path)?;
+        match options.iter().find(|o| **o == s) {
+            Some(o) => Some(o),
+            None => {
+                let hint = suggestion(&s, options);
+                self.problem(
+                    path,
+                    format!("unknown value {} (expected one of: {}){hint}", show(v), options.join(", ")),
+                );
+                None
+            }
+        }
+    }
+
+    fn scenario(&mut self, v: &Value) -> Option<Scenario> {
+        let map = self.object(
+            v,
+            "",
+            &[
+                "$schema",
+                "name",
+                "description",
+                "seed",
+                "duration",
+                "clients",
+                "detectors",
+                "faults",
+            ],
+        )?;
+        if let Some(s) = map.get("$schema") {
+            self.string(s, "$schema");
+        }
+        let name = self
+            .required(map, "", "name")
+            .and_then(|n| self.identifier(n, "name", "a scenario name"));
+        let description = match map.get("description") {
+            Some(d) => self.string(d, "description"),
+            None => Some(String::new()),
+        };
+        let seed = match map.get("seed") {
+            Some(s) => self.integer(s, "seed", 0, u64::MAX),
+            None => Some(0),
+        };
+        let duration = self
+            .required(map, "", "duration")
+            .and_then(|d| self.positive_duration(d, "duration"));
+        let groups = self.groups(map.get("clients"));
+        let detectors = self.detectors(map.get("detectors"));
+        let faults = match (&groups, duration) {
+            (Some(g), Some(d)) => self.faults(map.get("faults"), g, d),
+            _ => None,
+        };
+        Some(Scenario {
+            name: name?,
+            description: description?,
+            seed: seed?,
+            duration: duration?,
+            groups: groups?,
+            detectors: detectors?,
+            faults: faults?,
+        })
+    }
+
+    fn array<'v>(&mut self, v: Option<&'v Value>, path: &str) -> Option<&'v Vec<Value>> {
+        let Some(v) = v else {
+            self.problem(path, "missing required field");
+            return None;
+        };
+        match v.as_array() {
+            Some(a) if !a.is_empty() => Some(a),
+            Some(_) => {
+                self.problem(path, "must list at least one entry");
+                None
+            }
+            None => {
+                self.problem(path, format!("expected an array (got {})", show(v)));
+                None
+            }
+        }
+    }
+
+    fn groups(&mut self, v: Option<&Value>) -> Option<Vec<Group>> {
+        let items = self.array(v, "clients")?;
+        let mut groups = Vec::new();
+        let mut ok = true;
+        for (i, item) in items.iter().enumerate() {
+            let path = format!("clients[{i}]");
+            match self.group(item, &path) {
+                Some(g) => {
+                    if groups.iter().any(|o: &Group| o.name == g.name) {
+                        self.problem(
+                            &join(&path, "group"),
+                            format!("duplicate group name \"{}\"", g.name),
+                        );
+                        ok = false;
+                    }
+                    groups.push(g);
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some(groups)
+    }
+
+    fn group(&mut self, v: &Value, path: &str) -> Option<Group> {
+        let map = self.object(v, path, &["group", "count", "heartbeat", "uplink"])?;
+        let name = self
+            .required(map, path, "group")
+            .and_then(|n| self.identifier(n, &join(path, "group"), "a group name"));
+        let count = self
+            .required(map, path, "count")
+            .and_then(|c| self.integer(c, &join(path, "count"), 1, u32::MAX as u64));
+        let heartbeat = self
+            .required(map, path, "heartbeat")
+            .and_then(|h| self.heartbeat(h, &join(path, "heartbeat")));
+        let uplink = match map.get("uplink") {
+            Some(l) => self.link(l, &join(path, "uplink")),
+            None => Some(Link {
+                delay: None,
+                loss: Loss::None,
+            }),
+        };
+        Some(Group {
+            name: name?,
+            count: count? as u32,
+            heartbeat: heartbeat?,
+            uplink: uplink?,
+        })
+    }
+
+    fn heartbeat(&mut self, v: &Value, path: &str) -> Option<Heartbeat> {
+        let map = self.object(
+            v,
+            path,
+            &["interval", "jitter", "phase", "schedule", "overshoot", "bytes"],
+        )?;
+        let interval = self
+            .required(map, path, "interval")
+            .and_then(|i| self.positive_duration(i, &join(path, "interval")));
+        let jitter = match map.get("jitter") {
+            Some(j) => self.duration(j, &join(path, "jitter")),
+            None => Some(SimDuration::ZERO),
+        };
+        if let (Some(i), Some(j)) = (interval, jitter) {
+            if j > i {
+                self.problem(
+                    &join(path, "jitter"),
+                    format!(
+                        "must not exceed the interval {} (got \"{}\")",
+                        format_duration_spec(i.as_nanos()),
+                        format_duration_spec(j.as_nanos())
+                    ),
+                );
+            }
+        }
+        let phase = match map.get("phase") {
+            None => Some(Phase::Random),
+            Some(Value::String(s)) if s == "random" => Some(Phase::Random),
+            Some(Value::String(s)) if s == "aligned" => Some(Phase::Aligned),
+            Some(p @ Value::String(_)) => {
+                let p_path = join(path, "phase");
+                match p.as_str().map(parse_duration) {
+                    Some(Ok(d)) => Some(Phase::At(d)),
+                    _ => {
+                        self.problem(
+                            &p_path,
+                            format!("expected \"random\", \"aligned\" or a duration such as \"250ms\" (got {})", show(p)),
+                        );
+                        None
+                    }
+                }
+            }
+            Some(p) => {
+                self.problem(
+                    &join(path, "phase"),
+                    format!("expected \"random\", \"aligned\" or a duration such as \"250ms\" (got {})", show(p)),
+                );
+                None
+            }
+        };
+        let schedule = match map.get("schedule") {
+            None => Some(Schedule::FixedRate),
+            Some(s) => self
+                .choice(s, &join(path, "schedule"), &["fixed-rate", "fixed-delay"])
+                .map(|c| {
+                    if c == "fixed-rate" {
+                        Schedule::FixedRate
+                    } else {
+                        Schedule::FixedDelay
+                    }
+                }),
+        };
+        let overshoot = match map.get("overshoot") {
+            None => Some(None),
+            Some(o) => self.dist(o, &join(path, "overshoot")).map(Some),
+        };
+        let bytes = match map.get("bytes") {
+            None => Some(64),
+            Some(b) => self.integer(b, &join(path, "bytes"), 0, u32::MAX as u64),
+        };
+        Some(Heartbeat {
+            interval: interval?,
+            jitter: jitter?,
+            phase: phase?,
+            schedule: schedule?,
+            overshoot: overshoot?,
+            bytes: bytes? as u32,
+        })
+    }
+
+    fn link(&mut self, v: &Value, path: &str) -> Option<Link> {
+        let map = self.object(v, path, &["delay", "loss"])?;
+        let delay = match map.get("delay") {
+            None => Some(None),
+            Some(d) => self.dist(d, &join(path, "delay")).map(Some),
+        };
+        let loss = match map.get("loss") {
+            None => Some(Loss::None),
+            Some(l) => self.loss(l, &join(path, "loss")),
+        };
+        Some(Link {
+            delay: delay?,
+            loss: loss?,
+        })
+    }
+
+    fn loss(&mut self, v: &Value, path: &str) -> Option<Loss> {
+        let map = self.object(v, path, &["model", "p"])?;
+        let model = self
+            .required(map, path, "model")
+            .and_then(|m| self.choice(m, &join(path, "model"), &["none", "bernoulli"]))?;
+        match model {
+            "none" => {
+                if map.contains_key("p") {
+                    self.problem(&join(path, "p"), "loss model \"none\" takes no parameters");
+                }
+                Some(Loss::None)
+            }
+            _ => {
+                let p = self
+                    .required(map, path, "p")
+                    .and_then(|p| self.probability(p, &join(path, "p")))?;
+                Some(Loss::Bernoulli { p })
+            }
+        }
+    }
+
+    fn dist(&mut self, v: &Value, path: &str) -> Option<Dist> {
+        const KINDS: [&str; 6] = [
+            "constant",
+            "uniform",
+            "normal",
+            "lognormal",
+            "exponential",
+            "pareto",
+        ];
+        let kind = match v.get("dist") {
+            Some(k) => self.choice(k, &join(path, "dist"), &KINDS)?,
+            None => {
+                self.object(v, path, &["dist"])?;
+                self.problem(
+                    &join(path, "dist"),
+                    format!("missing required field (one of: {})", KINDS.join(", ")),
+                );
+                return None;
+            }
+        };
+        let params: &[&str] = match kind {
+            "constant" => &["dist", "value"],
+            "uniform" => &["dist", "min", "max"],
+            "normal" => &["dist", "mean", "stddev"],
+            "lognormal" => &["dist", "median", "sigma"],
+            "exponential" => &["dist", "mean"],
+            _ => &["dist", "scale", "shape"],
+        };
+        let map = self.object(v, path, params)?;
+        let dur = |v: &mut Self, key: &str, positive: bool| -> Option<SimDuration> {
+            let value = v.required(map, path, key)?;
+            if positive {
+                v.positive_duration(value, &join(path, key))
+            } else {
+                v.duration(value, &join(path, key))
+            }
+        };
+        match kind {
+            "constant" => Some(Dist::Constant {
+                value: dur(self, "value", false)?.as_nanos(),
+            }),
+            "uniform" => {
+                let min = dur(self, "min", false);
+                let max = dur(self, "max", false);
+                let (min, max) = (min?, max?);
+                if min > max {
+                    self.problem(
+                        &join(path, "max"),
+                        format!(
+                            "must be at least min \"{}\" (got \"{}\")",
+                            format_duration_spec(min.as_nanos()),
+                            format_duration_spec(max.as_nanos())
+                        ),
+                    );
+                    return None;
+                }
+                Some(Dist::Uniform {
+                    min: min.as_nanos(),
+                    max: max.as_nanos(),
+                })
+            }
+            "normal" => {
+                let mean = dur(self, "mean", false);
+                let stddev = dur(self, "stddev", false);
+                Some(Dist::Normal {
+                    mean: mean?.as_nanos() as f64,
+                    stddev: stddev?.as_nanos() as f64,
+                })
+            }
+            "lognormal" => {
+                let median = dur(self, "median", true);
+                let sigma = self
+                    .required(map, path, "sigma")
+                    .and_then(|s| self.non_negative_number(s, &join(path, "sigma")));
+                Some(Dist::Lognormal {
+                    median: median?.as_nanos() as f64,
+                    sigma: sigma?,
+                })
+            }
+            "exponential" => Some(Dist::Exponential {
+                mean: dur(self, "mean", true)?.as_nanos() as f64,
+            }),
+            _ => {
+                let scale = dur(self, "scale", true);
+                let shape = self
+                    .required(map, path, "shape")
+                    .and_then(|s| self.positive_number(s, &join(path, "shape")));
+                Some(Dist::Pareto {
+                    scale: scale?.as_nanos() as f64,
+                    shape: shape?,
+                })
+            }
+        }
+    }
+
+    fn detectors(&mut self, v: Option<&Value>) -> Option<Vec<Detector>> {
+        let items = self.array(v, "detectors")?;
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (i, item) in items.iter().enumerate() {
+            let path = format!("detectors[{i}]");
+            match self.detector(item, &path) {
+                Some(d) => {
+                    if out.iter().any(|o: &Detector| o.name == d.name) {
+                        self.problem(
+                            &join(&path, "name"),
+                            format!("duplicate detector name \"{}\"", d.name),
+                        );
+                        ok = false;
+                    }
+                    out.push(d);
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn detector(&mut self, v: &Value, path: &str) -> Option<Detector> {
+        const KINDS: [&str; 1] = ["fixed-timeout"];
+        let kind = match v.get("kind") {
+            Some(k) => self.choice(k, &join(path, "kind"), &KINDS),
+            None => {
+                if v.is_object() {
+                    self.problem(&join(path, "kind"), "missing required field (one of: fixed-timeout)");
+                }
+                None
+            }
+        };
+        let map = self.object(
+            v,
+            path,
+            &[
+                "name",
+                "kind",
+                "scan_interval",
+                "scan_phase",
+                "threshold",
+                "elapsed",
+                "rejoin",
+            ],
+        )?;
+        let name = self
+            .required(map, path, "name")
+            .and_then(|n| self.identifier(n, &join(path, "name"), "a detector name"));
+        kind?;
+        let scan_interval = self
+            .required(map, path, "scan_interval")
+            .and_then(|s| self.duration(s, &join(path, "scan_interval")));
+        let scan_phase = match map.get("scan_phase") {
+            None => Some(SimDuration::ZERO),
+            Some(p) => self.duration(p, &join(path, "scan_phase")),
+        };
+        let threshold = self
+            .required(map, path, "threshold")
+            .and_then(|t| self.positive_duration(t, &join(path, "threshold")));
+        let elapsed = match map.get("elapsed") {
+            None => Some(Elapsed::Total),
+            Some(e) => self
+                .choice(e, &join(path, "elapsed"), &["total", "seconds-component"])
+                .map(|c| {
+                    if c == "total" {
+                        Elapsed::Total
+                    } else {
+                        Elapsed::SecondsComponent
+                    }
+                }),
+        };
+        let rejoin = match map.get("rejoin") {
+            None => Some(Rejoin::Announce),
+            Some(r) => self
+                .choice(r, &join(path, "rejoin"), &["announce", "never"])
+                .map(|c| {
+                    if c == "announce" {
+                        Rejoin::Announce
+                    } else {
+                        Rejoin::Never
+                    }
+                }),
+        };
+        if let (Some(t), Some(Elapsed::SecondsComponent)) = (threshold, elapsed) {
+            if t > SimDuration::from_secs(59) {
+                self.problem(
+                    &join(path, "threshold"),
+                    format!(
+                        "must be at most \"59s\" with elapsed \"seconds-component\" (whole seconds modulo 60 never reach \"{}\")",
+                        format_duration_spec(t.as_nanos())
+                    ),
+                );
+            }
+        }
+        Some(Detector {
+            name: name?,
+            kind: DetectorKind::FixedTimeout(FixedTimeout {
+                scan_interval: scan_interval?,
+                scan_phase: scan_phase?,
+                threshold: threshold?,
+                elapsed: elapsed?,
+                rejoin: rejoin?,
+            }),
+        })
+    }
+
+    fn faults(
+        &mut self,
+        v: Option<&Value>,
+        groups: &[Group],
+        duration: SimDuration,
+    ) -> Option<Vec<Fault>> {
+        let Some(v) = v else {
+            return Some(Vec::new());
+        };
+        let Some(items) = v.as_array() else {
+            self.problem("faults", format!("expected an array (got {})", show(v)));
+            return None;
+        };
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (i, item) in items.iter().enumerate() {
+            match self.fault(item, &format!("faults[{i}]"), groups, duration) {
+                Some(f) => out.push(f),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn fault(
+        &mut self,
+        v: &Value,
+        path: &str,
+        groups: &[Group],
+        duration: SimDuration,
+    ) -> Option<Fault> {
+        let map = self.object(v, path, &["at", "action", "clients"])?;
+        let at = self
+            .required(map, path, "at")
+            .and_then(|a| self.duration(a, &join(path, "at")));
+        if let Some(at) = at {
+            if at >= duration {
+                self.problem(
+                    &join(path, "at"),
+                    format!(
+                        "must be before the end of the run \"{}\" (got \"{}\")",
+                        format_duration_spec(duration.as_nanos()),
+                        format_duration_spec(at.as_nanos())
+                    ),
+                );
+            }
+        }
+        let action = self
+            .required(map, path, "action")
+            .and_then(|a| self.choice(a, &join(path, "action"), &["crash", "restart"]))
+            .map(|a| {
+                if a == "crash" {
+                    FaultAction::Crash
+                } else {
+                    FaultAction::Restart
+                }
+            });
+        let targets = self.required(map, path, "clients").and_then(|c| {
+            let c_path = join(path, "clients");
+            let text = self.string(c, &c_path)?;
+            match select(&text, groups) {
+                Ok(t) => Some(t),
+                Err(rule) => {
+                    self.problem(&c_path, format!("{rule} (got {})", show(c)));
+                    None
+                }
+            }
+        });
+        let at = at.filter(|a| *a < duration)?;
+        Some(Fault {
+            at: SimTime(at.as_nanos()),
+            action: action?,
+            targets: targets?,
+        })
+    }
+}
+
+/// Resolves a client selector: `"group"`, `"group[7]"`, `"group[0..10]"` (half-open) or
+/// `"*"`. A selector that names nothing is an error.
+pub fn select(text: &str, groups: &[Group]) -> Result<Vec<ClientRange>, String> {
+    if text == "*" {
+        return Ok(groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| ClientRange {
+                group: i,
+                start: 0,
+                end: g.count,
+            })
+            .collect());
+    }
+    let (name, index) = match text.find('[') {
+        Some(open) => {
+            let Some(inner) = text[open + 1..].strip_suffix(']') else {
+                return Err(
+                    "a selector is \"group\", \"group[i]\", \"group[a..b]\" or \"*\"".to_string(),
+                );
+            };
+            (&text[..open], Some(inner))
+        }
+        None => (text, None),
+    };
+    let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
+    let Some(group) = groups.iter().position(|g| g.name == name) else {
+        return Err(format!(
+            "no client group named \"{name}\" (groups: {}){}",
+            names.join(", "),
+            suggestion(name, &names)
+        ));
+    };
+    let count = groups[group].count;
+    let (start, end) = match index {
+        None => (0, count),
+        Some(inner) => {
+            let parse = |s: &str| -> Result<u32, String> {
+                s.trim()
+                    .parse::<u32>()
+                    .map_err(|_| format!("\"{s}\" is not a client index"))
+            };
+            match inner.split_once("..") {
+                Some((a, b)) => (parse(a)?, parse(b)?),
+                None => {
+                    let i = parse(inner)?;
+                    (i, i.saturating_add(1))
+                }
+            }
+        }
+    };
+    if start >= end {
+        return Err(format!(
+            "selects no client: the range {start}..{end} is empty"
+        ));
+    }
+    if end > count {
+        return Err(format!(
+            "selects clients beyond the group: \"{name}\" has {count} clients (indices 0..{count})"
+        ));
+    }
+    Ok(vec![ClientRange { group, start, end }])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"{
+        "name": "t", "duration": "1m",
+        "clients": [{ "group": "g", "count": 3, "heartbeat": { "interval": "1s" } }],
+        "detectors": [{ "name": "d", "kind": "fixed-timeout", "scan_interval": "1s", "threshold": "3s" }]
+    }"#;
+
+    fn problems(text: &str) -> Vec<String> {
+        match parse(text) {
+            Err(ScenarioError::Invalid(p)) => p.iter().map(|p| p.to_string()).collect(),
+            other => panic!("expected validation problems, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn minimal_scenario_gets_the_documented_defaults() {
+        let s = parse(MINIMAL).unwrap();
+        assert_eq!(s.seed, 0);
+        let hb = &s.groups[0].heartbeat;
+        assert_eq!(hb.jitter, SimDuration::ZERO);
+        assert_eq!(hb.phase, Phase::Random);
+        assert_eq!(hb.schedule, Schedule::FixedRate);
+        assert_eq!(hb.bytes, 64);
+        assert_eq!(s.groups[0].uplink, Link { delay: None, loss: Loss::None });
+        let DetectorKind::FixedTimeout(ft) = s.detectors[0].kind;
+        assert_eq!(ft.elapsed, Elapsed::Total);
+        assert_eq!(ft.rejoin, Rejoin::Announce);
+        assert_eq!(ft.scan_phase, SimDuration::ZERO);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_with_path_value_and_rule() {
+        let text = r#"{
+            "name": "t", "duration": "1m", "colour": 1,
+            "clients": [{ "group": "g", "count": 0,
+                "heartbeat": { "interval": "0s", "jitter": 5, "intervall": "1s" },
+                "uplink": { "loss": { "model": "bernoulli", "p": 1.5 } } }],
+            "detectors": [{ "name": "d", "kind": "fixed-timeout", "scan_interval": "-1s", "threshold": "0s" }],
+            "faults": [{ "at": "10s", "action": "crash", "clients": "g[0..0]" }]
+        }"#;
+        let p = problems(text);
+        let expect = [
+            "colour: unknown field",
+            "clients[0].count: expected a whole number in 1..=4294967295 (got 0)",
+            "clients[0].heartbeat.intervall: unknown field",
+            "did you mean \"interval\"?",
+            "clients[0].heartbeat.interval: must be greater than 0 (got \"0s\")",
+            "clients[0].heartbeat.jitter: a duration needs a unit",
+            "clients[0].uplink.loss.p: 1.5 is not a probability (expected 0.0..=1.0)",
+            "detectors[0].scan_interval: durations must not be negative (got \"-1s\")",
+            "detectors[0].threshold: must be greater than 0 (got \"0s\")",
+        ];
+        for e in expect {
+            assert!(p.iter().any(|line| line.contains(e)), "missing {e:?} in {p:#?}");
+        }
+    }
+
+    #[test]
+    fn selectors_resolve_and_reject_what_names_nothing() {
+        let s = parse(MINIMAL).unwrap();
+        let g = &s.groups;
+        assert_eq!(select("g", g).unwrap(), vec![ClientRange { group: 0, start: 0, end: 3 }]);
+        assert_eq!(select("g[2]", g).unwrap(), vec![ClientRange { group: 0, start: 2, end: 3 }]);
+        assert_eq!(select("g[0..2]", g).unwrap(), vec![ClientRange { group: 0, start: 0, end: 2 }]);
+        assert_eq!(select("*", g).unwrap().len(), 1);
+        assert!(select("g[3]", g).unwrap_err().contains("beyond the group"));
+        assert!(select("g[1..1]", g).unwrap_err().contains("selects no client"));
+        assert!(select("h", g).unwrap_err().contains("no client group named \"h\""));
+        assert!(select("g[x]", g).unwrap_err().contains("not a client index"));
+    }
+
+    #[test]
+    fn json_syntax_errors_carry_line_and_column() {
+        match parse("{\n  \"name\": \"t\",\n  oops\n}") {
+            Err(ScenarioError::Json { line, .. }) => assert_eq!(line, 3),
+            other => panic!("expected a syntax error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn seconds_component_needs_a_threshold_below_a_minute() {
+        let text = MINIMAL.replace("\"threshold\": \"3s\"", "\"threshold\": \"1m\", \"elapsed\": \"seconds-component\"");
+        let p = problems(&text);
+        assert!(p[0].starts_with("detectors[0].threshold: must be at most \"59s\""), "{p:?}");
+    }
+
+    #[test]
+    fn faults_after_the_end_and_unknown_actions_are_rejected() {
+        let text = MINIMAL.replace(
+            "\"detectors\"",
+            "\"faults\": [{\"at\": \"2m\", \"action\": \"crash\", \"clients\": \"*\"}, {\"at\": \"1s\", \"action\": \"crahs\", \"clients\": \"g\"}], \"detectors\"",
+        );
+        let p = problems(&text);
+        assert!(p.iter().any(|l| l.contains("faults[0].at: must be before the end of the run \"1m\" (got \"2m\")")), "{p:?}");
+        assert!(p.iter().any(|l| l.contains("faults[1].action: unknown value \"crahs\"") && l.contains("did you mean \"crash\"?")), "{p:?}");
+    }
+}
