@@ -72,12 +72,19 @@ impl std::fmt::Display for LimitExceeded {
 
 impl std::error::Error for LimitExceeded {}
 
+/// A queued event: two words whose meaning depends on the event's class, so that a queue
+/// entry stays at 24 bytes. Fault: (fault index, 0); deliver: (client, 0); check:
+/// (client, detector); send: (client, generation).
 #[derive(Clone, Copy, Debug)]
-enum Event {
-    Fault { index: u32 },
-    Deliver { client: u32 },
-    Check { detector: u32, client: u32 },
-    Send { client: u32, generation: u32 },
+struct Event {
+    a: u32,
+    b: u32,
+}
+
+impl Event {
+    const fn new(a: u32, b: u32) -> Self {
+        Event { a, b }
+    }
 }
 
 /// A detector's verdict about a client.
@@ -366,19 +373,12 @@ impl<'s> World<'s> {
                     up_since: 0,
                 });
                 if phase < s.duration.as_nanos() {
-                    queue.push(
-                        phase,
-                        CLASS_SEND,
-                        Event::Send {
-                            client: id,
-                            generation: 0,
-                        },
-                    );
+                    queue.push(phase, CLASS_SEND, Event::new(id, 0));
                 }
             }
         }
         for (i, f) in s.faults.iter().enumerate() {
-            queue.push(f.at.as_nanos(), CLASS_FAULT, Event::Fault { index: i as u32 });
+            queue.push(f.at.as_nanos(), CLASS_FAULT, Event::new(i as u32, 0));
         }
 
         let jitter_rng = streams_for(s, seed, Purpose::Jitter, |g| !s.groups[g].heartbeat.jitter.is_zero());
@@ -453,7 +453,7 @@ impl<'s> World<'s> {
                 during_run: false,
             });
         }
-        while let Some((at, event)) = self.queue.pop() {
+        while let Some((at, class, event)) = self.queue.pop() {
             assert!(at >= self.now, "time went backwards: {at} < {}", self.now);
             if at >= self.end {
                 break;
@@ -467,11 +467,12 @@ impl<'s> World<'s> {
                     during_run: true,
                 });
             }
-            match event {
-                Event::Send { client, generation } => self.on_send(client, generation),
-                Event::Deliver { client } => self.on_deliver(client, &mut trace),
-                Event::Check { detector, client } => self.on_check(detector, client, &mut trace),
-                Event::Fault { index } => self.on_fault(index as usize),
+            match class {
+                CLASS_SEND => self.on_send(event.a, event.b),
+                CLASS_DELIVER => self.on_deliver(event.a, &mut trace),
+                CLASS_EVALUATE => self.on_check(event.b, event.a, &mut trace),
+                CLASS_FAULT => self.on_fault(event.a as usize),
+                _ => unreachable!("unknown event class {class}"),
             }
         }
         self.now = self.end;
@@ -501,7 +502,7 @@ impl<'s> World<'s> {
         } else {
             let at = self.now.saturating_add(delay);
             if at < self.end {
-                self.queue.push(at, CLASS_DELIVER, Event::Deliver { client: id });
+                self.queue.push(at, CLASS_DELIVER, Event::new(id, 0));
             }
         }
         c.sends += 1;
@@ -531,7 +532,7 @@ impl<'s> World<'s> {
                 - g.jitter,
         };
         if next < self.end {
-            self.queue.push(next, CLASS_SEND, Event::Send { client: id, generation });
+            self.queue.push(next, CLASS_SEND, Event::new(id, generation));
         }
     }
 
@@ -580,14 +581,7 @@ impl<'s> World<'s> {
                 let due = d.rule.next_due(now, now, self.end);
                 if due < w.armed_at {
                     w.armed_at = due;
-                    self.queue.push(
-                        due,
-                        CLASS_EVALUATE,
-                        Event::Check {
-                            detector: di as u32,
-                            client: id,
-                        },
-                    );
+                    self.queue.push(due, CLASS_EVALUATE, Event::new(id, di as u32));
                 }
             }
         }
@@ -612,7 +606,7 @@ impl<'s> World<'s> {
             let due = d.rule.next_due(last, now, self.end);
             if due != NONE {
                 w.armed_at = due;
-                self.queue.push(due, CLASS_EVALUATE, Event::Check { detector: di, client: id });
+                self.queue.push(due, CLASS_EVALUATE, Event::new(id, di));
             }
             return;
         }
@@ -709,7 +703,7 @@ impl<'s> World<'s> {
         c.anchor = now;
         c.sends = 0;
         let generation = c.generation;
-        self.queue.push(now, CLASS_SEND, Event::Send { client: id, generation });
+        self.queue.push(now, CLASS_SEND, Event::new(id, generation));
     }
 
     fn finish(mut self) -> Outcome {

@@ -11,6 +11,9 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
+/// Capacity (entries) a bucket keeps after it is drained.
+const BUCKET_KEEP: usize = 64;
+
 /// Bits of `Entry::order` below the class.
 const CLASS_SHIFT: u32 = 60;
 
@@ -93,7 +96,7 @@ impl<T> EventQueue<T> {
     /// enough of them to span the horizon.
     pub fn for_workload(events_per_sec: f64, horizon_ns: u64) -> Self {
         let target_width = if events_per_sec > 0.0 {
-            8.0e9 / events_per_sec
+            16.0e9 / events_per_sec
         } else {
             1e9
         };
@@ -137,9 +140,10 @@ impl<T> EventQueue<T> {
         }
     }
 
-    /// Removes and returns the first entry in `(time, class, seq)` order.
+    /// Removes and returns the first entry in `(time, class, seq)` order, as
+    /// `(time, class, item)`.
     #[inline]
-    pub fn pop(&mut self) -> Option<(u64, T)> {
+    pub fn pop(&mut self) -> Option<(u64, u8, T)> {
         loop {
             let from_current = match (self.current.last(), self.late.peek()) {
                 (Some(c), Some(Reverse(l))) => Some(c.key() < l.key()),
@@ -151,12 +155,12 @@ impl<T> EventQueue<T> {
                 Some(true) => {
                     let e = self.current.pop().expect("checked above");
                     self.len -= 1;
-                    return Some((e.time, e.item));
+                    return Some((e.time, (e.order >> CLASS_SHIFT) as u8, e.item));
                 }
                 Some(false) => {
                     let Reverse(e) = self.late.pop().expect("checked above");
                     self.len -= 1;
-                    return Some((e.time, e.item));
+                    return Some((e.time, (e.order >> CLASS_SHIFT) as u8, e.item));
                 }
                 None => {
                     if self.len == 0 {
@@ -182,8 +186,15 @@ impl<T> EventQueue<T> {
         if self.occupied[slot / 64] & (1 << (slot % 64)) != 0 {
             debug_assert!(self.current.is_empty());
             std::mem::swap(&mut self.current, &mut self.buckets[slot]);
-            self.occupied[slot / 64] &= !(1 << (slot % 64));
             self.wheel_len -= self.current.len();
+            // The slot now holds the drained previous bucket. A bucket that once held a
+            // burst (every check due at one scan instant) would otherwise carry its large
+            // allocation around the wheel for the rest of the run; bound what slots keep.
+            let slot_vec = &mut self.buckets[slot];
+            if slot_vec.capacity() > BUCKET_KEEP {
+                *slot_vec = Vec::with_capacity(BUCKET_KEEP);
+            }
+            self.occupied[slot / 64] &= !(1 << (slot % 64));
         }
         while let Some(Reverse(e)) = self.overflow.peek() {
             if e.time >> self.shift > self.cur {
@@ -245,7 +256,7 @@ mod tests {
         q.push(5_000, 0, "fault");
         q.push(5_000, 1, "deliver-b");
         q.push(4_000, 3, "earlier");
-        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, x)| x)).collect();
+        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, _, x)| x)).collect();
         assert_eq!(
             order,
             ["earlier", "fault", "deliver-a", "deliver-b", "scan", "send"]
@@ -259,10 +270,10 @@ mod tests {
         q.push(1 << 30, 1, 2);
         q.push(10, 1, 1);
         q.push(1 << 40, 0, 4);
-        assert_eq!(q.pop(), Some((10, 1)));
-        assert_eq!(q.pop(), Some((1 << 30, 2)));
-        assert_eq!(q.pop(), Some((1 << 40, 4)));
-        assert_eq!(q.pop(), Some((1 << 40, 3)));
+        assert_eq!(q.pop(), Some((10, 1, 1)));
+        assert_eq!(q.pop(), Some((1 << 30, 1, 2)));
+        assert_eq!(q.pop(), Some((1 << 40, 0, 4)));
+        assert_eq!(q.pop(), Some((1 << 40, 1, 3)));
         assert_eq!(q.pop(), None);
         assert!(q.is_empty());
     }
@@ -283,9 +294,9 @@ mod tests {
             for (ahead, class, pop) in ops {
                 if pop {
                     let got = q.pop();
-                    let want = reference.pop_first().map(|((t, _, _), v)| (t, v));
+                    let want = reference.pop_first().map(|((t, c, _), v)| (t, c, v));
                     prop_assert_eq!(got, want);
-                    if let Some((t, _)) = got { now = t; }
+                    if let Some((t, _, _)) = got { now = t; }
                 } else {
                     let t = now + ahead * ahead / 1000;
                     q.push(t, class, seq);
@@ -295,7 +306,7 @@ mod tests {
                 prop_assert_eq!(q.len(), reference.len());
             }
             while let Some((k, v)) = reference.pop_first() {
-                prop_assert_eq!(q.pop(), Some((k.0, v)));
+                prop_assert_eq!(q.pop(), Some((k.0, k.1, v)));
             }
             prop_assert_eq!(q.pop(), None);
         }

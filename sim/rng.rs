@@ -303,3 +303,10 @@ mod tests {
         assert!(draws.contains(&3) && draws.contains(&5));
     }
 }
+#[cfg(test)]
+mod size_probe {
+    #[test]
+    fn probe() {
+        eprintln!("stream size {}", std::mem::size_of::<super::Stream>());
+    }
+}

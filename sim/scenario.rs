@@ -490,10 +490,10 @@ impl Validator {
             .and_then(|d| self.positive_duration(d, "duration"));
         let groups = self.groups(map.get("clients"));
         let detectors = self.detectors(map.get("detectors"));
-        let faults = match (&groups, duration) {
-            (Some(g), Some(d)) => self.faults(map.get("faults"), g, d),
-            _ => None,
-        };
+        // Selectors are checked against every group whose name could be read, even if the
+        // group itself has problems, so that fault errors are reported in the same pass.
+        let names = group_names(map.get("clients"));
+        let faults = self.faults(map.get("faults"), &names, duration);
         Some(Scenario {
             name: name?,
             description: description?,
@@ -895,8 +895,8 @@ impl Validator {
     fn faults(
         &mut self,
         v: Option<&Value>,
-        groups: &[Group],
-        duration: SimDuration,
+        groups: &[GroupName],
+        duration: Option<SimDuration>,
     ) -> Option<Vec<Fault>> {
         let Some(v) = v else {
             return Some(Vec::new());
@@ -920,14 +920,14 @@ impl Validator {
         &mut self,
         v: &Value,
         path: &str,
-        groups: &[Group],
-        duration: SimDuration,
+        groups: &[GroupName],
+        duration: Option<SimDuration>,
     ) -> Option<Fault> {
         let map = self.object(v, path, &["at", "action", "clients"])?;
         let at = self
             .required(map, path, "at")
             .and_then(|a| self.duration(a, &join(path, "at")));
-        if let Some(at) = at {
+        if let (Some(at), Some(duration)) = (at, duration) {
             if at >= duration {
                 self.problem(
                     &join(path, "at"),
@@ -960,7 +960,7 @@ impl Validator {
                 }
             }
         });
-        let at = at.filter(|a| *a < duration)?;
+        let at = at.filter(|a| duration.is_none_or(|d| *a < d))?;
         Some(Fault {
             at: SimTime(at.as_nanos()),
             action: action?,
@@ -969,9 +969,38 @@ impl Validator {
     }
 }
 
+/// A group as selectors see it: its name and, if valid, its client count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupName {
+    pub name: String,
+    pub count: Option<u32>,
+}
+
+/// Reads group names and counts leniently from the raw `clients` array.
+fn group_names(clients: Option<&Value>) -> Vec<GroupName> {
+    let Some(items) = clients.and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .map(|g| GroupName {
+            name: g
+                .get("group")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            count: g
+                .get("count")
+                .and_then(Value::as_u64)
+                .and_then(|c| u32::try_from(c).ok())
+                .filter(|c| *c > 0),
+        })
+        .collect()
+}
+
 /// Resolves a client selector: `"group"`, `"group[7]"`, `"group[0..10]"` (half-open) or
 /// `"*"`. A selector that names nothing is an error.
-pub fn select(text: &str, groups: &[Group]) -> Result<Vec<ClientRange>, String> {
+pub fn select(text: &str, groups: &[GroupName]) -> Result<Vec<ClientRange>, String> {
     if text == "*" {
         return Ok(groups
             .iter()
@@ -979,7 +1008,7 @@ pub fn select(text: &str, groups: &[Group]) -> Result<Vec<ClientRange>, String> 
             .map(|(i, g)| ClientRange {
                 group: i,
                 start: 0,
-                end: g.count,
+                end: g.count.unwrap_or(u32::MAX),
             })
             .collect());
     }
@@ -1004,7 +1033,7 @@ pub fn select(text: &str, groups: &[Group]) -> Result<Vec<ClientRange>, String> 
     };
     let count = groups[group].count;
     let (start, end) = match index {
-        None => (0, count),
+        None => (0, count.unwrap_or(u32::MAX)),
         Some(inner) => {
             let parse = |s: &str| -> Result<u32, String> {
                 s.trim()
@@ -1025,7 +1054,7 @@ pub fn select(text: &str, groups: &[Group]) -> Result<Vec<ClientRange>, String> 
             "selects no client: the range {start}..{end} is empty"
         ));
     }
-    if end > count {
+    if let Some(count) = count.filter(|c| end > *c) {
         return Err(format!(
             "selects clients beyond the group: \"{name}\" has {count} clients (indices 0..{count})"
         ));
@@ -1095,8 +1124,7 @@ mod tests {
 
     #[test]
     fn selectors_resolve_and_reject_what_names_nothing() {
-        let s = parse(MINIMAL).unwrap();
-        let g = &s.groups;
+        let g = &[GroupName { name: "g".into(), count: Some(3) }];
         assert_eq!(select("g", g).unwrap(), vec![ClientRange { group: 0, start: 0, end: 3 }]);
         assert_eq!(select("g[2]", g).unwrap(), vec![ClientRange { group: 0, start: 2, end: 3 }]);
         assert_eq!(select("g[0..2]", g).unwrap(), vec![ClientRange { group: 0, start: 0, end: 2 }]);
