@@ -150,8 +150,36 @@ struct Client {
     anchor: u64,
     /// Sends since `anchor`.
     sends: u64,
+    /// Arrival time of the last heartbeat applied to the server's state.
     last_arrival: u64,
     up_since: u64,
+    /// How many detectors hold this client online.
+    online_in: u16,
+    /// Heartbeats in flight recorded without a queued delivery (see `World::on_send`):
+    /// `(arrival time, reserved scheduling order)`, NONE when free.
+    in_flight: [(u64, u64); IN_FLIGHT_SLOTS],
+}
+
+/// How many in-flight heartbeats a client can hold without queued deliveries; more than
+/// that (delays longer than a few intervals) fall back to queued deliveries.
+const IN_FLIGHT_SLOTS: usize = 2;
+
+impl Client {
+    /// Applies every recorded arrival at or before `now` to `last_arrival`.
+    #[inline]
+    fn settle(&mut self, now: u64) {
+        for slot in &mut self.in_flight {
+            if slot.0 <= now {
+                // Slots are NONE when free, so a free slot never matches.
+                self.last_arrival = if self.last_arrival == NONE {
+                    slot.0
+                } else {
+                    self.last_arrival.max(slot.0)
+                };
+                *slot = (NONE, 0);
+            }
+        }
+    }
 }
 
 /// Per-group settings, resolved for the hot path.
@@ -281,6 +309,11 @@ pub struct World<'s> {
     /// First client id of each group, then the total.
     group_start: Vec<u32>,
     events: u64,
+    n_detectors: u16,
+    /// Whether arrivals may be recorded in clients instead of queued (`on_send`). Under
+    /// the seconds-component rule an arrival can move a check earlier, so every arrival
+    /// is queued there.
+    lazy_arrivals: bool,
 }
 
 /// Per-purpose streams for every client, or none if no group draws from that purpose.
@@ -371,6 +404,8 @@ impl<'s> World<'s> {
                     sends: 0,
                     last_arrival: NONE,
                     up_since: 0,
+                    in_flight: [(NONE, 0); IN_FLIGHT_SLOTS],
+                    online_in: 0,
                 });
                 if phase < s.duration.as_nanos() {
                     queue.push(phase, CLASS_SEND, Event::new(id, 0));
@@ -434,7 +469,18 @@ impl<'s> World<'s> {
             group_acc,
             group_start,
             events: 0,
+            n_detectors: u16::try_from(s.detectors.len()).expect("too many detectors"),
+            lazy_arrivals: s.detectors.iter().all(|d| match d.kind {
+                DetectorKind::FixedTimeout(ft) => ft.elapsed == Elapsed::Total,
+            }),
         }
+    }
+
+    /// Queues every delivery instead of recording arrivals in clients: the reference
+    /// behaviour that the recorded arrivals must reproduce exactly (tests compare both).
+    pub fn with_queued_deliveries(mut self) -> Self {
+        self.lazy_arrivals = false;
+        self
     }
 
     /// Runs to the end of the scenario's duration. Events at times in `[0, duration)` are
@@ -502,7 +548,24 @@ impl<'s> World<'s> {
         } else {
             let at = self.now.saturating_add(delay);
             if at < self.end {
-                self.queue.push(at, CLASS_DELIVER, Event::new(id, 0));
+                // Every delivery before the end is applied, so it is counted now.
+                acc.delivered += 1;
+                // While every detector holds the client online, an arrival changes nothing
+                // but `last_arrival`, which is only read by that client's checks. It is then
+                // recorded in the client instead of queued, and applied when a check (or a
+                // queued delivery) looks; if a detector turns the client offline before it
+                // arrives, it is queued then with the scheduling order reserved now, so the
+                // result is the same as queueing every delivery.
+                let seq = self.queue.reserve_seq();
+                let free = c.in_flight.iter().position(|s| s.0 == NONE);
+                match free {
+                    Some(slot) if self.lazy_arrivals && c.online_in == self.n_detectors => {
+                        c.in_flight[slot] = (at, seq);
+                    }
+                    _ => self
+                        .queue
+                        .push_with_seq(at, CLASS_DELIVER, seq, Event::new(id, 0)),
+                }
             }
         }
         c.sends += 1;
@@ -540,9 +603,9 @@ impl<'s> World<'s> {
         let now = self.now;
         let ci = id as usize;
         let c = &mut self.clients[ci];
+        c.settle(now);
         c.last_arrival = now;
         let (gi, up) = (c.group as usize, c.up);
-        self.group_acc[gi].delivered += 1;
         for di in 0..self.detectors.len() {
             let d = &mut self.detectors[di];
             let w = &mut d.watches[ci];
@@ -558,6 +621,7 @@ impl<'s> World<'s> {
                     w.mistake_start = NONE;
                 }
                 w.status = Status::Online;
+                self.clients[ci].online_in += 1;
                 if let Some(t) = trace.as_mut() {
                     let (group, index) = locate(&self.group_start, id);
                     (*t)(&VerdictEvent {
@@ -590,7 +654,8 @@ impl<'s> World<'s> {
     fn on_check(&mut self, di: u32, id: u32, trace: &mut Trace<'_>) {
         let now = self.now;
         let ci = id as usize;
-        let c = &self.clients[ci];
+        let c = &mut self.clients[ci];
+        c.settle(now);
         let (gi, up, last) = (c.group as usize, c.up, c.last_arrival);
         let d = &mut self.detectors[di as usize];
         let w = &mut d.watches[ci];
@@ -613,6 +678,16 @@ impl<'s> World<'s> {
         let acc = &mut d.acc[gi];
         account(w, acc, up, now);
         w.status = Status::Offline;
+        c.online_in -= 1;
+        // Heartbeats still in flight must now arrive as queued deliveries, since their
+        // arrival will change this detector's verdict.
+        for slot in &mut c.in_flight {
+            if slot.0 != NONE {
+                self.queue
+                    .push_with_seq(slot.0, CLASS_DELIVER, slot.1, Event::new(id, 0));
+                *slot = (NONE, 0);
+            }
+        }
         if up {
             // No fault windows exist yet in this model, so every mistake is spurious.
             acc.fp_spurious += 1;

@@ -119,13 +119,30 @@ impl<T> EventQueue<T> {
     /// be scheduled before the last popped time.
     #[inline]
     pub fn push(&mut self, time: u64, class: u8, item: T) {
+        let seq = self.reserve_seq();
+        self.push_with_seq(time, class, seq, item);
+    }
+
+    /// Takes the next scheduling-order number without scheduling anything yet: an event
+    /// whose scheduling is decided at one instant but that is only queued later (if at
+    /// all) keeps its place among the events scheduled at the same instant.
+    #[inline]
+    pub fn reserve_seq(&mut self) -> u64 {
+        let seq = self.seq;
+        self.seq += 1;
+        debug_assert!(seq < 1 << CLASS_SHIFT);
+        seq
+    }
+
+    /// Schedules `item` with a scheduling-order number from `reserve_seq`.
+    #[inline]
+    pub fn push_with_seq(&mut self, time: u64, class: u8, seq: u64, item: T) {
         debug_assert!(class < 16);
         let entry = Entry {
             time,
-            order: ((class as u64) << CLASS_SHIFT) | self.seq,
+            order: ((class as u64) << CLASS_SHIFT) | seq,
             item,
         };
-        self.seq += 1;
         self.len += 1;
         let bucket = time >> self.shift;
         if bucket <= self.cur {
