@@ -28,8 +28,8 @@ fn measure(label: &str, text: &str) {
     let clients: u64 = scenario.groups.iter().map(|g| g.count as u64).sum();
     let before = rss().unwrap_or(0);
     let start = Instant::now();
-    let outcome = engine::simulate(&scenario, scenario.seed, Limits::default(), None)
-        .expect("within limits");
+    let outcome =
+        engine::simulate(&scenario, scenario.seed, Limits::default(), None).expect("within limits");
     let wall = start.elapsed().as_secs_f64();
     let peak = peak_rss().unwrap_or(0);
     let client_secs = clients as f64 * scenario.duration.as_secs_f64();

@@ -239,7 +239,8 @@ impl Rule {
     fn next_due(&self, last: u64, now: u64, end: u64) -> u64 {
         match self.params.elapsed {
             Elapsed::Total => {
-                let t = self.scan_at_or_after(last.saturating_add(self.params.threshold.as_nanos()));
+                let t =
+                    self.scan_at_or_after(last.saturating_add(self.params.threshold.as_nanos()));
                 if t >= end {
                     NONE
                 } else {
@@ -317,7 +318,12 @@ pub struct World<'s> {
 }
 
 /// Per-purpose streams for every client, or none if no group draws from that purpose.
-fn streams_for(s: &Scenario, seed: u64, purpose: Purpose, used: impl Fn(usize) -> bool) -> Vec<Stream> {
+fn streams_for(
+    s: &Scenario,
+    seed: u64,
+    purpose: Purpose,
+    used: impl Fn(usize) -> bool,
+) -> Vec<Stream> {
     if !(0..s.groups.len()).any(&used) {
         return Vec::new();
     }
@@ -372,7 +378,9 @@ impl<'s> World<'s> {
             }
             horizon = horizon.max(ahead);
             if let Some(d) = &g.uplink.delay {
-                let typical = d.upper_bound().unwrap_or_else(|| (d.mean().unwrap_or(0.0) * 2.0) as u64);
+                let typical = d
+                    .upper_bound()
+                    .unwrap_or_else(|| (d.mean().unwrap_or(0.0) * 2.0) as u64);
                 horizon = horizon.max(typical);
             }
         }
@@ -381,7 +389,9 @@ impl<'s> World<'s> {
             horizon = horizon.max(ft.threshold.as_nanos() + ft.scan_interval.as_nanos());
             rate += total as f64 * 1e9 / ft.threshold.as_nanos().max(1) as f64;
         }
-        let horizon = horizon.min(s.duration.as_nanos()).saturating_add(horizon / 4);
+        let horizon = horizon
+            .min(s.duration.as_nanos())
+            .saturating_add(horizon / 4);
         let mut queue = EventQueue::for_workload(rate, horizon);
 
         let mut clients = Vec::with_capacity(total);
@@ -389,9 +399,10 @@ impl<'s> World<'s> {
             let phase_key = rng::key(seed, Purpose::Phase, &g.name);
             for i in 0..g.count {
                 let phase = match g.heartbeat.phase {
-                    Phase::Random => {
-                        rng::below(&mut rng::stream(phase_key, i), g.heartbeat.interval.as_nanos())
-                    }
+                    Phase::Random => rng::below(
+                        &mut rng::stream(phase_key, i),
+                        g.heartbeat.interval.as_nanos(),
+                    ),
                     Phase::Aligned => 0,
                     Phase::At(d) => d.as_nanos(),
                 };
@@ -416,10 +427,18 @@ impl<'s> World<'s> {
             queue.push(f.at.as_nanos(), CLASS_FAULT, Event::new(i as u32, 0));
         }
 
-        let jitter_rng = streams_for(s, seed, Purpose::Jitter, |g| !s.groups[g].heartbeat.jitter.is_zero());
-        let overshoot_rng = streams_for(s, seed, Purpose::Overshoot, |g| s.groups[g].heartbeat.overshoot.is_some());
-        let delay_rng = streams_for(s, seed, Purpose::UplinkDelay, |g| s.groups[g].uplink.delay.is_some());
-        let loss_rng = streams_for(s, seed, Purpose::UplinkLoss, |g| s.groups[g].uplink.loss != Loss::None);
+        let jitter_rng = streams_for(s, seed, Purpose::Jitter, |g| {
+            !s.groups[g].heartbeat.jitter.is_zero()
+        });
+        let overshoot_rng = streams_for(s, seed, Purpose::Overshoot, |g| {
+            s.groups[g].heartbeat.overshoot.is_some()
+        });
+        let delay_rng = streams_for(s, seed, Purpose::UplinkDelay, |g| {
+            s.groups[g].uplink.delay.is_some()
+        });
+        let loss_rng = streams_for(s, seed, Purpose::UplinkLoss, |g| {
+            s.groups[g].uplink.loss != Loss::None
+        });
 
         let detectors = s
             .detectors
@@ -587,15 +606,17 @@ impl<'s> World<'s> {
                 .saturating_add(overshoot)
                 .saturating_sub(g.jitter)
                 .max(self.now),
-            Schedule::FixedDelay => self
-                .now
-                .saturating_add(g.interval)
-                .saturating_add(jitter)
-                .saturating_add(overshoot)
-                - g.jitter,
+            Schedule::FixedDelay => {
+                self.now
+                    .saturating_add(g.interval)
+                    .saturating_add(jitter)
+                    .saturating_add(overshoot)
+                    - g.jitter
+            }
         };
         if next < self.end {
-            self.queue.push(next, CLASS_SEND, Event::new(id, generation));
+            self.queue
+                .push(next, CLASS_SEND, Event::new(id, generation));
         }
     }
 
@@ -645,7 +666,8 @@ impl<'s> World<'s> {
                 let due = d.rule.next_due(now, now, self.end);
                 if due < w.armed_at {
                     w.armed_at = due;
-                    self.queue.push(due, CLASS_EVALUATE, Event::new(id, di as u32));
+                    self.queue
+                        .push(due, CLASS_EVALUATE, Event::new(id, di as u32));
                 }
             }
         }
@@ -855,7 +877,9 @@ mod tests {
     }
 
     fn latencies(s: &Scenario) -> Vec<u64> {
-        simulate(s, s.seed, Limits::default(), None).unwrap().detectors[0][0]
+        simulate(s, s.seed, Limits::default(), None)
+            .unwrap()
+            .detectors[0][0]
             .latencies
             .clone()
     }

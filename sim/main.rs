@@ -212,7 +212,13 @@ fn print_summary(report: &Report, format: Format) {
 
 /// One line of the verdict timeline, in the spirit of the sample's console output.
 fn event_line(s: &Scenario, e: &VerdictEvent) -> String {
-    let secs = |ns: u64| format!("{}.{:03}", ns / 1_000_000_000, (ns % 1_000_000_000) / 1_000_000);
+    let secs = |ns: u64| {
+        format!(
+            "{}.{:03}",
+            ns / 1_000_000_000,
+            (ns % 1_000_000_000) / 1_000_000
+        )
+    };
     let verdict = match e.verdict {
         Verdict::Online => "online ",
         Verdict::Offline => "offline",
@@ -225,7 +231,11 @@ fn event_line(s: &Scenario, e: &VerdictEvent) -> String {
         e.index,
         verdict,
         secs(e.last_arrival.as_nanos()),
-        if e.client_up { "client up" } else { "client down" }
+        if e.client_up {
+            "client up"
+        } else {
+            "client down"
+        }
     )
 }
 

@@ -141,8 +141,16 @@ mod tests {
         assert_eq!(s.mean_ns, Some(2));
         assert_eq!(s.min_ns, Some(1));
         assert_eq!(s.max_ns, Some(3));
-        assert_eq!(Stats::of(&mut [1, 2]).mean_ns, Some(2), "1.5 rounds half up");
-        assert_eq!(Stats::of(&mut [1, 1, 2]).mean_ns, Some(1), "1.33 rounds down");
+        assert_eq!(
+            Stats::of(&mut [1, 2]).mean_ns,
+            Some(2),
+            "1.5 rounds half up"
+        );
+        assert_eq!(
+            Stats::of(&mut [1, 1, 2]).mean_ns,
+            Some(1),
+            "1.33 rounds down"
+        );
         let json = serde_json::to_string(&Stats::default()).unwrap();
         assert!(json.contains("\"mean_ns\":null"));
     }

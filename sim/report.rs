@@ -317,7 +317,10 @@ impl Report {
             );
             let _ = writeln!(o, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
             let rows = std::iter::once(("all", &d.detection_latency)).chain(
-                d.groups.0.iter().map(|(g, r)| (g.as_str(), &r.detection_latency)),
+                d.groups
+                    .0
+                    .iter()
+                    .map(|(g, r)| (g.as_str(), &r.detection_latency)),
             );
             for (label, l) in rows {
                 let _ = writeln!(
@@ -480,10 +483,12 @@ impl Report {
 }
 
 fn stats_cells(s: &Stats) -> Vec<String> {
-    [s.min_ns, s.mean_ns, s.p50_ns, s.p90_ns, s.p99_ns, s.p999_ns, s.max_ns]
-        .into_iter()
-        .map(opt_dur)
-        .collect()
+    [
+        s.min_ns, s.mean_ns, s.p50_ns, s.p90_ns, s.p99_ns, s.p999_ns, s.max_ns,
+    ]
+    .into_iter()
+    .map(opt_dur)
+    .collect()
 }
 
 fn opt_dur(ns: Option<u64>) -> String {
@@ -493,7 +498,7 @@ fn opt_dur(ns: Option<u64>) -> String {
 fn opt_rate(x: Option<f64>) -> String {
     match x {
         None => "–".to_string(),
-        Some(v) if v == 0.0 => "0".to_string(),
+        Some(0.0) => "0".to_string(),
         Some(v) if v >= 100.0 => format!("{v:.1}"),
         Some(v) if v >= 0.01 => format!("{v:.4}"),
         Some(v) => format!("{v:.3e}"),

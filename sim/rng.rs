@@ -138,13 +138,29 @@ impl Chance {
 /// A delay distribution, in nanoseconds. Every sample is rounded to whole nanoseconds.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Dist {
-    Constant { value: u64 },
-    Uniform { min: u64, max: u64 },
+    Constant {
+        value: u64,
+    },
+    Uniform {
+        min: u64,
+        max: u64,
+    },
     /// Normal truncated at 0: negative draws are redrawn.
-    Normal { mean: f64, stddev: f64 },
-    Lognormal { median: f64, sigma: f64 },
-    Exponential { mean: f64 },
-    Pareto { scale: f64, shape: f64 },
+    Normal {
+        mean: f64,
+        stddev: f64,
+    },
+    Lognormal {
+        median: f64,
+        sigma: f64,
+    },
+    Exponential {
+        mean: f64,
+    },
+    Pareto {
+        scale: f64,
+        shape: f64,
+    },
 }
 
 /// Rounds a non-negative float of nanoseconds; saturates at `u64::MAX`.
@@ -200,9 +216,7 @@ impl Dist {
             Dist::Normal { mean, .. } => Some(mean.max(0.0)),
             Dist::Lognormal { median, sigma } => Some(median * libm::exp(sigma * sigma / 2.0)),
             Dist::Exponential { mean } => Some(mean),
-            Dist::Pareto { scale, shape } => {
-                (shape > 1.0).then(|| scale * shape / (shape - 1.0))
-            }
+            Dist::Pareto { scale, shape } => (shape > 1.0).then(|| scale * shape / (shape - 1.0)),
         }
     }
 
@@ -239,7 +253,10 @@ mod tests {
     fn streams_are_stable_and_independent() {
         let k = key(42, Purpose::UplinkLoss, "phones");
         let a: Vec<u64> = (0..4).map(|_| stream(k, 3).next_u64()).collect();
-        assert!(a.windows(2).all(|w| w[0] == w[1]), "same stream, same draws");
+        assert!(
+            a.windows(2).all(|w| w[0] == w[1]),
+            "same stream, same draws"
+        );
         assert_ne!(stream(k, 3).next_u64(), stream(k, 4).next_u64());
         let other_group = key(42, Purpose::UplinkLoss, "sensors");
         assert_ne!(stream(k, 3).next_u64(), stream(other_group, 3).next_u64());
@@ -255,7 +272,10 @@ mod tests {
         let first = rng.next_u64();
         let mut again = stream(key(0, Purpose::Phase, "clients"), 0);
         assert_eq!(first, again.next_u64());
-        assert_eq!(below(&mut stream(key(0, Purpose::Phase, "clients"), 0), 1), 0);
+        assert_eq!(
+            below(&mut stream(key(0, Purpose::Phase, "clients"), 0), 1),
+            0
+        );
     }
 
     #[test]
@@ -275,24 +295,51 @@ mod tests {
         let n = 100_000;
         // Each tolerance is about 5 standard errors of the sample mean.
         let exp = mean_of(&Dist::Exponential { mean: 1e6 }, n);
-        assert!((exp - 1e6).abs() < 5.0 * 1e6 / (n as f64).sqrt(), "exp {exp}");
+        assert!(
+            (exp - 1e6).abs() < 5.0 * 1e6 / (n as f64).sqrt(),
+            "exp {exp}"
+        );
         let uni = mean_of(&Dist::Uniform { min: 10, max: 50 }, n);
         assert!((uni - 30.0).abs() < 0.2, "uniform {uni}");
-        let norm = mean_of(&Dist::Normal { mean: 1e6, stddev: 1e5 }, n);
-        assert!((norm - 1e6).abs() < 5.0 * 1e5 / (n as f64).sqrt(), "normal {norm}");
-        let ln = Dist::Lognormal { median: 1e6, sigma: 0.5 };
+        let norm = mean_of(
+            &Dist::Normal {
+                mean: 1e6,
+                stddev: 1e5,
+            },
+            n,
+        );
+        assert!(
+            (norm - 1e6).abs() < 5.0 * 1e5 / (n as f64).sqrt(),
+            "normal {norm}"
+        );
+        let ln = Dist::Lognormal {
+            median: 1e6,
+            sigma: 0.5,
+        };
         let lnm = mean_of(&ln, n);
         let expect = ln.mean().unwrap();
-        assert!((lnm - expect).abs() < 0.02 * expect, "lognormal {lnm} vs {expect}");
-        let par = Dist::Pareto { scale: 1e6, shape: 3.0 };
+        assert!(
+            (lnm - expect).abs() < 0.02 * expect,
+            "lognormal {lnm} vs {expect}"
+        );
+        let par = Dist::Pareto {
+            scale: 1e6,
+            shape: 3.0,
+        };
         let pm = mean_of(&par, n);
         assert!((pm - 1.5e6).abs() < 0.03 * 1.5e6, "pareto {pm}");
         let mut rng = stream(key(3, Purpose::UplinkDelay, "g"), 0);
         assert!((0..10_000).all(|_| par.sample(&mut rng) >= 1_000_000));
-        let trunc = Dist::Normal { mean: 0.0, stddev: 1e6 };
+        let trunc = Dist::Normal {
+            mean: 0.0,
+            stddev: 1e6,
+        };
         // Half-normal mean = sd * sqrt(2/pi).
         let tm = mean_of(&trunc, n);
-        assert!((tm - 797_884.6).abs() < 0.02 * 797_884.6, "truncated normal {tm}");
+        assert!(
+            (tm - 797_884.6).abs() < 0.02 * 797_884.6,
+            "truncated normal {tm}"
+        );
     }
 
     #[test]
@@ -301,12 +348,5 @@ mod tests {
         let draws: Vec<u64> = (0..10_000).map(|_| between(&mut rng, 3, 5)).collect();
         assert!(draws.iter().all(|&d| (3..=5).contains(&d)));
         assert!(draws.contains(&3) && draws.contains(&5));
-    }
-}
-#[cfg(test)]
-mod size_probe {
-    #[test]
-    fn probe() {
-        eprintln!("stream size {}", std::mem::size_of::<super::Stream>());
     }
 }

@@ -312,7 +312,12 @@ impl Validator {
         Some(map)
     }
 
-    fn required<'v>(&mut self, map: &'v Map<String, Value>, path: &str, key: &str) -> Option<&'v Value> {
+    fn required<'v>(
+        &mut self,
+        map: &'v Map<String, Value>,
+        path: &str,
+        key: &str,
+    ) -> Option<&'v Value> {
         let v = map.get(key);
         if v.is_none() {
             self.problem(&join(path, key), "missing required field");
@@ -369,7 +374,10 @@ impl Validator {
             _ => {
                 self.problem(
                     path,
-                    format!("expected a duration string such as \"250ms\" (got {})", show(v)),
+                    format!(
+                        "expected a duration string such as \"250ms\" (got {})",
+                        show(v)
+                    ),
                 );
                 None
             }
@@ -398,7 +406,10 @@ impl Validator {
             None => {
                 self.problem(
                     path,
-                    format!("expected a probability, a number in 0.0..=1.0 (got {})", show(v)),
+                    format!(
+                        "expected a probability, a number in 0.0..=1.0 (got {})",
+                        show(v)
+                    ),
                 );
                 None
             }
@@ -409,7 +420,10 @@ impl Validator {
         match v.as_f64() {
             Some(x) if x > 0.0 && x.is_finite() => Some(x),
             _ => {
-                self.problem(path, format!("expected a number greater than 0 (got {})", show(v)));
+                self.problem(
+                    path,
+                    format!("expected a number greater than 0 (got {})", show(v)),
+                );
                 None
             }
         }
@@ -421,7 +435,10 @@ impl Validator {
             _ => {
                 self.problem(
                     path,
-                    format!("expected a number greater than or equal to 0 (got {})", show(v)),
+                    format!(
+                        "expected a number greater than or equal to 0 (got {})",
+                        show(v)
+                    ),
                 );
                 None
             }
@@ -449,7 +466,11 @@ impl Validator {
                 let hint = suggestion(&s, options);
                 self.problem(
                     path,
-                    format!("unknown value {} (expected one of: {}){hint}", show(v), options.join(", ")),
+                    format!(
+                        "unknown value {} (expected one of: {}){hint}",
+                        show(v),
+                        options.join(", ")
+                    ),
                 );
                 None
             }
@@ -576,7 +597,14 @@ impl Validator {
         let map = self.object(
             v,
             path,
-            &["interval", "jitter", "phase", "schedule", "overshoot", "bytes"],
+            &[
+                "interval",
+                "jitter",
+                "phase",
+                "schedule",
+                "overshoot",
+                "bytes",
+            ],
         )?;
         let interval = self
             .required(map, path, "interval")
@@ -617,7 +645,10 @@ impl Validator {
             Some(p) => {
                 self.problem(
                     &join(path, "phase"),
-                    format!("expected \"random\", \"aligned\" or a duration such as \"250ms\" (got {})", show(p)),
+                    format!(
+                        "expected \"random\", \"aligned\" or a duration such as \"250ms\" (got {})",
+                        show(p)
+                    ),
                 );
                 None
             }
@@ -813,7 +844,10 @@ impl Validator {
             Some(k) => self.choice(k, &join(path, "kind"), &KINDS),
             None => {
                 if v.is_object() {
-                    self.problem(&join(path, "kind"), "missing required field (one of: fixed-timeout)");
+                    self.problem(
+                        &join(path, "kind"),
+                        "missing required field (one of: fixed-timeout)",
+                    );
                 }
                 None
             }
@@ -1088,7 +1122,13 @@ mod tests {
         assert_eq!(hb.phase, Phase::Random);
         assert_eq!(hb.schedule, Schedule::FixedRate);
         assert_eq!(hb.bytes, 64);
-        assert_eq!(s.groups[0].uplink, Link { delay: None, loss: Loss::None });
+        assert_eq!(
+            s.groups[0].uplink,
+            Link {
+                delay: None,
+                loss: Loss::None
+            }
+        );
         let DetectorKind::FixedTimeout(ft) = s.detectors[0].kind;
         assert_eq!(ft.elapsed, Elapsed::Total);
         assert_eq!(ft.rejoin, Rejoin::Announce);
@@ -1118,21 +1158,54 @@ mod tests {
             "detectors[0].threshold: must be greater than 0 (got \"0s\")",
         ];
         for e in expect {
-            assert!(p.iter().any(|line| line.contains(e)), "missing {e:?} in {p:#?}");
+            assert!(
+                p.iter().any(|line| line.contains(e)),
+                "missing {e:?} in {p:#?}"
+            );
         }
     }
 
     #[test]
     fn selectors_resolve_and_reject_what_names_nothing() {
-        let g = &[GroupName { name: "g".into(), count: Some(3) }];
-        assert_eq!(select("g", g).unwrap(), vec![ClientRange { group: 0, start: 0, end: 3 }]);
-        assert_eq!(select("g[2]", g).unwrap(), vec![ClientRange { group: 0, start: 2, end: 3 }]);
-        assert_eq!(select("g[0..2]", g).unwrap(), vec![ClientRange { group: 0, start: 0, end: 2 }]);
+        let g = &[GroupName {
+            name: "g".into(),
+            count: Some(3),
+        }];
+        assert_eq!(
+            select("g", g).unwrap(),
+            vec![ClientRange {
+                group: 0,
+                start: 0,
+                end: 3
+            }]
+        );
+        assert_eq!(
+            select("g[2]", g).unwrap(),
+            vec![ClientRange {
+                group: 0,
+                start: 2,
+                end: 3
+            }]
+        );
+        assert_eq!(
+            select("g[0..2]", g).unwrap(),
+            vec![ClientRange {
+                group: 0,
+                start: 0,
+                end: 2
+            }]
+        );
         assert_eq!(select("*", g).unwrap().len(), 1);
         assert!(select("g[3]", g).unwrap_err().contains("beyond the group"));
-        assert!(select("g[1..1]", g).unwrap_err().contains("selects no client"));
-        assert!(select("h", g).unwrap_err().contains("no client group named \"h\""));
-        assert!(select("g[x]", g).unwrap_err().contains("not a client index"));
+        assert!(select("g[1..1]", g)
+            .unwrap_err()
+            .contains("selects no client"));
+        assert!(select("h", g)
+            .unwrap_err()
+            .contains("no client group named \"h\""));
+        assert!(select("g[x]", g)
+            .unwrap_err()
+            .contains("not a client index"));
     }
 
     #[test]
@@ -1145,9 +1218,15 @@ mod tests {
 
     #[test]
     fn seconds_component_needs_a_threshold_below_a_minute() {
-        let text = MINIMAL.replace("\"threshold\": \"3s\"", "\"threshold\": \"1m\", \"elapsed\": \"seconds-component\"");
+        let text = MINIMAL.replace(
+            "\"threshold\": \"3s\"",
+            "\"threshold\": \"1m\", \"elapsed\": \"seconds-component\"",
+        );
         let p = problems(&text);
-        assert!(p[0].starts_with("detectors[0].threshold: must be at most \"59s\""), "{p:?}");
+        assert!(
+            p[0].starts_with("detectors[0].threshold: must be at most \"59s\""),
+            "{p:?}"
+        );
     }
 
     #[test]
@@ -1157,7 +1236,16 @@ mod tests {
             "\"faults\": [{\"at\": \"2m\", \"action\": \"crash\", \"clients\": \"*\"}, {\"at\": \"1s\", \"action\": \"crahs\", \"clients\": \"g\"}], \"detectors\"",
         );
         let p = problems(&text);
-        assert!(p.iter().any(|l| l.contains("faults[0].at: must be before the end of the run \"1m\" (got \"2m\")")), "{p:?}");
-        assert!(p.iter().any(|l| l.contains("faults[1].action: unknown value \"crahs\"") && l.contains("did you mean \"crash\"?")), "{p:?}");
+        assert!(
+            p.iter().any(|l| l
+                .contains("faults[0].at: must be before the end of the run \"1m\" (got \"2m\")")),
+            "{p:?}"
+        );
+        assert!(
+            p.iter()
+                .any(|l| l.contains("faults[1].action: unknown value \"crahs\"")
+                    && l.contains("did you mean \"crash\"?")),
+            "{p:?}"
+        );
     }
 }

@@ -103,7 +103,10 @@ impl fmt::Display for DurationError {
                 f.write_str("a duration needs a unit (ns, us, ms, s, m, h), e.g. \"250ms\"")
             }
             DurationError::UnknownUnit(u) => {
-                write!(f, "unknown duration unit \"{u}\" (expected ns, us, ms, s, m or h)")
+                write!(
+                    f,
+                    "unknown duration unit \"{u}\" (expected ns, us, ms, s, m or h)"
+                )
             }
             DurationError::Malformed => {
                 f.write_str("not a duration (expected a number and a unit, e.g. \"1.5s\")")
@@ -248,6 +251,9 @@ mod tests {
         let t = SimTime(5);
         assert_eq!(t + SimDuration(3), SimTime(8));
         assert_eq!(SimTime(3).since(SimTime(5)), SimDuration(0));
-        assert_eq!(SimTime(u64::MAX - 1).saturating_add(SimDuration(5)), SimTime(u64::MAX));
+        assert_eq!(
+            SimTime(u64::MAX - 1).saturating_add(SimDuration(5)),
+            SimTime(u64::MAX)
+        );
     }
 }

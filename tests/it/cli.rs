@@ -1,0 +1,256 @@
+//! Goal: the release binary behaves as README and DESIGN §2 promise: byte-identical
+//! reports on repeated runs and equal to the committed goldens, documented exit codes,
+//! every validation problem listed with file, path, value and rule, and the flags work.
+
+use crate::common::{root, scenarios, stem, temp_dir};
+use std::process::{Command, Output};
+
+fn hbsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hbsim"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("the hbsim binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn the_binary_reproduces_the_goldens_byte_for_byte_twice() {
+    let a = temp_dir("twice-a");
+    let b = temp_dir("twice-b");
+    let paths: Vec<String> = scenarios()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    for dir in [&a, &b] {
+        let mut args = vec!["run", "--quiet", "--out", dir.to_str().unwrap()];
+        args.extend(paths.iter().map(String::as_str));
+        let out = hbsim(&args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(out.stdout.is_empty(), "--quiet prints no summary");
+    }
+    for p in scenarios() {
+        for ext in ["json", "md"] {
+            let name = format!("{}.{ext}", stem(&p));
+            let first = std::fs::read(a.join(&name)).unwrap();
+            assert_eq!(
+                first,
+                std::fs::read(b.join(&name)).unwrap(),
+                "{name} differs between runs"
+            );
+            assert_eq!(
+                first,
+                std::fs::read(root().join("reports").join(&name)).unwrap(),
+                "{name} from the binary differs from the committed golden"
+            );
+        }
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(&a)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "tmp")
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left behind");
+}
+
+#[test]
+fn run_prints_a_summary_and_formats() {
+    let out_dir = temp_dir("summary");
+    let out = hbsim(&[
+        "run",
+        "scenarios/steady.json",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let stdout = text(&out.stdout);
+    for needle in [
+        "steady: 50 clients",
+        "detector scanner (fixed-timeout)",
+        "detection latency",
+        "false positives",
+        "query accuracy",
+        "traffic",
+    ] {
+        assert!(stdout.contains(needle), "missing {needle:?} in\n{stdout}");
+    }
+    assert!(text(&out.stderr).contains("wrote"));
+
+    let out = hbsim(&[
+        "run",
+        "scenarios/steady.json",
+        "--format",
+        "json",
+        "--seed",
+        "99",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("--format json prints JSON");
+    assert_eq!(v["seed"], 99);
+    assert_eq!(v["scenario"]["name"], "steady");
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("steady.json")).unwrap()).unwrap();
+    assert_eq!(v, written, "stdout JSON equals the written report");
+
+    let out = hbsim(&[
+        "run",
+        "scenarios/steady.json",
+        "--format",
+        "markdown",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(text(&out.stdout).starts_with("# hbsim report: steady"));
+}
+
+#[test]
+fn events_print_the_verdict_timeline() {
+    let out_dir = temp_dir("events");
+    let out = hbsim(&[
+        "run",
+        "scenarios/seed.json",
+        "--events",
+        "--quiet",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines.iter().filter(|l| l.contains(" online ")).count(),
+        100,
+        "one first contact per client"
+    );
+    let offline: Vec<&&str> = lines.iter().filter(|l| l.contains(" offline ")).collect();
+    assert_eq!(
+        offline.len(),
+        9,
+        "nine crashed clients go offline:\n{stdout}"
+    );
+    assert!(
+        offline[0].contains("clients[7]") && offline[0].contains("client down"),
+        "{}",
+        offline[0]
+    );
+    assert!(offline[0].contains("last heartbeat 29."));
+    // Times are in order.
+    let times: Vec<f64> = lines
+        .iter()
+        .map(|l| l.split_whitespace().next().unwrap().parse().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]));
+}
+
+#[test]
+fn invalid_scenarios_exit_3_listing_every_problem() {
+    let dir = temp_dir("invalid");
+    let bad = dir.join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{ "name": "bad", "duration": "10", "colour": 1,
+             "clients": [{ "group": "g", "count": 0, "heartbeat": { "interval": "0s" },
+                           "uplink": { "loss": { "model": "bernoulli", "p": 1.5 } } }],
+             "detectors": [{ "name": "d", "kind": "fixed-timeout", "scan_interval": "1s", "threshold": "0s" }],
+             "faults": [{ "at": "1s", "action": "crash", "clients": "x[0]" }] }"#,
+    )
+    .unwrap();
+    for cmd in ["validate", "run"] {
+        let out = hbsim(&[cmd, bad.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(3), "{cmd}");
+        let err = text(&out.stderr);
+        assert!(
+            err.starts_with(&format!("hbsim: invalid scenario {}", bad.display())),
+            "{err}"
+        );
+        for line in [
+            "  colour: unknown field",
+            "  duration: a duration needs a unit (ns, us, ms, s, m, h), e.g. \"250ms\" (got \"10\")",
+            "  clients[0].count: expected a whole number in 1..=4294967295 (got 0)",
+            "  clients[0].heartbeat.interval: must be greater than 0 (got \"0s\")",
+            "  clients[0].uplink.loss.p: 1.5 is not a probability (expected 0.0..=1.0)",
+            "  detectors[0].threshold: must be greater than 0 (got \"0s\")",
+            "  faults[0].clients: no client group named \"x\"",
+        ] {
+            assert!(err.contains(line), "missing {line:?} in\n{err}");
+        }
+        assert!(!err.contains("panicked"));
+    }
+    let out = hbsim(&["validate", "scenarios/flaky.json", "scenarios/steady.json"]);
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout).lines().count(), 2);
+}
+
+#[test]
+fn syntax_errors_name_line_and_column() {
+    let dir = temp_dir("syntax");
+    let bad = dir.join("broken.json");
+    std::fs::write(&bad, "{\n  \"name\": \"x\",\n  oops\n}\n").unwrap();
+    let out = hbsim(&["validate", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stderr).contains("line 3, column 3"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_and_limits_exit_4() {
+    assert_eq!(hbsim(&["run"]).status.code(), Some(2));
+    assert_eq!(hbsim(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(
+        hbsim(&["run", "--format", "yaml", "scenarios/seed.json"])
+            .status
+            .code(),
+        Some(2)
+    );
+    let out = hbsim(&["run", "does/not/exist.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cannot read scenario does/not/exist.json"));
+
+    let dir = temp_dir("limit");
+    let out = hbsim(&[
+        "run",
+        "scenarios/flaky.json",
+        "--max-events",
+        "1000",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(4));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("more than the limit of 1000") && err.contains("--max-events"),
+        "{err}"
+    );
+    assert!(
+        std::fs::read_dir(&dir).unwrap().next().is_none(),
+        "a refused run writes no report"
+    );
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let out = hbsim(&["--help"]);
+    let help = text(&out.stdout);
+    for code in [
+        "0  ok",
+        "1  an expectation failed",
+        "2  usage error",
+        "3  invalid scenario",
+        "4  a resource limit",
+    ] {
+        assert!(help.contains(code), "{help}");
+    }
+}

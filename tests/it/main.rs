@@ -1,0 +1,10 @@
+//! The one integration-test binary: goldens, determinism, oracles against theory, the
+//! command line, property tests and a tidy check of the source.
+
+mod cli;
+mod common;
+mod determinism;
+mod golden;
+mod oracle;
+mod props;
+mod tidy;
