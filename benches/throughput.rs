@@ -27,6 +27,7 @@ fn measure(label: &str, text: &str) {
     let scenario = hbsim::parse(text).expect("benchmark scenario is valid");
     let clients: u64 = scenario.groups.iter().map(|g| g.count as u64).sum();
     let before = rss().unwrap_or(0);
+    #[allow(clippy::disallowed_methods)] // a benchmark measures wall time, outside the model
     let start = Instant::now();
     let outcome =
         engine::simulate(&scenario, scenario.seed, Limits::default(), None).expect("within limits");
