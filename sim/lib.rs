@@ -34,6 +34,23 @@ pub fn run(
 
 /// Parses scenario text and runs it with its own seed (or `seed` if given): the
 /// convenience entry point for tests and embedding.
+///
+/// ```
+/// let text = r#"{
+///   "name": "demo", "duration": "10m",
+///   "clients": [{ "group": "g", "count": 10, "heartbeat": { "interval": "1s" } }],
+///   "detectors": [{ "name": "scan", "kind": "fixed-timeout",
+///                   "scan_interval": "1s", "threshold": "3s" }],
+///   "faults": [{ "at": "5m", "action": "crash", "clients": "g[0]" }]
+/// }"#;
+/// let report = hbsim::run_text(text, None).unwrap();
+/// let scan = report.detectors.get("scan").unwrap();
+/// assert_eq!(scan.detection_latency.count, 1);
+/// assert_eq!(scan.false_positives.total, 0);
+/// // Without delay, a crash at a whole second is seen 2 to 3 s later.
+/// let latency = scan.detection_latency.stats.max_ns.unwrap();
+/// assert!((2_000_000_000..=3_000_000_000).contains(&latency));
+/// ```
 pub fn run_text(text: &str, seed: Option<u64>) -> Result<Report, String> {
     let scenario = parse(text).map_err(|e| e.to_string())?;
     let seed = seed.unwrap_or(scenario.seed);
