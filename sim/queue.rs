@@ -12,7 +12,7 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
 /// Capacity (entries) a bucket keeps after it is drained.
-const BUCKET_KEEP: usize = 64;
+const BUCKET_KEEP: usize = 32;
 
 /// Bits of `Entry::order` below the class.
 const CLASS_SHIFT: u32 = 60;
