@@ -31,41 +31,57 @@ pub struct Limits {
     /// The most events a run may process; estimated before the run starts and enforced
     /// during it.
     pub max_events: u64,
+    /// The most memory a run may need, in bytes, estimated before it starts.
+    pub max_memory_bytes: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_events: 2_000_000_000,
+            max_memory_bytes: 16 << 30,
         }
     }
+}
+
+/// Which limit a run hit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LimitKind {
+    Events,
+    Memory,
 }
 
 /// A run refused or stopped because it would exceed a limit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LimitExceeded {
-    pub estimated_events: u64,
-    pub max_events: u64,
+    pub kind: LimitKind,
+    pub estimate: u64,
+    pub limit: u64,
     /// True when the estimate passed but the run itself reached the limit.
     pub during_run: bool,
 }
 
 impl std::fmt::Display for LimitExceeded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.during_run {
-            write!(
+        let suggest = self.estimate.saturating_add(self.estimate / 10);
+        match (self.kind, self.during_run) {
+            (LimitKind::Events, true) => write!(
                 f,
                 "the run reached the event limit of {} (estimated {} before it started); raise it with --max-events",
-                self.max_events, self.estimated_events
-            )
-        } else {
-            write!(
+                self.limit, self.estimate
+            ),
+            (LimitKind::Events, false) => write!(
                 f,
-                "the run needs about {} events, more than the limit of {}; raise it with --max-events {}",
-                self.estimated_events,
-                self.max_events,
-                self.estimated_events.saturating_add(self.estimated_events / 10)
-            )
+                "the run needs about {} events, more than the limit of {}; raise it with --max-events {suggest}",
+                self.estimate, self.limit
+            ),
+            (LimitKind::Memory, _) => write!(
+                f,
+                "the run needs about {} MiB of memory, more than the limit of {} MiB; raise it with --max-memory-mib {}",
+                self.estimate >> 20,
+                self.limit >> 20,
+                (suggest >> 20) + 1
+            ),
         }
     }
 }
@@ -511,13 +527,6 @@ impl<'s> World<'s> {
         mut trace: Option<&mut dyn FnMut(&VerdictEvent)>,
     ) -> Result<Outcome, LimitExceeded> {
         let estimate = estimate_events(self.scenario);
-        if estimate > limits.max_events {
-            return Err(LimitExceeded {
-                estimated_events: estimate,
-                max_events: limits.max_events,
-                during_run: false,
-            });
-        }
         while let Some((at, class, event)) = self.queue.pop() {
             assert!(at >= self.now, "time went backwards: {at} < {}", self.now);
             if at >= self.end {
@@ -527,8 +536,9 @@ impl<'s> World<'s> {
             self.events += 1;
             if self.events > limits.max_events {
                 return Err(LimitExceeded {
-                    estimated_events: estimate,
-                    max_events: limits.max_events,
+                    kind: LimitKind::Events,
+                    estimate,
+                    limit: limits.max_events,
                     during_run: true,
                 });
             }
@@ -850,13 +860,58 @@ fn locate(group_start: &[u32], id: u32) -> (usize, u32) {
     (g, id - group_start[g])
 }
 
-/// Runs `scenario` with `seed` under `limits`.
+/// Roughly how many bytes a run will need: per-client state, one stream per purpose in
+/// use, one watch per detector, and the queue (about two entries in flight per client).
+pub fn estimate_memory(s: &Scenario) -> u64 {
+    let clients: u64 = s.groups.iter().map(|g| g.count as u64).sum();
+    let streams = [
+        s.groups.iter().any(|g| !g.heartbeat.jitter.is_zero()),
+        s.groups.iter().any(|g| g.heartbeat.overshoot.is_some()),
+        s.groups.iter().any(|g| g.uplink.delay.is_some()),
+        s.groups.iter().any(|g| g.uplink.loss != Loss::None),
+    ]
+    .iter()
+    .filter(|&&used| used)
+    .count() as u64;
+    let per_client = std::mem::size_of::<Client>() as u64
+        + streams * std::mem::size_of::<Stream>() as u64
+        + s.detectors.len() as u64 * std::mem::size_of::<Watch>() as u64
+        + 4 * 24;
+    clients.saturating_mul(per_client).saturating_add(16 << 20)
+}
+
+/// Refuses a run whose estimated events or memory exceed `limits`.
+pub fn check_limits(scenario: &Scenario, limits: Limits) -> Result<(), LimitExceeded> {
+    let memory = estimate_memory(scenario);
+    if memory > limits.max_memory_bytes {
+        return Err(LimitExceeded {
+            kind: LimitKind::Memory,
+            estimate: memory,
+            limit: limits.max_memory_bytes,
+            during_run: false,
+        });
+    }
+    let events = estimate_events(scenario);
+    if events > limits.max_events {
+        return Err(LimitExceeded {
+            kind: LimitKind::Events,
+            estimate: events,
+            limit: limits.max_events,
+            during_run: false,
+        });
+    }
+    Ok(())
+}
+
+/// Runs `scenario` with `seed` under `limits`, refusing it before anything is allocated
+/// if it would exceed them.
 pub fn simulate(
     scenario: &Scenario,
     seed: u64,
     limits: Limits,
     trace: Option<&mut dyn FnMut(&VerdictEvent)>,
 ) -> Result<Outcome, LimitExceeded> {
+    check_limits(scenario, limits)?;
     World::new(scenario, seed).run(limits, trace)
 }
 
@@ -942,9 +997,21 @@ mod tests {
             r#"{ "name": "d", "kind": "fixed-timeout", "scan_interval": "1s", "threshold": "3s" }"#,
             "",
         );
-        let err = simulate(&s, 0, Limits { max_events: 10 }, None).unwrap_err();
+        let limits = Limits {
+            max_events: 10,
+            ..Limits::default()
+        };
+        let err = simulate(&s, 0, limits, None).unwrap_err();
         assert!(!err.during_run);
-        assert!(err.estimated_events > 400, "{err:?}");
+        assert_eq!(err.kind, LimitKind::Events);
+        assert!(err.estimate > 400, "{err:?}");
         assert!(err.to_string().contains("--max-events"));
+        let limits = Limits {
+            max_memory_bytes: 1 << 20,
+            ..Limits::default()
+        };
+        let err = simulate(&s, 0, limits, None).unwrap_err();
+        assert_eq!(err.kind, LimitKind::Memory);
+        assert!(err.to_string().contains("--max-memory-mib"), "{err}");
     }
 }

@@ -15,7 +15,7 @@ pub mod rng;
 pub mod scenario;
 pub mod time;
 
-pub use engine::{LimitExceeded, Limits, Trace, Verdict, VerdictEvent};
+pub use engine::{LimitExceeded, LimitKind, Limits, Trace, Verdict, VerdictEvent};
 pub use report::Report;
 pub use scenario::{parse, Scenario, ScenarioError};
 

@@ -68,6 +68,9 @@ struct RunArgs {
     /// Refuse runs estimated to process more events than this
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_events)]
     max_events: u64,
+    /// Refuse runs estimated to need more memory than this, in MiB
+    #[arg(long, value_name = "MIB", default_value_t = Limits::default().max_memory_bytes >> 20)]
+    max_memory_mib: u64,
 }
 
 #[derive(Args)]
@@ -165,6 +168,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     let loaded = load_all(&args.scenarios)?;
     let limits = Limits {
         max_events: args.max_events,
+        max_memory_bytes: args.max_memory_mib.saturating_mul(1 << 20),
     };
     let stdout = std::io::stdout();
     for (path, bytes, scenario) in &loaded {

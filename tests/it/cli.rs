@@ -238,6 +238,25 @@ fn usage_errors_exit_2_and_limits_exit_4() {
         std::fs::read_dir(&dir).unwrap().next().is_none(),
         "a refused run writes no report"
     );
+
+    // Four billion clients would exhaust memory; the run is refused before it allocates.
+    let huge = dir.join("huge.json");
+    let scenario = std::fs::read_to_string(root().join("scenarios/steady.json"))
+        .unwrap()
+        .replace("\"count\": 50", "\"count\": 4000000000");
+    std::fs::write(&huge, scenario).unwrap();
+    let out = hbsim(&[
+        "run",
+        huge.to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(4));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("MiB of memory") && err.contains("--max-memory-mib"),
+        "{err}"
+    );
 }
 
 #[test]
