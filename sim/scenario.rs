@@ -544,27 +544,40 @@ impl Validator {
         }
     }
 
-    fn groups(&mut self, v: Option<&Value>) -> Option<Vec<Group>> {
-        let items = self.array(v, "clients")?;
-        let mut groups = Vec::new();
+    /// A non-empty array of named entries at `key`, each parsed by `entry`; names must be
+    /// unique (the name lives in the entry's field `name_field`).
+    fn named_list<T>(
+        &mut self,
+        v: Option<&Value>,
+        key: &str,
+        name_field: &str,
+        entry: fn(&mut Self, &Value, &str) -> Option<T>,
+        name_of: fn(&T) -> &str,
+    ) -> Option<Vec<T>> {
+        let items = self.array(v, key)?;
+        let mut out: Vec<T> = Vec::new();
         let mut ok = true;
         for (i, item) in items.iter().enumerate() {
-            let path = format!("clients[{i}]");
-            match self.group(item, &path) {
-                Some(g) => {
-                    if groups.iter().any(|o: &Group| o.name == g.name) {
+            let path = format!("{key}[{i}]");
+            match entry(self, item, &path) {
+                Some(t) => {
+                    if out.iter().any(|o| name_of(o) == name_of(&t)) {
                         self.problem(
-                            &join(&path, "group"),
-                            format!("duplicate group name \"{}\"", g.name),
+                            &join(&path, name_field),
+                            format!("duplicate name \"{}\"", name_of(&t)),
                         );
                         ok = false;
                     }
-                    groups.push(g);
+                    out.push(t);
                 }
                 None => ok = false,
             }
         }
-        ok.then_some(groups)
+        ok.then_some(out)
+    }
+
+    fn groups(&mut self, v: Option<&Value>) -> Option<Vec<Group>> {
+        self.named_list(v, "clients", "group", Self::group, |g| &g.name)
     }
 
     fn group(&mut self, v: &Value, path: &str) -> Option<Group> {
@@ -816,26 +829,7 @@ impl Validator {
     }
 
     fn detectors(&mut self, v: Option<&Value>) -> Option<Vec<Detector>> {
-        let items = self.array(v, "detectors")?;
-        let mut out = Vec::new();
-        let mut ok = true;
-        for (i, item) in items.iter().enumerate() {
-            let path = format!("detectors[{i}]");
-            match self.detector(item, &path) {
-                Some(d) => {
-                    if out.iter().any(|o: &Detector| o.name == d.name) {
-                        self.problem(
-                            &join(&path, "name"),
-                            format!("duplicate detector name \"{}\"", d.name),
-                        );
-                        ok = false;
-                    }
-                    out.push(d);
-                }
-                None => ok = false,
-            }
-        }
-        ok.then_some(out)
+        self.named_list(v, "detectors", "name", Self::detector, |d| &d.name)
     }
 
     fn detector(&mut self, v: &Value, path: &str) -> Option<Detector> {
@@ -1206,6 +1200,28 @@ mod tests {
         assert!(select("g[x]", g)
             .unwrap_err()
             .contains("not a client index"));
+    }
+
+    #[test]
+    fn duplicate_names_are_rejected() {
+        let text = MINIMAL
+            .replace(
+                r#""clients": ["#,
+                r#""clients": [{ "group": "g", "count": 1, "heartbeat": { "interval": "1s" } },"#,
+            )
+            .replace(
+                r#""detectors": ["#,
+                r#""detectors": [{ "name": "d", "kind": "fixed-timeout", "scan_interval": "1s", "threshold": "3s" },"#,
+            );
+        let p = problems(&text);
+        assert!(
+            p.contains(&"clients[1].group: duplicate name \"g\"".to_string()),
+            "{p:?}"
+        );
+        assert!(
+            p.contains(&"detectors[1].name: duplicate name \"d\"".to_string()),
+            "{p:?}"
+        );
     }
 
     #[test]
