@@ -9,13 +9,16 @@
 //! the same verdicts at the same instants as scanning every client at every tick, for
 //! any scan interval including `0s` (continuous checking), without work per tick.
 
+use crate::link::LinkRt;
 use crate::metrics::{DetectorAcc, GroupAcc};
 use crate::queue::EventQueue;
-use crate::rng::{self, Chance, Dist, Purpose, Stream};
+use crate::rng::{self, Dist, Purpose, Stream};
 use crate::scenario::{
-    DetectorKind, Elapsed, FaultAction, FixedTimeout, Loss, Phase, Rejoin, Scenario, Schedule,
+    DetectorKind, Drift, Elapsed, FaultAction, FixedTimeout, Group, Loss, Phase, Rejoin, Scenario,
+    Schedule, StreamParams, Transport,
 };
-use crate::time::SimTime;
+use crate::tcp::{self, Tcp};
+use crate::time::{SimDuration, SimTime};
 
 /// "No such time": never armed, no pending crash, no open mistake, never heard from.
 const NONE: u64 = u64::MAX;
@@ -88,9 +91,8 @@ impl std::fmt::Display for LimitExceeded {
 
 impl std::error::Error for LimitExceeded {}
 
-/// A queued event: two words whose meaning depends on the event's class, so that a queue
-/// entry stays at 24 bytes. Fault: (fault index, 0); deliver: (client, 0); check:
-/// (client, detector); send: (client, generation).
+/// A queued event: two words whose meaning depends on the event's class and kind, so
+/// that a queue entry stays at 24 bytes (see the `K_*` constants).
 #[derive(Clone, Copy, Debug)]
 struct Event {
     a: u32,
@@ -102,6 +104,31 @@ impl Event {
         Event { a, b }
     }
 }
+
+// Kinds of fault-class events.
+/// A scenario fault: (fault index, 0).
+const K_FAULT: u8 = 0;
+/// A churning client goes down: (client, churn fault index).
+const K_CHURN_DOWN: u8 = 1;
+/// A churning client comes back: (client, churn fault index).
+const K_CHURN_UP: u8 = 2;
+/// A server stall may end: (0, 0).
+const K_STALL_END: u8 = 3;
+// Kinds of delivery-class events.
+/// A datagram heartbeat arrives at the server: (client, 0).
+const K_DATAGRAM: u8 = 0;
+/// A stream segment arrives at the server: (client, low 32 bits of its sequence number).
+const K_SEGMENT: u8 = 1;
+/// A stream acknowledgement arrives at the client: (client, low 32 bits of the ack).
+const K_ACK: u8 = 2;
+// Kinds of evaluation-class events.
+/// A fixed-timeout deadline check: (client, detector).
+const K_CHECK: u8 = 0;
+// Kinds of send-class events.
+/// The client's heartbeat timer fires: (client, generation).
+const K_SEND: u8 = 0;
+/// The client's retransmission timer fires: (client, timer generation).
+const K_RTO: u8 = 1;
 
 /// A detector's verdict about a client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,7 +145,7 @@ pub struct VerdictEvent {
     pub group: usize,
     pub index: u32,
     pub verdict: Verdict,
-    /// Arrival time of the client's last heartbeat.
+    /// Arrival time of the client's last heartbeat (true time).
     pub last_arrival: SimTime,
     /// Ground truth at that instant.
     pub client_up: bool,
@@ -160,17 +187,31 @@ struct Watch {
 struct Client {
     group: u16,
     up: bool,
+    /// Gilbert–Elliott burst state of the uplink and downlink.
+    uplink_bad: bool,
+    downlink_bad: bool,
+    /// How many detectors hold this client online.
+    online_in: u16,
     /// Bumped by every crash and restart; a `Send` of an older generation is stale.
     generation: u32,
     /// Origin of the fixed-rate grid.
     anchor: u64,
-    /// Sends since `anchor`.
+    /// Sends since `anchor` (the index of the last grid point used).
     sends: u64,
-    /// Arrival time of the last heartbeat applied to the server's state.
+    /// Arrival time (true time) of the last heartbeat applied to the server's state.
     last_arrival: u64,
+    /// Server clock offset when that heartbeat was stamped: the stamp is
+    /// `last_arrival + stamp_offset`.
+    stamp_offset: i64,
     up_since: u64,
-    /// How many detectors hold this client online.
-    online_in: u16,
+    /// The process is paused before this time.
+    paused_until: u64,
+    /// The links drop everything before this time.
+    partitioned_until: u64,
+    /// End of the latest pause or partition window (for `during_fault`).
+    fault_until: u64,
+    /// Real duration of one nominal nanosecond of the client's timers (drift).
+    timer_scale: f64,
     /// Heartbeats in flight recorded without a queued delivery (see `World::on_send`):
     /// `(arrival time, reserved scheduling order)`, NONE when free.
     in_flight: [(u64, u64); IN_FLIGHT_SLOTS],
@@ -196,6 +237,16 @@ impl Client {
             }
         }
     }
+
+    /// A client timer of `nominal` ns takes this long in true time.
+    #[inline]
+    fn scaled(&self, nominal: u64) -> u64 {
+        if self.timer_scale == 1.0 {
+            nominal
+        } else {
+            libm::round(nominal as f64 * self.timer_scale) as u64
+        }
+    }
 }
 
 /// Per-group settings, resolved for the hot path.
@@ -204,8 +255,9 @@ struct GroupRt {
     jitter: u64,
     schedule: Schedule,
     overshoot: Option<Dist>,
-    delay: Option<Dist>,
-    loss: Chance,
+    uplink: LinkRt,
+    downlink: LinkRt,
+    stream: Option<StreamParams>,
     bytes: u64,
 }
 
@@ -216,25 +268,34 @@ struct DetectorRt {
 }
 
 /// A fixed-timeout detector's parameters and the scan arithmetic derived from them.
+///
+/// Elapsed time is measured on the server's wall clock: `elapsed = now + offset - stamp`,
+/// which a clock step can make negative. `base = stamp - offset` is the true time at which
+/// the elapsed time was zero under the current offset.
 struct Rule {
     params: FixedTimeout,
     /// `ceil(threshold)` in whole seconds, for the seconds-component rule.
-    threshold_whole_secs: u64,
+    threshold_whole_secs: i64,
 }
+
+const SECOND: i64 = 1_000_000_000;
+const MINUTE: i64 = 60 * SECOND;
 
 impl Rule {
     /// Whether `elapsed` ns since the last heartbeat make a client offline.
     #[inline]
-    fn is_overdue(&self, elapsed: u64) -> bool {
+    fn is_overdue(&self, elapsed: i64) -> bool {
         match self.params.elapsed {
-            Elapsed::Total => elapsed >= self.params.threshold.as_nanos(),
+            Elapsed::Total => elapsed >= self.params.threshold.as_nanos() as i64,
+            // TimeSpan.Seconds truncates toward zero, so a negative span never reaches a
+            // positive threshold.
             Elapsed::SecondsComponent => {
-                (elapsed / 1_000_000_000) % 60 >= self.threshold_whole_secs
+                elapsed >= 0 && (elapsed / SECOND) % 60 >= self.threshold_whole_secs
             }
         }
     }
 
-    /// The first scan instant at or after `t`.
+    /// The first scan instant at or after `t` (true time).
     #[inline]
     fn scan_at_or_after(&self, t: u64) -> u64 {
         let s = self.params.scan_interval.as_nanos();
@@ -249,40 +310,36 @@ impl Rule {
         first.saturating_add(k.saturating_mul(s))
     }
 
-    /// The first scan instant after `now` at which a client last heard from at `last`
-    /// is overdue, assuming no further heartbeat; NONE if that is at or after `end`.
-    /// Precondition: the client is not overdue at `now`.
-    fn next_due(&self, last: u64, now: u64, end: u64) -> u64 {
-        match self.params.elapsed {
+    /// The first scan instant at or after `now` at which a client whose elapsed time was
+    /// zero at true time `base` is overdue, assuming no further heartbeat and no clock
+    /// step; NONE if that is at or after `end`.
+    fn next_due(&self, base: i64, now: u64, end: u64) -> u64 {
+        let at_or_after = |t: i64| self.scan_at_or_after(t.max(now as i64).max(0) as u64);
+        let due = match self.params.elapsed {
             Elapsed::Total => {
-                let t =
-                    self.scan_at_or_after(last.saturating_add(self.params.threshold.as_nanos()));
-                if t >= end {
-                    NONE
-                } else {
-                    t
-                }
+                at_or_after(base.saturating_add(self.params.threshold.as_nanos() as i64))
             }
             Elapsed::SecondsComponent => {
-                // Overdue exactly in the windows [last + 60k s + Tc, last + 60(k+1) s).
-                const MINUTE: u64 = 60_000_000_000;
-                let tc = self.threshold_whole_secs * 1_000_000_000;
-                let mut k = now.saturating_sub(last) / MINUTE;
+                // Overdue exactly in the windows [base + 60k s + Tc, base + 60(k+1) s).
+                let tc = self.threshold_whole_secs * SECOND;
+                let mut k = ((now as i64 - base) / MINUTE).max(0);
                 loop {
-                    let open = last.saturating_add(k * MINUTE + tc);
-                    if open >= end {
+                    let open = base + k * MINUTE + tc;
+                    if open >= end as i64 {
                         return NONE;
                     }
-                    let t = self.scan_at_or_after(open.max(now + 1));
-                    if t >= end {
-                        return NONE;
-                    }
-                    if t < last.saturating_add((k + 1) * MINUTE) {
-                        return t;
+                    let t = at_or_after(open);
+                    if t >= end || (t as i64) < base + (k + 1) * MINUTE {
+                        break t;
                     }
                     k += 1;
                 }
             }
+        };
+        if due >= end {
+            NONE
+        } else {
+            due
         }
     }
 }
@@ -295,7 +352,19 @@ pub fn estimate_events(s: &Scenario) -> u64 {
     let clients: u64 = s.groups.iter().map(|g| g.count as u64).sum();
     for g in &s.groups {
         let per_client = secs / g.heartbeat.interval.as_secs_f64();
-        total += g.count as f64 * (per_client * 2.0 + 1.0);
+        // A send and a delivery per heartbeat; an acknowledgement more on streams.
+        let per_heartbeat = match g.transport {
+            Transport::Datagram => 2.0,
+            Transport::Stream(_) => 3.0,
+        };
+        total += g.count as f64 * (per_client * per_heartbeat + 1.0);
+    }
+    for f in &s.faults {
+        if let FaultAction::Churn { mtbf, mttr } = f.action {
+            let cycles = secs / (mtbf.as_secs_f64() + mttr.as_secs_f64());
+            let n: u64 = f.targets.iter().map(|r| (r.end - r.start) as u64).sum();
+            total += n as f64 * 2.0 * (cycles + 1.0);
+        }
     }
     for d in &s.detectors {
         let DetectorKind::FixedTimeout(ft) = d.kind;
@@ -309,38 +378,31 @@ pub fn estimate_events(s: &Scenario) -> u64 {
     total.min(u64::MAX as f64) as u64
 }
 
-/// One simulated world.
-pub struct World<'s> {
-    scenario: &'s Scenario,
-    end: u64,
-    now: u64,
-    queue: EventQueue<Event>,
-    clients: Vec<Client>,
-    groups: Vec<GroupRt>,
-    jitter_rng: Vec<Stream>,
-    overshoot_rng: Vec<Stream>,
-    delay_rng: Vec<Stream>,
-    loss_rng: Vec<Stream>,
-    detectors: Vec<DetectorRt>,
-    group_acc: Vec<GroupAcc>,
-    /// First client id of each group, then the total.
-    group_start: Vec<u32>,
-    events: u64,
-    n_detectors: u16,
-    /// Whether arrivals may be recorded in clients instead of queued (`on_send`). Under
-    /// the seconds-component rule an arrival can move a check earlier, so every arrival
-    /// is queued there.
-    lazy_arrivals: bool,
+/// Per-purpose streams of every client; a purpose no group draws from has none.
+struct Streams {
+    jitter: Vec<Stream>,
+    overshoot: Vec<Stream>,
+    uplink_delay: Vec<Stream>,
+    uplink_loss: Vec<Stream>,
+    uplink_duplicate: Vec<Stream>,
+    downlink_delay: Vec<Stream>,
+    downlink_loss: Vec<Stream>,
+    churn: Vec<Stream>,
 }
 
-/// Per-purpose streams for every client, or none if no group draws from that purpose.
+/// The stream of client `i` among `streams`, if that purpose has streams.
+#[inline]
+fn pick(streams: &mut [Stream], i: usize) -> Option<&mut Stream> {
+    streams.get_mut(i)
+}
+
 fn streams_for(
     s: &Scenario,
     seed: u64,
     purpose: Purpose,
-    used: impl Fn(usize) -> bool,
+    used: impl Fn(&Group) -> bool,
 ) -> Vec<Stream> {
-    if !(0..s.groups.len()).any(&used) {
+    if !s.groups.iter().any(&used) {
         return Vec::new();
     }
     let mut out = Vec::new();
@@ -349,6 +411,68 @@ fn streams_for(
         out.extend((0..g.count).map(|i| rng::stream(key, i)));
     }
     out
+}
+
+impl Streams {
+    fn new(s: &Scenario, seed: u64) -> Self {
+        let is_stream = |g: &Group| matches!(g.transport, Transport::Stream(_));
+        Streams {
+            jitter: streams_for(s, seed, Purpose::Jitter, |g| !g.heartbeat.jitter.is_zero()),
+            overshoot: streams_for(s, seed, Purpose::Overshoot, |g| {
+                g.heartbeat.overshoot.is_some()
+            }),
+            uplink_delay: streams_for(s, seed, Purpose::UplinkDelay, |g| g.uplink.delay.is_some()),
+            uplink_loss: streams_for(s, seed, Purpose::UplinkLoss, |g| {
+                g.uplink.loss != Loss::None
+            }),
+            uplink_duplicate: streams_for(s, seed, Purpose::UplinkDuplicate, |g| {
+                g.uplink.duplicate > 0.0
+            }),
+            downlink_delay: streams_for(s, seed, Purpose::DownlinkDelay, |g| {
+                is_stream(g) && g.downlink.delay.is_some()
+            }),
+            downlink_loss: streams_for(s, seed, Purpose::DownlinkLoss, |g| {
+                is_stream(g) && g.downlink.loss != Loss::None
+            }),
+            churn: streams_for(s, seed, Purpose::Churn, |_| {
+                s.faults
+                    .iter()
+                    .any(|f| matches!(f.action, FaultAction::Churn { .. }))
+            }),
+        }
+    }
+}
+
+/// One simulated world.
+pub struct World<'s> {
+    scenario: &'s Scenario,
+    end: u64,
+    now: u64,
+    queue: EventQueue<Event>,
+    clients: Vec<Client>,
+    groups: Vec<GroupRt>,
+    rng: Streams,
+    /// Stream-transport state per client (empty if no group uses it).
+    tcp: Vec<Tcp>,
+    detectors: Vec<DetectorRt>,
+    group_acc: Vec<GroupAcc>,
+    /// First client id of each group, then the total.
+    group_start: Vec<u32>,
+    events: u64,
+    n_detectors: u16,
+    /// Whether arrivals may be recorded in clients instead of queued (`on_send`). Off
+    /// where an arrival can do more than move `last_arrival` later: under the
+    /// seconds-component rule (it may move a check earlier), and with partitions, server
+    /// stalls or clock steps in the scenario.
+    lazy_arrivals: bool,
+    /// Server wall clock minus true time.
+    clock_offset: i64,
+    /// The server is stalled before this time.
+    stalled_until: u64,
+    /// End of the latest server-wide fault window (stall, clock step), for `during_fault`.
+    server_fault_until: u64,
+    /// Arrivals waiting for a stall to end, in arrival order.
+    backlog: Vec<u32>,
 }
 
 impl<'s> World<'s> {
@@ -373,10 +497,11 @@ impl<'s> World<'s> {
                 jitter: g.heartbeat.jitter.as_nanos(),
                 schedule: g.heartbeat.schedule,
                 overshoot: g.heartbeat.overshoot.clone(),
-                delay: g.uplink.delay.clone(),
-                loss: match g.uplink.loss {
-                    Loss::None => Chance::NEVER,
-                    Loss::Bernoulli { p } => Chance::new(p),
+                uplink: LinkRt::new(&g.uplink),
+                downlink: LinkRt::new(&g.downlink),
+                stream: match g.transport {
+                    Transport::Datagram => None,
+                    Transport::Stream(p) => Some(p),
                 },
                 bytes: g.heartbeat.bytes as u64,
             })
@@ -413,6 +538,7 @@ impl<'s> World<'s> {
         let mut clients = Vec::with_capacity(total);
         for (gi, g) in s.groups.iter().enumerate() {
             let phase_key = rng::key(seed, Purpose::Phase, &g.name);
+            let drift_key = rng::key(seed, Purpose::Drift, &g.name);
             for i in 0..g.count {
                 let phase = match g.heartbeat.phase {
                     Phase::Random => rng::below(
@@ -422,39 +548,69 @@ impl<'s> World<'s> {
                     Phase::Aligned => 0,
                     Phase::At(d) => d.as_nanos(),
                 };
+                let ppm = match g.heartbeat.drift_ppm {
+                    Drift::Fixed(p) => p,
+                    Drift::Uniform { min, max } => {
+                        min + (max - min) * rng::unit(&mut rng::stream(drift_key, i))
+                    }
+                };
                 let id = clients.len() as u32;
                 clients.push(Client {
                     group: gi as u16,
                     up: true,
+                    uplink_bad: false,
+                    downlink_bad: false,
+                    online_in: 0,
                     generation: 0,
                     anchor: phase,
                     sends: 0,
                     last_arrival: NONE,
+                    stamp_offset: 0,
                     up_since: 0,
+                    paused_until: 0,
+                    partitioned_until: 0,
+                    fault_until: 0,
+                    // A clock running fast by `ppm` counts a nominal second in less time.
+                    timer_scale: 1e6 / (1e6 + ppm),
                     in_flight: [(NONE, 0); IN_FLIGHT_SLOTS],
-                    online_in: 0,
                 });
                 if phase < s.duration.as_nanos() {
-                    queue.push(phase, CLASS_SEND, Event::new(id, 0));
+                    queue.push(phase, CLASS_SEND, K_SEND, Event::new(id, 0));
                 }
             }
         }
         for (i, f) in s.faults.iter().enumerate() {
-            queue.push(f.at.as_nanos(), CLASS_FAULT, Event::new(i as u32, 0));
+            queue.push(
+                f.at.as_nanos(),
+                CLASS_FAULT,
+                K_FAULT,
+                Event::new(i as u32, 0),
+            );
         }
 
-        let jitter_rng = streams_for(s, seed, Purpose::Jitter, |g| {
-            !s.groups[g].heartbeat.jitter.is_zero()
-        });
-        let overshoot_rng = streams_for(s, seed, Purpose::Overshoot, |g| {
-            s.groups[g].heartbeat.overshoot.is_some()
-        });
-        let delay_rng = streams_for(s, seed, Purpose::UplinkDelay, |g| {
-            s.groups[g].uplink.delay.is_some()
-        });
-        let loss_rng = streams_for(s, seed, Purpose::UplinkLoss, |g| {
-            s.groups[g].uplink.loss != Loss::None
-        });
+        let tcp = if s
+            .groups
+            .iter()
+            .any(|g| matches!(g.transport, Transport::Stream(_)))
+        {
+            s.groups
+                .iter()
+                .flat_map(|g| {
+                    let params = match g.transport {
+                        Transport::Stream(p) => p,
+                        Transport::Datagram => StreamParams {
+                            rto_initial: SimDuration::SECOND,
+                            rto_min: SimDuration::SECOND,
+                            rto_max: SimDuration::SECOND,
+                            retries: 1,
+                        },
+                    };
+                    (0..g.count).map(move |_| Tcp::new(&params))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
 
         let detectors = s
             .detectors
@@ -464,7 +620,8 @@ impl<'s> World<'s> {
                 DetectorRt {
                     rule: Rule {
                         params,
-                        threshold_whole_secs: params.threshold.as_nanos().div_ceil(1_000_000_000),
+                        threshold_whole_secs: params.threshold.as_nanos().div_ceil(SECOND as u64)
+                            as i64,
                     },
                     watches: vec![
                         Watch {
@@ -488,6 +645,14 @@ impl<'s> World<'s> {
                 ..GroupAcc::default()
             })
             .collect();
+        let disturbs_arrivals = s.faults.iter().any(|f| {
+            matches!(
+                f.action,
+                FaultAction::Partition { .. }
+                    | FaultAction::ServerStall { .. }
+                    | FaultAction::ClockStep { .. }
+            )
+        });
 
         World {
             scenario,
@@ -496,18 +661,21 @@ impl<'s> World<'s> {
             queue,
             clients,
             groups,
-            jitter_rng,
-            overshoot_rng,
-            delay_rng,
-            loss_rng,
+            rng: Streams::new(s, seed),
+            tcp,
             detectors,
             group_acc,
             group_start,
             events: 0,
             n_detectors: u16::try_from(s.detectors.len()).expect("too many detectors"),
-            lazy_arrivals: s.detectors.iter().all(|d| match d.kind {
-                DetectorKind::FixedTimeout(ft) => ft.elapsed == Elapsed::Total,
-            }),
+            lazy_arrivals: !disturbs_arrivals
+                && s.detectors.iter().all(|d| match d.kind {
+                    DetectorKind::FixedTimeout(ft) => ft.elapsed == Elapsed::Total,
+                }),
+            clock_offset: 0,
+            stalled_until: 0,
+            server_fault_until: 0,
+            backlog: Vec::new(),
         }
     }
 
@@ -527,7 +695,7 @@ impl<'s> World<'s> {
         mut trace: Option<&mut dyn FnMut(&VerdictEvent)>,
     ) -> Result<Outcome, LimitExceeded> {
         let estimate = estimate_events(self.scenario);
-        while let Some((at, class, event)) = self.queue.pop() {
+        while let Some((at, class, kind, event)) = self.queue.pop() {
             assert!(at >= self.now, "time went backwards: {at} < {}", self.now);
             if at >= self.end {
                 break;
@@ -542,101 +710,189 @@ impl<'s> World<'s> {
                     during_run: true,
                 });
             }
-            match class {
-                CLASS_SEND => self.on_send(event.a, event.b),
-                CLASS_DELIVER => self.on_deliver(event.a, &mut trace),
-                CLASS_EVALUATE => self.on_check(event.b, event.a, &mut trace),
-                CLASS_FAULT => self.on_fault(event.a as usize),
-                _ => unreachable!("unknown event class {class}"),
+            match (class, kind) {
+                (CLASS_SEND, K_SEND) => self.on_send(event.a, event.b),
+                (CLASS_DELIVER, K_DATAGRAM) => self.on_datagram(event.a, event.b, &mut trace),
+                (CLASS_EVALUATE, K_CHECK) => self.on_check(event.b, event.a, &mut trace),
+                (CLASS_DELIVER, K_SEGMENT) => self.on_segment(event.a, event.b, &mut trace),
+                (CLASS_DELIVER, K_ACK) => self.on_ack(event.a, event.b),
+                (CLASS_SEND, K_RTO) => self.on_rto(event.a, event.b),
+                (CLASS_FAULT, K_FAULT) => self.on_fault(event.a as usize, &mut trace),
+                (CLASS_FAULT, K_CHURN_DOWN) => self.on_churn_down(event.a, event.b),
+                (CLASS_FAULT, K_CHURN_UP) => self.on_churn_up(event.a, event.b),
+                (CLASS_FAULT, K_STALL_END) => self.on_stall_end(&mut trace),
+                _ => unreachable!("unknown event class {class} kind {kind}"),
             }
         }
         self.now = self.end;
         Ok(self.finish())
     }
 
+    /// The client's heartbeat timer fires.
     fn on_send(&mut self, id: u32, generation: u32) {
-        let c = &mut self.clients[id as usize];
+        let now = self.now;
+        let ci = id as usize;
+        let c = &mut self.clients[ci];
         if c.generation != generation || !c.up {
+            return;
+        }
+        if now < c.paused_until {
+            // A paused process cannot send; its timer is serviced when it resumes.
+            let resume = c.paused_until;
+            if resume < self.end {
+                self.queue
+                    .push(resume, CLASS_SEND, K_SEND, Event::new(id, generation));
+            }
             return;
         }
         let gi = c.group as usize;
         let g = &self.groups[gi];
-        let ci = id as usize;
         let acc = &mut self.group_acc[gi];
         acc.heartbeats_sent += 1;
         acc.bytes_up += g.bytes;
-        // Delay is drawn for every heartbeat, lost or not, so that the delay stream stays
-        // aligned with the send sequence whatever the loss settings (common random numbers).
-        let delay = match &g.delay {
-            Some(d) => d.sample(&mut self.delay_rng[ci]),
-            None => 0,
-        };
-        let lost = !g.loss.is_never() && g.loss.happens(&mut self.loss_rng[ci]);
-        if lost {
-            acc.lost += 1;
+        if g.stream.is_some() {
+            self.stream_send(id);
         } else {
-            let at = self.now.saturating_add(delay);
-            if at < self.end {
-                // Every delivery before the end is applied, so it is counted now.
-                acc.delivered += 1;
-                // While every detector holds the client online, an arrival changes nothing
-                // but `last_arrival`, which is only read by that client's checks. It is then
-                // recorded in the client instead of queued, and applied when a check (or a
-                // queued delivery) looks; if a detector turns the client offline before it
-                // arrives, it is queued then with the scheduling order reserved now, so the
-                // result is the same as queueing every delivery.
-                let seq = self.queue.reserve_seq();
-                let free = c.in_flight.iter().position(|s| s.0 == NONE);
-                match free {
-                    Some(slot) if self.lazy_arrivals && c.online_in == self.n_detectors => {
-                        c.in_flight[slot] = (at, seq);
-                    }
-                    _ => self
-                        .queue
-                        .push_with_seq(at, CLASS_DELIVER, seq, Event::new(id, 0)),
-                }
-            }
+            self.datagram_send(id);
         }
-        c.sends += 1;
+        self.schedule_next_send(id, generation);
+    }
+
+    fn schedule_next_send(&mut self, id: u32, generation: u32) {
+        let now = self.now;
+        let ci = id as usize;
+        let c = &mut self.clients[ci];
+        let g = &self.groups[c.group as usize];
+        // Jitter is drawn in [0, 2·jitter] and shifted back, so it is never negative.
         let jitter = if g.jitter > 0 {
-            rng::between(&mut self.jitter_rng[ci], 0, 2 * g.jitter)
+            rng::between(&mut self.rng.jitter[ci], 0, 2 * g.jitter)
         } else {
-            g.jitter
+            0
         };
         let overshoot = match &g.overshoot {
-            Some(d) => d.sample(&mut self.overshoot_rng[ci]),
+            Some(d) => d.sample(&mut self.rng.overshoot[ci]),
             None => 0,
         };
-        // `jitter` is offset by +g.jitter so that it is never negative; subtract it back.
         let next = match g.schedule {
-            Schedule::FixedRate => c
-                .anchor
-                .saturating_add(c.sends.saturating_mul(g.interval))
-                .saturating_add(jitter)
-                .saturating_add(overshoot)
-                .saturating_sub(g.jitter)
-                .max(self.now),
+            Schedule::FixedRate => {
+                // The grid point after the last one used, skipping points missed while
+                // the process was paused.
+                let mut k = c.sends + 1;
+                let behind = now.saturating_sub(c.anchor);
+                let interval = c.scaled(g.interval).max(1);
+                k = k.max(behind / interval + 1);
+                c.sends = k;
+                c.anchor
+                    .saturating_add(c.scaled(k.saturating_mul(g.interval)))
+                    .saturating_add(c.scaled(jitter + overshoot))
+                    .saturating_sub(c.scaled(g.jitter))
+                    .max(now)
+            }
             Schedule::FixedDelay => {
-                self.now
-                    .saturating_add(g.interval)
-                    .saturating_add(jitter)
-                    .saturating_add(overshoot)
-                    - g.jitter
+                now.saturating_add(c.scaled(g.interval + jitter + overshoot - g.jitter))
             }
         };
         if next < self.end {
             self.queue
-                .push(next, CLASS_SEND, Event::new(id, generation));
+                .push(next, CLASS_SEND, K_SEND, Event::new(id, generation));
         }
     }
 
-    fn on_deliver(&mut self, id: u32, trace: &mut Trace<'_>) {
+    /// Whether the client's links are cut at `t`.
+    #[inline]
+    fn partitioned(&self, ci: usize, t: u64) -> bool {
+        t < self.clients[ci].partitioned_until
+    }
+
+    /// Sends one datagram heartbeat (and perhaps a duplicate) on the uplink.
+    fn datagram_send(&mut self, id: u32) {
+        let now = self.now;
+        let ci = id as usize;
+        let partitioned = self.partitioned(ci, now);
+        let c = &mut self.clients[ci];
+        let gi = c.group as usize;
+        let g = &self.groups[gi];
+        // Every draw happens for every heartbeat, lost or not, so that each stream stays
+        // aligned with the send sequence whatever the other settings (common random
+        // numbers across loss settings).
+        let delay = g.uplink.delay(pick(&mut self.rng.uplink_delay, ci));
+        let lost = g
+            .uplink
+            .lost(&mut c.uplink_bad, pick(&mut self.rng.uplink_loss, ci))
+            || partitioned;
+        let acc = &mut self.group_acc[gi];
+        if lost {
+            acc.lost += 1;
+            return;
+        }
+        let duplicate = g.uplink.duplicate(pick(&mut self.rng.uplink_duplicate, ci));
+        if duplicate.is_some() {
+            acc.duplicated += 1;
+        }
+        // The copy (b = 1) is applied like the original but counted only as a duplicate.
+        for (copy, arrival) in std::iter::once((0, delay)).chain(duplicate.map(|d| (1, d))) {
+            let at = now.saturating_add(arrival);
+            if at >= self.end {
+                continue;
+            }
+            // While every detector holds the client online, an arrival changes nothing
+            // but `last_arrival`, which only that client's checks read. It is then
+            // recorded in the client instead of queued, and applied when a check (or a
+            // queued delivery) looks; if a detector turns the client offline before it
+            // arrives, it is queued then with the scheduling order reserved now, so the
+            // result is the same as queueing every delivery.
+            let seq = self.queue.reserve_seq();
+            let free = c.in_flight.iter().position(|s| s.0 == NONE);
+            match free {
+                Some(slot) if self.lazy_arrivals && c.online_in == self.n_detectors => {
+                    c.in_flight[slot] = (at, seq);
+                    // Every recorded arrival is applied before the end.
+                    acc.delivered += 1 - copy as u64;
+                }
+                _ => self.queue.push_with_seq(
+                    at,
+                    CLASS_DELIVER,
+                    K_DATAGRAM,
+                    seq,
+                    Event::new(id, copy),
+                ),
+            }
+        }
+    }
+
+    /// A queued datagram (`copy` = 1 for a duplicate) reaches the server, unless the
+    /// link was cut meanwhile.
+    fn on_datagram(&mut self, id: u32, copy: u32, trace: &mut Trace<'_>) {
+        let ci = id as usize;
+        let gi = self.clients[ci].group as usize;
+        let original = copy == 0;
+        if self.partitioned(ci, self.now) {
+            self.group_acc[gi].lost += original as u64;
+            return;
+        }
+        self.group_acc[gi].delivered += original as u64;
+        self.arrive(id, trace);
+    }
+
+    /// A heartbeat reaches the server application, or waits if the server is stalled.
+    fn arrive(&mut self, id: u32, trace: &mut Trace<'_>) {
+        if self.now < self.stalled_until {
+            self.backlog.push(id);
+        } else {
+            self.apply_arrival(id, trace);
+        }
+    }
+
+    /// The server records a heartbeat of client `id` at `now`.
+    fn apply_arrival(&mut self, id: u32, trace: &mut Trace<'_>) {
         let now = self.now;
         let ci = id as usize;
         let c = &mut self.clients[ci];
         c.settle(now);
         c.last_arrival = now;
+        c.stamp_offset = self.clock_offset;
         let (gi, up) = (c.group as usize, c.up);
+        let base = now as i64;
         for di in 0..self.detectors.len() {
             let d = &mut self.detectors[di];
             let w = &mut d.watches[ci];
@@ -673,11 +929,11 @@ impl<'s> World<'s> {
             // armed check stays valid; under the seconds rule it may need to come earlier.
             let rearm = w.armed_at == NONE || d.rule.params.elapsed == Elapsed::SecondsComponent;
             if rearm {
-                let due = d.rule.next_due(now, now, self.end);
+                let due = d.rule.next_due(base, now + 1, self.end);
                 if due < w.armed_at {
                     w.armed_at = due;
                     self.queue
-                        .push(due, CLASS_EVALUATE, Event::new(id, di as u32));
+                        .push(due, CLASS_EVALUATE, K_CHECK, Event::new(id, di as u32));
                 }
             }
         }
@@ -686,24 +942,39 @@ impl<'s> World<'s> {
     fn on_check(&mut self, di: u32, id: u32, trace: &mut Trace<'_>) {
         let now = self.now;
         let ci = id as usize;
-        let c = &mut self.clients[ci];
-        c.settle(now);
-        let (gi, up, last) = (c.group as usize, c.up, c.last_arrival);
-        let d = &mut self.detectors[di as usize];
-        let w = &mut d.watches[ci];
+        let w = &mut self.detectors[di as usize].watches[ci];
         if w.armed_at != now {
             return; // superseded by an earlier check
         }
         w.armed_at = NONE;
+        if now < self.stalled_until {
+            // Scans are skipped while the server is stalled; the catch-up scan at the end
+            // of the stall looks at every client.
+            return;
+        }
+        self.evaluate(di as usize, id, trace);
+    }
+
+    /// One scan of one client by one detector: offline if overdue, else re-armed.
+    fn evaluate(&mut self, di: usize, id: u32, trace: &mut Trace<'_>) {
+        let now = self.now;
+        let ci = id as usize;
+        let c = &mut self.clients[ci];
+        c.settle(now);
+        let (gi, up, last) = (c.group as usize, c.up, c.last_arrival);
+        let d = &mut self.detectors[di];
+        let w = &mut d.watches[ci];
         if w.status != Status::Online {
             return;
         }
-        let elapsed = now - last;
+        let base = last as i64 + c.stamp_offset - self.clock_offset;
+        let elapsed = now as i64 - base;
         if !d.rule.is_overdue(elapsed) {
-            let due = d.rule.next_due(last, now, self.end);
-            if due != NONE {
+            let due = d.rule.next_due(base, now + 1, self.end);
+            if due != NONE && due < w.armed_at {
                 w.armed_at = due;
-                self.queue.push(due, CLASS_EVALUATE, Event::new(id, di));
+                self.queue
+                    .push(due, CLASS_EVALUATE, K_CHECK, Event::new(id, di as u32));
             }
             return;
         }
@@ -715,14 +986,27 @@ impl<'s> World<'s> {
         // arrival will change this detector's verdict.
         for slot in &mut c.in_flight {
             if slot.0 != NONE {
-                self.queue
-                    .push_with_seq(slot.0, CLASS_DELIVER, slot.1, Event::new(id, 0));
+                // Queued as a copy: it was counted as delivered when it was recorded.
+                self.queue.push_with_seq(
+                    slot.0,
+                    CLASS_DELIVER,
+                    K_DATAGRAM,
+                    slot.1,
+                    Event::new(id, 1),
+                );
                 *slot = (NONE, 0);
             }
         }
         if up {
-            // No fault windows exist yet in this model, so every mistake is spurious.
-            acc.fp_spurious += 1;
+            // A mistake. It is caused by a fault if a fault window touching this client
+            // was active within the threshold before the verdict.
+            let window_end = c.fault_until.max(self.server_fault_until);
+            let threshold = d.rule.params.threshold.as_nanos();
+            if window_end != 0 && window_end.saturating_add(threshold) >= now {
+                acc.fp_during_fault += 1;
+            } else {
+                acc.fp_spurious += 1;
+            }
             w.mistake_start = now;
         } else if w.pending_crash != NONE {
             acc.latencies.push(now - w.pending_crash);
@@ -732,7 +1016,7 @@ impl<'s> World<'s> {
             let (group, index) = locate(&self.group_start, id);
             (*t)(&VerdictEvent {
                 time: SimTime(now),
-                detector: di as usize,
+                detector: di,
                 group,
                 index,
                 verdict: Verdict::Offline,
@@ -742,8 +1026,28 @@ impl<'s> World<'s> {
         }
     }
 
-    fn on_fault(&mut self, index: usize) {
+    fn on_fault(&mut self, index: usize, trace: &mut Trace<'_>) {
+        let now = self.now;
         let fault = &self.scenario.faults[index];
+        match fault.action {
+            FaultAction::ServerStall { duration } => {
+                let until = now.saturating_add(duration.as_nanos());
+                self.stalled_until = self.stalled_until.max(until);
+                self.server_fault_until = self.server_fault_until.max(until);
+                if until < self.end {
+                    self.queue
+                        .push(until, CLASS_FAULT, K_STALL_END, Event::new(0, 0));
+                }
+                return;
+            }
+            FaultAction::ClockStep { by_ns } => {
+                self.clock_offset += by_ns;
+                self.server_fault_until = self.server_fault_until.max(now);
+                self.rearm_all();
+                return;
+            }
+            _ => {}
+        }
         for r in &fault.targets {
             let base = self.group_start[r.group];
             for i in r.start..r.end {
@@ -751,9 +1055,111 @@ impl<'s> World<'s> {
                 match fault.action {
                     FaultAction::Crash => self.crash(id),
                     FaultAction::Restart => self.restart(id),
+                    FaultAction::Pause { duration } => {
+                        let c = &mut self.clients[id as usize];
+                        let until = now.saturating_add(duration.as_nanos());
+                        c.paused_until = c.paused_until.max(until);
+                        c.fault_until = c.fault_until.max(until);
+                    }
+                    FaultAction::Partition { duration } => {
+                        let c = &mut self.clients[id as usize];
+                        let until = now.saturating_add(duration.as_nanos());
+                        c.partitioned_until = c.partitioned_until.max(until);
+                        c.fault_until = c.fault_until.max(until);
+                    }
+                    FaultAction::Churn { mtbf, .. } => {
+                        self.schedule_churn(id, index as u32, mtbf, K_CHURN_DOWN)
+                    }
+                    FaultAction::ServerStall { .. } | FaultAction::ClockStep { .. } => {
+                        unreachable!("server-wide faults have no targets")
+                    }
                 }
             }
         }
+        let _ = trace;
+    }
+
+    /// After a clock step every online client's deadline moves: arm a fresh check for
+    /// each (older checks become stale).
+    fn rearm_all(&mut self) {
+        let now = self.now;
+        for (di, d) in self.detectors.iter_mut().enumerate() {
+            for (ci, w) in d.watches.iter_mut().enumerate() {
+                if w.status != Status::Online {
+                    continue;
+                }
+                let c = &self.clients[ci];
+                let base = c.last_arrival as i64 + c.stamp_offset - self.clock_offset;
+                let due = d.rule.next_due(base, now, self.end);
+                w.armed_at = due;
+                if due != NONE {
+                    self.queue.push(
+                        due,
+                        CLASS_EVALUATE,
+                        K_CHECK,
+                        Event::new(ci as u32, di as u32),
+                    );
+                }
+            }
+        }
+    }
+
+    /// The end of a stall: one catch-up scan over every client, then the backlog of
+    /// arrivals, stamped now (DESIGN §4).
+    fn on_stall_end(&mut self, trace: &mut Trace<'_>) {
+        if self.now < self.stalled_until {
+            return; // a longer stall began meanwhile; its own end will come
+        }
+        let clients = self.clients.len() as u32;
+        for di in 0..self.detectors.len() {
+            for id in 0..clients {
+                self.detectors[di].watches[id as usize].armed_at = NONE;
+                self.evaluate(di, id, trace);
+            }
+        }
+        let backlog = std::mem::take(&mut self.backlog);
+        for &id in &backlog {
+            self.apply_arrival(id, trace);
+        }
+        self.backlog = backlog;
+        self.backlog.clear();
+    }
+
+    fn schedule_churn(&mut self, id: u32, fault: u32, mean: SimDuration, kind: u8) {
+        let d = Dist::Exponential {
+            mean: mean.as_nanos() as f64,
+        };
+        let at = self
+            .now
+            .saturating_add(d.sample(&mut self.rng.churn[id as usize]).max(1));
+        if at < self.end {
+            self.queue
+                .push(at, CLASS_FAULT, kind, Event::new(id, fault));
+        }
+    }
+
+    fn churn_params(&self, fault: u32) -> (SimDuration, SimDuration) {
+        match self.scenario.faults[fault as usize].action {
+            FaultAction::Churn { mtbf, mttr } => (mtbf, mttr),
+            _ => unreachable!("churn event of a non-churn fault"),
+        }
+    }
+
+    fn on_churn_down(&mut self, id: u32, fault: u32) {
+        let (mtbf, mttr) = self.churn_params(fault);
+        if self.clients[id as usize].up {
+            self.crash(id);
+            self.schedule_churn(id, fault, mttr, K_CHURN_UP);
+        } else {
+            // Already down through another fault: try again after another up time.
+            self.schedule_churn(id, fault, mtbf, K_CHURN_DOWN);
+        }
+    }
+
+    fn on_churn_up(&mut self, id: u32, fault: u32) {
+        let (mtbf, _) = self.churn_params(fault);
+        self.restart(id);
+        self.schedule_churn(id, fault, mtbf, K_CHURN_DOWN);
     }
 
     fn crash(&mut self, id: u32) {
@@ -780,10 +1186,15 @@ impl<'s> World<'s> {
             }
         }
         c.up = false;
-        c.generation += 1;
+        c.generation = c.generation.wrapping_add(1);
         let g = &mut self.group_acc[gi];
         g.up_ns += now - c.up_since;
         g.crashes += 1;
+        if let Some(t) = self.tcp.get_mut(ci) {
+            // The host's stack dies with it: no more retransmissions.
+            t.timer_armed = false;
+            t.timer_generation = t.timer_generation.wrapping_add(1);
+        }
     }
 
     fn restart(&mut self, id: u32) {
@@ -804,13 +1215,163 @@ impl<'s> World<'s> {
         }
         c.up = true;
         c.up_since = now;
-        c.generation += 1;
+        c.generation = c.generation.wrapping_add(1);
         // A restarted process starts its loop at once: first heartbeat now, and the
         // fixed-rate grid is re-anchored here.
         c.anchor = now;
         c.sends = 0;
         let generation = c.generation;
-        self.queue.push(now, CLASS_SEND, Event::new(id, generation));
+        if let (Some(t), Some(p)) = (self.tcp.get_mut(ci), self.groups[gi].stream) {
+            t.reconnect(&p);
+        }
+        self.queue
+            .push(now, CLASS_SEND, K_SEND, Event::new(id, generation));
+    }
+
+    /// The application writes one heartbeat into the client's stream connection.
+    fn stream_send(&mut self, id: u32) {
+        let ci = id as usize;
+        let now = self.now;
+        let seq = self.tcp[ci].send(now);
+        self.stream_transmit(id, seq);
+        if !self.tcp[ci].timer_armed {
+            self.arm_rto(id);
+        }
+    }
+
+    fn arm_rto(&mut self, id: u32) {
+        let ci = id as usize;
+        let p = self.groups[self.clients[ci].group as usize]
+            .stream
+            .expect("stream group");
+        let t = &mut self.tcp[ci];
+        t.timer_generation = t.timer_generation.wrapping_add(1);
+        t.timer_armed = true;
+        let at = self.now.saturating_add(t.timeout(&p));
+        if at < self.end {
+            self.queue
+                .push(at, CLASS_SEND, K_RTO, Event::new(id, t.timer_generation));
+        }
+    }
+
+    /// One transmission of segment `seq` on the uplink.
+    fn stream_transmit(&mut self, id: u32, seq: u64) {
+        let now = self.now;
+        let ci = id as usize;
+        let partitioned = self.partitioned(ci, now);
+        let c = &mut self.clients[ci];
+        let gi = c.group as usize;
+        let g = &self.groups[gi];
+        let delay = g.uplink.delay(pick(&mut self.rng.uplink_delay, ci));
+        let lost = g
+            .uplink
+            .lost(&mut c.uplink_bad, pick(&mut self.rng.uplink_loss, ci))
+            || partitioned;
+        if lost {
+            // The retransmission timer will send it again.
+            self.group_acc[gi].segments_dropped += 1;
+            return;
+        }
+        let duplicate = g.uplink.duplicate(pick(&mut self.rng.uplink_duplicate, ci));
+        if duplicate.is_some() {
+            self.group_acc[gi].duplicated += 1;
+        }
+        for d in std::iter::once(delay).chain(duplicate) {
+            let at = now.saturating_add(d);
+            if at < self.end {
+                self.queue
+                    .push(at, CLASS_DELIVER, K_SEGMENT, Event::new(id, seq as u32));
+            }
+        }
+    }
+
+    /// A segment reaches the server's stack: in-order data goes to the application, and
+    /// a cumulative acknowledgement goes back on the downlink.
+    fn on_segment(&mut self, id: u32, low: u32, trace: &mut Trace<'_>) {
+        let now = self.now;
+        let ci = id as usize;
+        let gi = self.clients[ci].group as usize;
+        if self.partitioned(ci, now) {
+            self.group_acc[gi].segments_dropped += 1;
+            return;
+        }
+        let t = &mut self.tcp[ci];
+        let seq = tcp::widen(t.rcv_nxt, low);
+        let delivered = t.receive(seq);
+        let ack = t.rcv_nxt;
+        // Acknowledgement on the downlink.
+        let c = &mut self.clients[ci];
+        let g = &self.groups[gi];
+        let delay = g.downlink.delay(pick(&mut self.rng.downlink_delay, ci));
+        let lost = g
+            .downlink
+            .lost(&mut c.downlink_bad, pick(&mut self.rng.downlink_loss, ci));
+        let acc = &mut self.group_acc[gi];
+        acc.bytes_down += tcp::ACK_BYTES;
+        if !lost && now.saturating_add(delay) < self.end {
+            self.queue.push(
+                now.saturating_add(delay),
+                CLASS_DELIVER,
+                K_ACK,
+                Event::new(id, ack as u32),
+            );
+        }
+        if delivered > 0 {
+            acc.delivered += delivered;
+            self.arrive(id, trace);
+        }
+    }
+
+    /// An acknowledgement reaches the client's stack.
+    fn on_ack(&mut self, id: u32, low: u32) {
+        let ci = id as usize;
+        let c = &self.clients[ci];
+        if !c.up || self.partitioned(ci, self.now) {
+            return;
+        }
+        let p = self.groups[c.group as usize].stream.expect("stream group");
+        let t = &mut self.tcp[ci];
+        let ack = tcp::widen(t.snd_una, low);
+        if t.acknowledge(ack, self.now, &p) {
+            if t.outstanding() > 0 {
+                self.arm_rto(id);
+            } else {
+                t.timer_armed = false;
+                t.timer_generation = t.timer_generation.wrapping_add(1);
+            }
+        }
+    }
+
+    /// The retransmission timer fires: retransmit the oldest unacknowledged segment with
+    /// a doubled timeout, or break the connection when the retry budget is spent.
+    fn on_rto(&mut self, id: u32, generation: u32) {
+        let ci = id as usize;
+        let gi = self.clients[ci].group as usize;
+        let p = self.groups[gi].stream.expect("stream group");
+        let t = &mut self.tcp[ci];
+        if !t.timer_armed || t.timer_generation != generation || !self.clients[ci].up {
+            return;
+        }
+        if t.outstanding() == 0 {
+            t.timer_armed = false;
+            return;
+        }
+        t.backoff += 1;
+        if t.backoff > p.retries {
+            // The connection breaks; what it still held is lost, and the client opens a
+            // new connection for its next heartbeat.
+            let acc = &mut self.group_acc[gi];
+            acc.connection_breaks += 1;
+            acc.lost += t.outstanding();
+            t.reconnect(&p);
+            return;
+        }
+        let seq = t.mark_retransmitted();
+        let acc = &mut self.group_acc[gi];
+        acc.retransmissions += 1;
+        acc.bytes_up += self.groups[gi].bytes;
+        self.stream_transmit(id, seq);
+        self.arm_rto(id);
     }
 
     fn finish(mut self) -> Outcome {

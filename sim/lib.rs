@@ -8,11 +8,13 @@
 //! Only `main.rs` touches the filesystem, the environment or the wall clock.
 
 pub mod engine;
+pub mod link;
 pub mod metrics;
 pub mod queue;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod tcp;
 pub mod time;
 
 pub use engine::{LimitExceeded, LimitKind, Limits, Trace, Verdict, VerdictEvent};

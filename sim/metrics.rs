@@ -99,9 +99,20 @@ pub struct GroupAcc {
     pub up_ns: u64,
     pub crashes: u64,
     pub heartbeats_sent: u64,
+    /// Heartbeats handed to the server (in order, on stream links).
     pub delivered: u64,
+    /// Heartbeats the network lost for good (on stream links: abandoned by a break).
     pub lost: u64,
+    /// Extra copies delivered by duplicating links.
+    pub duplicated: u64,
+    /// Stream segments retransmitted after a timeout.
+    pub retransmissions: u64,
+    /// Stream transmissions dropped by the link (each is retransmitted).
+    pub segments_dropped: u64,
+    /// Stream connections broken after the retry budget.
+    pub connection_breaks: u64,
     pub bytes_up: u64,
+    pub bytes_down: u64,
 }
 
 impl GroupAcc {
@@ -112,7 +123,12 @@ impl GroupAcc {
         self.heartbeats_sent += other.heartbeats_sent;
         self.delivered += other.delivered;
         self.lost += other.lost;
+        self.duplicated += other.duplicated;
+        self.retransmissions += other.retransmissions;
+        self.segments_dropped += other.segments_dropped;
+        self.connection_breaks += other.connection_breaks;
         self.bytes_up += other.bytes_up;
+        self.bytes_down += other.bytes_down;
     }
 }
 

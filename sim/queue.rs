@@ -2,7 +2,9 @@
 //!
 //! Order is total and independent of the structure: entries come out by
 //! `(time, class, seq)`, where `class` is the same-instant class of DESIGN §4 (faults,
-//! deliveries, detector evaluations, sends) and `seq` is the global scheduling order. The
+//! deliveries, detector evaluations, sends) and `seq` is the global scheduling order. Each
+//! entry also carries a small `kind` (which event of its class it is), stored below `seq`
+//! where it can never affect the order, since `seq` is unique. The
 //! wheel only makes it fast: events a bounded time ahead (heartbeats, deliveries) land in
 //! a bucket in O(1); a bucket is sorted once when time reaches it; the rare event beyond
 //! the wheel's horizon waits in a binary heap. Buckets keep their capacity, so a run in
@@ -16,10 +18,13 @@ const BUCKET_KEEP: usize = 32;
 
 /// Bits of `Entry::order` below the class.
 const CLASS_SHIFT: u32 = 60;
+/// Bits of `Entry::order` below the scheduling order (they hold the kind).
+const SEQ_SHIFT: u32 = 3;
+const KIND_MASK: u64 = (1 << SEQ_SHIFT) - 1;
 
 struct Entry<T> {
     time: u64,
-    /// `class << 60 | seq`: the tie-breakers after time, packed in one integer.
+    /// `class << 60 | seq << 3 | kind`: the tie-breakers after time, packed in one integer.
     order: u64,
     item: T,
 }
@@ -28,6 +33,16 @@ impl<T> Entry<T> {
     #[inline]
     fn key(&self) -> (u64, u64) {
         (self.time, self.order)
+    }
+
+    #[inline]
+    fn unpack(self) -> (u64, u8, u8, T) {
+        (
+            self.time,
+            (self.order >> CLASS_SHIFT) as u8,
+            (self.order & KIND_MASK) as u8,
+            self.item,
+        )
     }
 }
 
@@ -115,12 +130,12 @@ impl<T> EventQueue<T> {
         self.len == 0
     }
 
-    /// Schedules `item` at `time` in same-instant class `class` (0..16). Entries must not
-    /// be scheduled before the last popped time.
+    /// Schedules `item` of kind `kind` (0..8) at `time` in same-instant class `class`
+    /// (0..16). Entries must not be scheduled before the last popped time.
     #[inline]
-    pub fn push(&mut self, time: u64, class: u8, item: T) {
+    pub fn push(&mut self, time: u64, class: u8, kind: u8, item: T) {
         let seq = self.reserve_seq();
-        self.push_with_seq(time, class, seq, item);
+        self.push_with_seq(time, class, kind, seq, item);
     }
 
     /// Takes the next scheduling-order number without scheduling anything yet: an event
@@ -130,17 +145,17 @@ impl<T> EventQueue<T> {
     pub fn reserve_seq(&mut self) -> u64 {
         let seq = self.seq;
         self.seq += 1;
-        debug_assert!(seq < 1 << CLASS_SHIFT);
+        debug_assert!(seq < 1 << (CLASS_SHIFT - SEQ_SHIFT));
         seq
     }
 
     /// Schedules `item` with a scheduling-order number from `reserve_seq`.
     #[inline]
-    pub fn push_with_seq(&mut self, time: u64, class: u8, seq: u64, item: T) {
-        debug_assert!(class < 16);
+    pub fn push_with_seq(&mut self, time: u64, class: u8, kind: u8, seq: u64, item: T) {
+        debug_assert!(class < 16 && (kind as u64) <= KIND_MASK);
         let entry = Entry {
             time,
-            order: ((class as u64) << CLASS_SHIFT) | seq,
+            order: ((class as u64) << CLASS_SHIFT) | (seq << SEQ_SHIFT) | kind as u64,
             item,
         };
         self.len += 1;
@@ -158,9 +173,9 @@ impl<T> EventQueue<T> {
     }
 
     /// Removes and returns the first entry in `(time, class, seq)` order, as
-    /// `(time, class, item)`.
+    /// `(time, class, kind, item)`.
     #[inline]
-    pub fn pop(&mut self) -> Option<(u64, u8, T)> {
+    pub fn pop(&mut self) -> Option<(u64, u8, u8, T)> {
         loop {
             let from_current = match (self.current.last(), self.late.peek()) {
                 (Some(c), Some(Reverse(l))) => Some(c.key() < l.key()),
@@ -172,12 +187,12 @@ impl<T> EventQueue<T> {
                 Some(true) => {
                     let e = self.current.pop().expect("checked above");
                     self.len -= 1;
-                    return Some((e.time, (e.order >> CLASS_SHIFT) as u8, e.item));
+                    return Some(e.unpack());
                 }
                 Some(false) => {
                     let Reverse(e) = self.late.pop().expect("checked above");
                     self.len -= 1;
-                    return Some((e.time, (e.order >> CLASS_SHIFT) as u8, e.item));
+                    return Some(e.unpack());
                 }
                 None => {
                     if self.len == 0 {
@@ -267,13 +282,13 @@ mod tests {
     #[test]
     fn equal_times_follow_class_then_scheduling_order() {
         let mut q = EventQueue::new(10, 6);
-        q.push(5_000, 3, "send");
-        q.push(5_000, 1, "deliver-a");
-        q.push(5_000, 2, "scan");
-        q.push(5_000, 0, "fault");
-        q.push(5_000, 1, "deliver-b");
-        q.push(4_000, 3, "earlier");
-        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, _, x)| x)).collect();
+        q.push(5_000, 3, 0, "send");
+        q.push(5_000, 1, 7, "deliver-a");
+        q.push(5_000, 2, 0, "scan");
+        q.push(5_000, 0, 0, "fault");
+        q.push(5_000, 1, 0, "deliver-b");
+        q.push(4_000, 3, 0, "earlier");
+        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, _, _, x)| x)).collect();
         assert_eq!(
             order,
             ["earlier", "fault", "deliver-a", "deliver-b", "scan", "send"]
@@ -283,14 +298,14 @@ mod tests {
     #[test]
     fn far_events_wait_in_overflow_and_come_back_in_order() {
         let mut q = EventQueue::new(10, 6);
-        q.push(1 << 40, 1, 3u32);
-        q.push(1 << 30, 1, 2);
-        q.push(10, 1, 1);
-        q.push(1 << 40, 0, 4);
-        assert_eq!(q.pop(), Some((10, 1, 1)));
-        assert_eq!(q.pop(), Some((1 << 30, 1, 2)));
-        assert_eq!(q.pop(), Some((1 << 40, 0, 4)));
-        assert_eq!(q.pop(), Some((1 << 40, 1, 3)));
+        q.push(1 << 40, 1, 5, 3u32);
+        q.push(1 << 30, 1, 0, 2);
+        q.push(10, 1, 2, 1);
+        q.push(1 << 40, 0, 1, 4);
+        assert_eq!(q.pop(), Some((10, 1, 2, 1)));
+        assert_eq!(q.pop(), Some((1 << 30, 1, 0, 2)));
+        assert_eq!(q.pop(), Some((1 << 40, 0, 1, 4)));
+        assert_eq!(q.pop(), Some((1 << 40, 1, 5, 3)));
         assert_eq!(q.pop(), None);
         assert!(q.is_empty());
     }
@@ -311,19 +326,19 @@ mod tests {
             for (ahead, class, pop) in ops {
                 if pop {
                     let got = q.pop();
-                    let want = reference.pop_first().map(|((t, c, _), v)| (t, c, v));
+                    let want = reference.pop_first().map(|((t, c, _), v)| (t, c, (v % 8) as u8, v));
                     prop_assert_eq!(got, want);
-                    if let Some((t, _, _)) = got { now = t; }
+                    if let Some((t, _, _, _)) = got { now = t; }
                 } else {
                     let t = now + ahead * ahead / 1000;
-                    q.push(t, class, seq);
+                    q.push(t, class, (seq % 8) as u8, seq);
                     reference.insert((t, class, seq), seq);
                     seq += 1;
                 }
                 prop_assert_eq!(q.len(), reference.len());
             }
             while let Some((k, v)) = reference.pop_first() {
-                prop_assert_eq!(q.pop(), Some((k.0, k.1, v)));
+                prop_assert_eq!(q.pop(), Some((k.0, k.1, (v % 8) as u8, v)));
             }
             prop_assert_eq!(q.pop(), None);
         }

@@ -105,10 +105,17 @@ pub struct MistakeDuration {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Traffic {
     pub heartbeats_sent: u64,
+    /// Heartbeats handed to the server (in order, on stream links).
     pub delivered: u64,
+    /// Heartbeats lost for good (on stream links: abandoned by a broken connection).
     pub lost: u64,
+    /// Extra copies delivered by duplicating links.
     pub duplicated: u64,
+    /// Sent but neither delivered nor lost by the end of the run.
     pub in_flight: u64,
+    pub retransmissions: u64,
+    pub segments_dropped: u64,
+    pub connection_breaks: u64,
     pub bytes_up: u64,
     pub bytes_down: u64,
     pub heartbeats_per_client_hour: Option<f64>,
@@ -123,8 +130,13 @@ pub struct GroupTraffic {
     pub heartbeats_sent: u64,
     pub delivered: u64,
     pub lost: u64,
+    pub duplicated: u64,
     pub in_flight: u64,
+    pub retransmissions: u64,
+    pub segments_dropped: u64,
+    pub connection_breaks: u64,
     pub bytes_up: u64,
+    pub bytes_down: u64,
     pub heartbeats_per_client_hour: Option<f64>,
 }
 
@@ -229,10 +241,13 @@ impl Report {
             heartbeats_sent: all_groups.heartbeats_sent,
             delivered: all_groups.delivered,
             lost: all_groups.lost,
-            duplicated: 0,
+            duplicated: all_groups.duplicated,
             in_flight: all_groups.heartbeats_sent - all_groups.delivered - all_groups.lost,
+            retransmissions: all_groups.retransmissions,
+            segments_dropped: all_groups.segments_dropped,
+            connection_breaks: all_groups.connection_breaks,
             bytes_up: all_groups.bytes_up,
-            bytes_down: 0,
+            bytes_down: all_groups.bytes_down,
             heartbeats_per_client_hour: per_hour(
                 all_groups.heartbeats_sent,
                 client_ns(all_groups.clients),
@@ -252,8 +267,13 @@ impl Report {
                                 heartbeats_sent: a.heartbeats_sent,
                                 delivered: a.delivered,
                                 lost: a.lost,
+                                duplicated: a.duplicated,
                                 in_flight: a.heartbeats_sent - a.delivered - a.lost,
+                                retransmissions: a.retransmissions,
+                                segments_dropped: a.segments_dropped,
+                                connection_breaks: a.connection_breaks,
                                 bytes_up: a.bytes_up,
+                                bytes_down: a.bytes_down,
                                 heartbeats_per_client_hour: per_hour(
                                     a.heartbeats_sent,
                                     client_ns(a.clients),
@@ -373,30 +393,49 @@ impl Report {
         let _ = writeln!(o, "## Traffic\n");
         let _ = writeln!(
             o,
-            "| clients | heartbeats sent | delivered | lost | in flight at end | bytes up | heartbeats / client-hour |"
+            "| clients | heartbeats sent | delivered | lost | duplicated | in flight at end | retransmissions | connection breaks | bytes up | bytes down | heartbeats / client-hour |"
         );
-        let _ = writeln!(o, "|---|--:|--:|--:|--:|--:|--:|");
+        let _ = writeln!(o, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         let t = &self.traffic;
-        let _ = writeln!(
-            o,
-            "| all | {} | {} | {} | {} | {} | {} |",
-            t.heartbeats_sent,
-            t.delivered,
-            t.lost,
-            t.in_flight,
-            t.bytes_up,
-            opt_rate(t.heartbeats_per_client_hour)
-        );
-        for (g, gt) in &t.groups.0 {
+        let rows = std::iter::once((
+            "all",
+            [
+                t.heartbeats_sent,
+                t.delivered,
+                t.lost,
+                t.duplicated,
+                t.in_flight,
+                t.retransmissions,
+                t.connection_breaks,
+                t.bytes_up,
+                t.bytes_down,
+            ],
+            t.heartbeats_per_client_hour,
+        ))
+        .chain(t.groups.0.iter().map(|(g, gt)| {
+            (
+                g.as_str(),
+                [
+                    gt.heartbeats_sent,
+                    gt.delivered,
+                    gt.lost,
+                    gt.duplicated,
+                    gt.in_flight,
+                    gt.retransmissions,
+                    gt.connection_breaks,
+                    gt.bytes_up,
+                    gt.bytes_down,
+                ],
+                gt.heartbeats_per_client_hour,
+            )
+        }));
+        for (label, counts, rate) in rows {
+            let cells: Vec<String> = counts.iter().map(u64::to_string).collect();
             let _ = writeln!(
                 o,
-                "| {g} | {} | {} | {} | {} | {} | {} |",
-                gt.heartbeats_sent,
-                gt.delivered,
-                gt.lost,
-                gt.in_flight,
-                gt.bytes_up,
-                opt_rate(gt.heartbeats_per_client_hour)
+                "| {label} | {} | {} |",
+                cells.join(" | "),
+                opt_rate(rate)
             );
         }
         o
@@ -478,6 +517,13 @@ impl Report {
             t.bytes_up,
             opt_rate(t.heartbeats_per_client_hour)
         );
+        if t.duplicated + t.retransmissions + t.connection_breaks + t.bytes_down > 0 {
+            let _ = writeln!(
+                o,
+                "    {:<18} duplicated {}  retransmissions {}  connection breaks {}  bytes down {}",
+                "", t.duplicated, t.retransmissions, t.connection_breaks, t.bytes_down
+            );
+        }
         o
     }
 }

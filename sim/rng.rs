@@ -25,8 +25,18 @@ pub enum Purpose {
     Overshoot,
     /// Uplink delay.
     UplinkDelay,
-    /// Uplink loss.
+    /// Uplink loss (and Gilbert–Elliott state changes).
     UplinkLoss,
+    /// Uplink duplication, and the delay of each duplicate.
+    UplinkDuplicate,
+    /// Downlink delay (acknowledgements of stream links).
+    DownlinkDelay,
+    /// Downlink loss.
+    DownlinkLoss,
+    /// Per-client clock drift drawn from a range.
+    Drift,
+    /// Up and down times of churning clients.
+    Churn,
 }
 
 impl Purpose {
@@ -37,6 +47,11 @@ impl Purpose {
             Purpose::Overshoot => "overshoot",
             Purpose::UplinkDelay => "uplink.delay",
             Purpose::UplinkLoss => "uplink.loss",
+            Purpose::UplinkDuplicate => "uplink.duplicate",
+            Purpose::DownlinkDelay => "downlink.delay",
+            Purpose::DownlinkLoss => "downlink.loss",
+            Purpose::Drift => "drift",
+            Purpose::Churn => "churn",
         }
     }
 }

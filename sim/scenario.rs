@@ -28,7 +28,43 @@ pub struct Group {
     pub name: String,
     pub count: u32,
     pub heartbeat: Heartbeat,
+    /// Client → server.
     pub uplink: Link,
+    /// Server → client (acknowledgements of stream links); mirrors the uplink unless given.
+    pub downlink: Link,
+    pub transport: Transport,
+}
+
+/// How heartbeats travel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    /// A lost heartbeat is gone.
+    Datagram,
+    /// TCP-like: lost segments are retransmitted and delivery is in order.
+    Stream(StreamParams),
+}
+
+/// Retransmission settings of a stream link (RFC 6298 timer with Linux's limits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamParams {
+    /// RTO before the first round-trip sample.
+    pub rto_initial: SimDuration,
+    pub rto_min: SimDuration,
+    pub rto_max: SimDuration,
+    /// Consecutive timeouts after which the connection breaks (Linux `tcp_retries2`).
+    pub retries: u32,
+}
+
+/// Clock drift of a group's clients, in parts per million (positive: the client's clock
+/// runs fast, so its timers fire early).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Drift {
+    Fixed(f64),
+    /// Drawn uniformly per client.
+    Uniform {
+        min: f64,
+        max: f64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -41,6 +77,7 @@ pub struct Heartbeat {
     /// under `fixed-delay`.
     pub overshoot: Option<Dist>,
     pub bytes: u32,
+    pub drift_ppm: Drift,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,12 +104,54 @@ pub struct Link {
     /// `None` delivers instantly.
     pub delay: Option<Dist>,
     pub loss: Loss,
+    /// Probability that a delivered packet arrives twice (the copy has its own delay).
+    pub duplicate: f64,
+}
+
+impl Link {
+    pub const PERFECT: Link = Link {
+        delay: None,
+        loss: Loss::None,
+        duplicate: 0.0,
+    };
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Loss {
     None,
-    Bernoulli { p: f64 },
+    Bernoulli {
+        p: f64,
+    },
+    /// Two-state Markov chain changing state once per packet (netem `gemodel p r 1-h 1-k`).
+    GilbertElliott {
+        p_enter_bad: f64,
+        p_leave_bad: f64,
+        loss_good: f64,
+        loss_bad: f64,
+    },
+}
+
+impl Loss {
+    /// The long-run fraction of packets lost.
+    pub fn mean_rate(&self) -> f64 {
+        match *self {
+            Loss::None => 0.0,
+            Loss::Bernoulli { p } => p,
+            Loss::GilbertElliott {
+                p_enter_bad,
+                p_leave_bad,
+                loss_good,
+                loss_bad,
+            } => {
+                let total = p_enter_bad + p_leave_bad;
+                if total == 0.0 {
+                    loss_good
+                } else {
+                    (loss_good * p_leave_bad + loss_bad * p_enter_bad) / total
+                }
+            }
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -132,6 +211,38 @@ pub struct Fault {
 pub enum FaultAction {
     Crash,
     Restart,
+    /// The client process stalls: alive but silent.
+    Pause {
+        duration: SimDuration,
+    },
+    /// The clients' links drop everything in both directions.
+    Partition {
+        duration: SimDuration,
+    },
+    /// The server handles nothing: arrivals wait, scans are skipped.
+    ServerStall {
+        duration: SimDuration,
+    },
+    /// From `at` on, each client alternates exponential up times (mean `mtbf`) and down
+    /// times (mean `mttr`).
+    Churn {
+        mtbf: SimDuration,
+        mttr: SimDuration,
+    },
+    /// The server's wall clock jumps by `by_ns` (NTP step, DST).
+    ClockStep {
+        by_ns: i64,
+    },
+}
+
+impl FaultAction {
+    /// Faults that concern the server rather than clients take no selector.
+    pub fn is_server_wide(&self) -> bool {
+        matches!(
+            self,
+            FaultAction::ServerStall { .. } | FaultAction::ClockStep { .. }
+        )
+    }
 }
 
 /// Clients `start..end` (half-open) of group number `group`.
@@ -581,7 +692,18 @@ impl Validator {
     }
 
     fn group(&mut self, v: &Value, path: &str) -> Option<Group> {
-        let map = self.object(v, path, &["group", "count", "heartbeat", "uplink"])?;
+        let map = self.object(
+            v,
+            path,
+            &[
+                "group",
+                "count",
+                "heartbeat",
+                "uplink",
+                "downlink",
+                "transport",
+            ],
+        )?;
         let name = self
             .required(map, path, "group")
             .and_then(|n| self.identifier(n, &join(path, "group"), "a group name"));
@@ -593,17 +715,84 @@ impl Validator {
             .and_then(|h| self.heartbeat(h, &join(path, "heartbeat")));
         let uplink = match map.get("uplink") {
             Some(l) => self.link(l, &join(path, "uplink")),
-            None => Some(Link {
-                delay: None,
-                loss: Loss::None,
-            }),
+            None => Some(Link::PERFECT),
+        };
+        let downlink = match map.get("downlink") {
+            Some(l) => self.link(l, &join(path, "downlink")),
+            None => uplink.clone(),
+        };
+        let transport = match map.get("transport") {
+            Some(t) => self.transport(t, &join(path, "transport")),
+            None => Some(Transport::Datagram),
         };
         Some(Group {
             name: name?,
             count: count? as u32,
             heartbeat: heartbeat?,
             uplink: uplink?,
+            downlink: downlink?,
+            transport: transport?,
         })
+    }
+
+    fn transport(&mut self, v: &Value, path: &str) -> Option<Transport> {
+        let map = self.object(
+            v,
+            path,
+            &["kind", "rto_initial", "rto_min", "rto_max", "retries"],
+        )?;
+        let kind = self
+            .required(map, path, "kind")
+            .and_then(|k| self.choice(k, &join(path, "kind"), &["datagram", "stream"]))?;
+        if kind == "datagram" {
+            for key in ["rto_initial", "rto_min", "rto_max", "retries"] {
+                if map.contains_key(key) {
+                    self.problem(&join(path, key), "only a \"stream\" transport retransmits");
+                }
+            }
+            return Some(Transport::Datagram);
+        }
+        let dur = |v: &mut Self, key: &str, default: SimDuration| match map.get(key) {
+            None => Some(default),
+            Some(d) => v.positive_duration(d, &join(path, key)),
+        };
+        let rto_initial = dur(self, "rto_initial", SimDuration::from_secs(1));
+        let rto_min = dur(self, "rto_min", SimDuration::from_millis(200));
+        let rto_max = dur(self, "rto_max", SimDuration::from_secs(120));
+        let retries = match map.get("retries") {
+            None => Some(15),
+            Some(r) => self.integer(r, &join(path, "retries"), 1, 255),
+        };
+        let (rto_initial, rto_min, rto_max) = (rto_initial?, rto_min?, rto_max?);
+        if rto_min > rto_max {
+            self.problem(
+                &join(path, "rto_max"),
+                format!(
+                    "must be at least rto_min \"{}\" (got \"{}\")",
+                    format_duration_spec(rto_min.as_nanos()),
+                    format_duration_spec(rto_max.as_nanos())
+                ),
+            );
+            return None;
+        }
+        if !(rto_min..=rto_max).contains(&rto_initial) {
+            self.problem(
+                &join(path, "rto_initial"),
+                format!(
+                    "must lie between rto_min \"{}\" and rto_max \"{}\" (got \"{}\")",
+                    format_duration_spec(rto_min.as_nanos()),
+                    format_duration_spec(rto_max.as_nanos()),
+                    format_duration_spec(rto_initial.as_nanos())
+                ),
+            );
+            return None;
+        }
+        Some(Transport::Stream(StreamParams {
+            rto_initial,
+            rto_min,
+            rto_max,
+            retries: retries? as u32,
+        }))
     }
 
     fn heartbeat(&mut self, v: &Value, path: &str) -> Option<Heartbeat> {
@@ -617,6 +806,7 @@ impl Validator {
                 "schedule",
                 "overshoot",
                 "bytes",
+                "drift_ppm",
             ],
         )?;
         let interval = self
@@ -686,6 +876,10 @@ impl Validator {
             None => Some(64),
             Some(b) => self.integer(b, &join(path, "bytes"), 0, u32::MAX as u64),
         };
+        let drift_ppm = match map.get("drift_ppm") {
+            None => Some(Drift::Fixed(0.0)),
+            Some(d) => self.drift(d, &join(path, "drift_ppm")),
+        };
         Some(Heartbeat {
             interval: interval?,
             jitter: jitter?,
@@ -693,11 +887,61 @@ impl Validator {
             schedule: schedule?,
             overshoot: overshoot?,
             bytes: bytes? as u32,
+            drift_ppm: drift_ppm?,
         })
     }
 
+    fn ppm(&mut self, v: &Value, path: &str) -> Option<f64> {
+        const MAX: f64 = 100_000.0;
+        match v.as_f64() {
+            Some(x) if (-MAX..=MAX).contains(&x) => Some(x),
+            _ => {
+                self.problem(
+                    path,
+                    format!(
+                        "expected parts per million in -100000..=100000 (got {})",
+                        show(v)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn drift(&mut self, v: &Value, path: &str) -> Option<Drift> {
+        if v.is_number() {
+            return self.ppm(v, path).map(Drift::Fixed);
+        }
+        if !v.is_object() {
+            self.problem(
+                path,
+                format!(
+                    "expected a number of ppm or {{\"min\": …, \"max\": …}} (got {})",
+                    show(v)
+                ),
+            );
+            return None;
+        }
+        let map = self.object(v, path, &["min", "max"])?;
+        let min = self
+            .required(map, path, "min")
+            .and_then(|m| self.ppm(m, &join(path, "min")));
+        let max = self
+            .required(map, path, "max")
+            .and_then(|m| self.ppm(m, &join(path, "max")));
+        let (min, max) = (min?, max?);
+        if min > max {
+            self.problem(
+                &join(path, "max"),
+                format!("must be at least min {min} (got {max})"),
+            );
+            return None;
+        }
+        Some(Drift::Uniform { min, max })
+    }
+
     fn link(&mut self, v: &Value, path: &str) -> Option<Link> {
-        let map = self.object(v, path, &["delay", "loss"])?;
+        let map = self.object(v, path, &["delay", "loss", "duplicate"])?;
         let delay = match map.get("delay") {
             None => Some(None),
             Some(d) => self.dist(d, &join(path, "delay")).map(Some),
@@ -706,29 +950,60 @@ impl Validator {
             None => Some(Loss::None),
             Some(l) => self.loss(l, &join(path, "loss")),
         };
+        let duplicate = match map.get("duplicate") {
+            None => Some(0.0),
+            Some(d) => self.probability(d, &join(path, "duplicate")),
+        };
         Some(Link {
             delay: delay?,
             loss: loss?,
+            duplicate: duplicate?,
         })
     }
 
     fn loss(&mut self, v: &Value, path: &str) -> Option<Loss> {
-        let map = self.object(v, path, &["model", "p"])?;
-        let model = self
-            .required(map, path, "model")
-            .and_then(|m| self.choice(m, &join(path, "model"), &["none", "bernoulli"]))?;
-        match model {
-            "none" => {
-                if map.contains_key("p") {
-                    self.problem(&join(path, "p"), "loss model \"none\" takes no parameters");
-                }
-                Some(Loss::None)
+        const GE: [&str; 4] = ["p_enter_bad", "p_leave_bad", "loss_good", "loss_bad"];
+        let model = match v.get("model") {
+            Some(m) => self.choice(
+                m,
+                &join(path, "model"),
+                &["none", "bernoulli", "gilbert-elliott"],
+            )?,
+            None => {
+                self.object(v, path, &["model"])?;
+                self.problem(
+                    &join(path, "model"),
+                    "missing required field (one of: none, bernoulli, gilbert-elliott)",
+                );
+                return None;
             }
+        };
+        let params: &[&str] = match model {
+            "none" => &[],
+            "bernoulli" => &["p"],
+            _ => &GE,
+        };
+        let mut known = vec!["model"];
+        known.extend_from_slice(params);
+        let map = self.object(v, path, &known)?;
+        let prob = |v: &mut Self, key: &str| {
+            v.required(map, path, key)
+                .and_then(|p| v.probability(p, &join(path, key)))
+        };
+        match model {
+            "none" => Some(Loss::None),
+            "bernoulli" => Some(Loss::Bernoulli {
+                p: prob(self, "p")?,
+            }),
             _ => {
-                let p = self
-                    .required(map, path, "p")
-                    .and_then(|p| self.probability(p, &join(path, "p")))?;
-                Some(Loss::Bernoulli { p })
+                let values: Vec<Option<f64>> = GE.iter().map(|k| prob(self, k)).collect();
+                let v: Vec<f64> = values.into_iter().collect::<Option<_>>()?;
+                Some(Loss::GilbertElliott {
+                    p_enter_bad: v[0],
+                    p_leave_bad: v[1],
+                    loss_good: v[2],
+                    loss_bad: v[3],
+                })
             }
         }
     }
@@ -951,7 +1226,35 @@ impl Validator {
         groups: &[GroupName],
         duration: Option<SimDuration>,
     ) -> Option<Fault> {
-        let map = self.object(v, path, &["at", "action", "clients"])?;
+        const ACTIONS: [&str; 7] = [
+            "crash",
+            "restart",
+            "pause",
+            "partition",
+            "server-stall",
+            "churn",
+            "clock-step",
+        ];
+        let action = match v.get("action") {
+            Some(a) => self.choice(a, &join(path, "action"), &ACTIONS),
+            None => {
+                if v.is_object() {
+                    self.problem(
+                        &join(path, "action"),
+                        format!("missing required field (one of: {})", ACTIONS.join(", ")),
+                    );
+                }
+                None
+            }
+        };
+        let known: &[&str] = match action {
+            Some("crash" | "restart") | None => &["at", "action", "clients"],
+            Some("pause" | "partition") => &["at", "action", "clients", "for"],
+            Some("server-stall") => &["at", "action", "for"],
+            Some("churn") => &["at", "action", "clients", "mtbf", "mttr"],
+            Some(_) => &["at", "action", "by"],
+        };
+        let map = self.object(v, path, known)?;
         let at = self
             .required(map, path, "at")
             .and_then(|a| self.duration(a, &join(path, "at")));
@@ -967,33 +1270,90 @@ impl Validator {
                 );
             }
         }
-        let action = self
-            .required(map, path, "action")
-            .and_then(|a| self.choice(a, &join(path, "action"), &["crash", "restart"]))
-            .map(|a| {
-                if a == "crash" {
-                    FaultAction::Crash
-                } else {
-                    FaultAction::Restart
-                }
-            });
-        let targets = self.required(map, path, "clients").and_then(|c| {
-            let c_path = join(path, "clients");
-            let text = self.string(c, &c_path)?;
-            match select(&text, groups) {
-                Ok(t) => Some(t),
-                Err(rule) => {
-                    self.problem(&c_path, format!("{rule} (got {})", show(c)));
-                    None
-                }
+        let action = action?;
+        let positive = |v: &mut Self, key: &str| {
+            v.required(map, path, key)
+                .and_then(|d| v.positive_duration(d, &join(path, key)))
+        };
+        let action = match action {
+            "crash" => Some(FaultAction::Crash),
+            "restart" => Some(FaultAction::Restart),
+            "pause" => positive(self, "for").map(|duration| FaultAction::Pause { duration }),
+            "partition" => {
+                positive(self, "for").map(|duration| FaultAction::Partition { duration })
             }
-        });
+            "server-stall" => {
+                positive(self, "for").map(|duration| FaultAction::ServerStall { duration })
+            }
+            "churn" => {
+                let mtbf = positive(self, "mtbf");
+                let mttr = positive(self, "mttr");
+                Some(FaultAction::Churn {
+                    mtbf: mtbf?,
+                    mttr: mttr?,
+                })
+            }
+            _ => self
+                .required(map, path, "by")
+                .and_then(|b| self.signed_duration(b, &join(path, "by")))
+                .map(|by_ns| FaultAction::ClockStep { by_ns }),
+        };
+        let targets = if known.contains(&"clients") {
+            self.required(map, path, "clients").and_then(|c| {
+                let c_path = join(path, "clients");
+                let text = self.string(c, &c_path)?;
+                match select(&text, groups) {
+                    Ok(t) => Some(t),
+                    Err(rule) => {
+                        self.problem(&c_path, format!("{rule} (got {})", show(c)));
+                        None
+                    }
+                }
+            })
+        } else {
+            Some(Vec::new())
+        };
         let at = at.filter(|a| duration.is_none_or(|d| *a < d))?;
         Some(Fault {
             at: SimTime(at.as_nanos()),
             action: action?,
             targets: targets?,
         })
+    }
+
+    /// A duration that may be negative (`"-1h"`, `"+30s"`), and is not zero.
+    fn signed_duration(&mut self, v: &Value, path: &str) -> Option<i64> {
+        let Some(text) = v.as_str() else {
+            self.problem(
+                path,
+                format!(
+                    "expected a signed duration such as \"-1h\" (got {})",
+                    show(v)
+                ),
+            );
+            return None;
+        };
+        let (sign, rest) = match text.strip_prefix('-') {
+            Some(r) => (-1i64, r),
+            None => (1, text.strip_prefix('+').unwrap_or(text)),
+        };
+        match parse_duration(rest) {
+            Ok(d) if d.is_zero() => {
+                self.problem(path, format!("must not be zero (got {})", show(v)));
+                None
+            }
+            Ok(d) => match i64::try_from(d.as_nanos()) {
+                Ok(ns) => Some(sign * ns),
+                Err(_) => {
+                    self.problem(path, format!("duration is too large (got {})", show(v)));
+                    None
+                }
+            },
+            Err(e) => {
+                self.problem(path, format!("{e} (got {})", show(v)));
+                None
+            }
+        }
     }
 }
 
@@ -1116,13 +1476,14 @@ mod tests {
         assert_eq!(hb.phase, Phase::Random);
         assert_eq!(hb.schedule, Schedule::FixedRate);
         assert_eq!(hb.bytes, 64);
+        assert_eq!(s.groups[0].uplink, Link::PERFECT);
         assert_eq!(
-            s.groups[0].uplink,
-            Link {
-                delay: None,
-                loss: Loss::None
-            }
+            s.groups[0].downlink,
+            Link::PERFECT,
+            "the downlink mirrors the uplink"
         );
+        assert_eq!(s.groups[0].transport, Transport::Datagram);
+        assert_eq!(hb.drift_ppm, Drift::Fixed(0.0));
         let DetectorKind::FixedTimeout(ft) = s.detectors[0].kind;
         assert_eq!(ft.elapsed, Elapsed::Total);
         assert_eq!(ft.rejoin, Rejoin::Announce);
