@@ -184,23 +184,31 @@ struct Watch {
     accounted_at: u64,
 }
 
+/// The per-client state touched by every heartbeat, kept small so that it fits in one
+/// cache line; rarely used state lives in `ClientCold`.
 struct Client {
     group: u16,
     up: bool,
-    /// Gilbert–Elliott burst state of the uplink and downlink.
+    /// Gilbert–Elliott burst state of the uplink.
     uplink_bad: bool,
-    downlink_bad: bool,
     /// How many detectors hold this client online.
     online_in: u16,
     /// Bumped by every crash and restart; a `Send` of an older generation is stale.
     generation: u32,
-    /// Origin of the fixed-rate grid.
-    anchor: u64,
-    /// Sends since `anchor` (the index of the last grid point used).
-    sends: u64,
+    /// Nominal time of the current fixed-rate grid point (without jitter).
+    grid: u64,
     /// Arrival time (true time) of the last heartbeat applied to the server's state.
     last_arrival: u64,
-    /// Server clock offset when that heartbeat was stamped: the stamp is
+    /// Before this time the client is paused or its links are cut (see `ClientCold`).
+    disturbed_until: u64,
+    /// A heartbeat in flight recorded without a queued delivery (see `World::on_send`):
+    /// `(arrival time, reserved scheduling order)`, NONE when free.
+    in_flight: [(u64, u64); IN_FLIGHT_SLOTS],
+}
+
+/// Per-client state used only by faults, clocks, streams and accounting.
+struct ClientCold {
+    /// Server clock offset when the last heartbeat was stamped: the stamp is
     /// `last_arrival + stamp_offset`.
     stamp_offset: i64,
     up_since: u64,
@@ -212,14 +220,25 @@ struct Client {
     fault_until: u64,
     /// Real duration of one nominal nanosecond of the client's timers (drift).
     timer_scale: f64,
-    /// Heartbeats in flight recorded without a queued delivery (see `World::on_send`):
-    /// `(arrival time, reserved scheduling order)`, NONE when free.
-    in_flight: [(u64, u64); IN_FLIGHT_SLOTS],
+    /// Gilbert–Elliott burst state of the downlink.
+    downlink_bad: bool,
+}
+
+impl ClientCold {
+    /// A client timer of `nominal` ns takes this long in true time.
+    #[inline]
+    fn scaled(&self, nominal: u64) -> u64 {
+        if self.timer_scale == 1.0 {
+            nominal
+        } else {
+            libm::round(nominal as f64 * self.timer_scale) as u64
+        }
+    }
 }
 
 /// How many in-flight heartbeats a client can hold without queued deliveries; more than
 /// that (delays longer than a few intervals) fall back to queued deliveries.
-const IN_FLIGHT_SLOTS: usize = 2;
+const IN_FLIGHT_SLOTS: usize = 1;
 
 impl Client {
     /// Applies every recorded arrival at or before `now` to `last_arrival`.
@@ -237,16 +256,6 @@ impl Client {
             }
         }
     }
-
-    /// A client timer of `nominal` ns takes this long in true time.
-    #[inline]
-    fn scaled(&self, nominal: u64) -> u64 {
-        if self.timer_scale == 1.0 {
-            nominal
-        } else {
-            libm::round(nominal as f64 * self.timer_scale) as u64
-        }
-    }
 }
 
 /// Per-group settings, resolved for the hot path.
@@ -259,6 +268,8 @@ struct GroupRt {
     downlink: LinkRt,
     stream: Option<StreamParams>,
     bytes: u64,
+    /// Whether the group's clocks drift (timers need scaling).
+    drifts: bool,
 }
 
 struct DetectorRt {
@@ -450,6 +461,7 @@ pub struct World<'s> {
     now: u64,
     queue: EventQueue<Event>,
     clients: Vec<Client>,
+    cold: Vec<ClientCold>,
     groups: Vec<GroupRt>,
     rng: Streams,
     /// Stream-transport state per client (empty if no group uses it).
@@ -467,6 +479,8 @@ pub struct World<'s> {
     lazy_arrivals: bool,
     /// Server wall clock minus true time.
     clock_offset: i64,
+    /// Whether the server clock has stepped (until then every stamp is its arrival time).
+    clock_stepped: bool,
     /// The server is stalled before this time.
     stalled_until: u64,
     /// End of the latest server-wide fault window (stall, clock step), for `during_fault`.
@@ -504,6 +518,7 @@ impl<'s> World<'s> {
                     Transport::Stream(p) => Some(p),
                 },
                 bytes: g.heartbeat.bytes as u64,
+                drifts: g.heartbeat.drift_ppm != Drift::Fixed(0.0),
             })
             .collect();
 
@@ -536,6 +551,7 @@ impl<'s> World<'s> {
         let mut queue = EventQueue::for_workload(rate, horizon);
 
         let mut clients = Vec::with_capacity(total);
+        let mut cold = Vec::with_capacity(total);
         for (gi, g) in s.groups.iter().enumerate() {
             let phase_key = rng::key(seed, Purpose::Phase, &g.name);
             let drift_key = rng::key(seed, Purpose::Drift, &g.name);
@@ -559,12 +575,14 @@ impl<'s> World<'s> {
                     group: gi as u16,
                     up: true,
                     uplink_bad: false,
-                    downlink_bad: false,
                     online_in: 0,
                     generation: 0,
-                    anchor: phase,
-                    sends: 0,
+                    grid: phase,
                     last_arrival: NONE,
+                    disturbed_until: 0,
+                    in_flight: [(NONE, 0); IN_FLIGHT_SLOTS],
+                });
+                cold.push(ClientCold {
                     stamp_offset: 0,
                     up_since: 0,
                     paused_until: 0,
@@ -572,7 +590,7 @@ impl<'s> World<'s> {
                     fault_until: 0,
                     // A clock running fast by `ppm` counts a nominal second in less time.
                     timer_scale: 1e6 / (1e6 + ppm),
-                    in_flight: [(NONE, 0); IN_FLIGHT_SLOTS],
+                    downlink_bad: false,
                 });
                 if phase < s.duration.as_nanos() {
                     queue.push(phase, CLASS_SEND, K_SEND, Event::new(id, 0));
@@ -660,6 +678,7 @@ impl<'s> World<'s> {
             now: 0,
             queue,
             clients,
+            cold,
             groups,
             rng: Streams::new(s, seed),
             tcp,
@@ -673,6 +692,7 @@ impl<'s> World<'s> {
                     DetectorKind::FixedTimeout(ft) => ft.elapsed == Elapsed::Total,
                 }),
             clock_offset: 0,
+            clock_stepped: false,
             stalled_until: 0,
             server_fault_until: 0,
             backlog: Vec::new(),
@@ -736,9 +756,9 @@ impl<'s> World<'s> {
         if c.generation != generation || !c.up {
             return;
         }
-        if now < c.paused_until {
+        if now < c.disturbed_until && now < self.cold[ci].paused_until {
             // A paused process cannot send; its timer is serviced when it resumes.
-            let resume = c.paused_until;
+            let resume = self.cold[ci].paused_until;
             if resume < self.end {
                 self.queue
                     .push(resume, CLASS_SEND, K_SEND, Event::new(id, generation));
@@ -773,23 +793,30 @@ impl<'s> World<'s> {
             Some(d) => d.sample(&mut self.rng.overshoot[ci]),
             None => 0,
         };
-        let next = match g.schedule {
-            Schedule::FixedRate => {
-                // The grid point after the last one used, skipping points missed while
-                // the process was paused.
-                let mut k = c.sends + 1;
-                let behind = now.saturating_sub(c.anchor);
-                let interval = c.scaled(g.interval).max(1);
-                k = k.max(behind / interval + 1);
-                c.sends = k;
-                c.anchor
-                    .saturating_add(c.scaled(k.saturating_mul(g.interval)))
-                    .saturating_add(c.scaled(jitter + overshoot))
-                    .saturating_sub(c.scaled(g.jitter))
-                    .max(now)
+        let next = if g.drifts {
+            let cold = &self.cold[ci];
+            match g.schedule {
+                Schedule::FixedRate => {
+                    c.grid = next_grid_point(c.grid, cold.scaled(g.interval), now);
+                    (c.grid + cold.scaled(jitter + overshoot))
+                        .saturating_sub(cold.scaled(g.jitter))
+                        .max(now)
+                }
+                Schedule::FixedDelay => {
+                    now.saturating_add(cold.scaled(g.interval + jitter + overshoot - g.jitter))
+                }
             }
-            Schedule::FixedDelay => {
-                now.saturating_add(c.scaled(g.interval + jitter + overshoot - g.jitter))
+        } else {
+            match g.schedule {
+                Schedule::FixedRate => {
+                    c.grid = next_grid_point(c.grid, g.interval, now);
+                    (c.grid + jitter + overshoot)
+                        .saturating_sub(g.jitter)
+                        .max(now)
+                }
+                Schedule::FixedDelay => {
+                    now.saturating_add(g.interval + jitter + overshoot - g.jitter)
+                }
             }
         };
         if next < self.end {
@@ -801,7 +828,7 @@ impl<'s> World<'s> {
     /// Whether the client's links are cut at `t`.
     #[inline]
     fn partitioned(&self, ci: usize, t: u64) -> bool {
-        t < self.clients[ci].partitioned_until
+        t < self.clients[ci].disturbed_until && t < self.cold[ci].partitioned_until
     }
 
     /// Sends one datagram heartbeat (and perhaps a duplicate) on the uplink.
@@ -829,35 +856,46 @@ impl<'s> World<'s> {
         if duplicate.is_some() {
             acc.duplicated += 1;
         }
-        // The copy (b = 1) is applied like the original but counted only as a duplicate.
-        for (copy, arrival) in std::iter::once((0, delay)).chain(duplicate.map(|d| (1, d))) {
-            let at = now.saturating_add(arrival);
-            if at >= self.end {
-                continue;
-            }
-            // While every detector holds the client online, an arrival changes nothing
-            // but `last_arrival`, which only that client's checks read. It is then
-            // recorded in the client instead of queued, and applied when a check (or a
-            // queued delivery) looks; if a detector turns the client offline before it
-            // arrives, it is queued then with the scheduling order reserved now, so the
-            // result is the same as queueing every delivery.
-            let seq = self.queue.reserve_seq();
-            let free = c.in_flight.iter().position(|s| s.0 == NONE);
-            match free {
-                Some(slot) if self.lazy_arrivals && c.online_in == self.n_detectors => {
-                    c.in_flight[slot] = (at, seq);
-                    // Every recorded arrival is applied before the end.
-                    acc.delivered += 1 - copy as u64;
-                }
-                _ => self.queue.push_with_seq(
-                    at,
-                    CLASS_DELIVER,
-                    K_DATAGRAM,
-                    seq,
-                    Event::new(id, copy),
-                ),
+        // The copy is applied like the original but counted only as a duplicate.
+        self.datagram_in_flight(id, now.saturating_add(delay), false);
+        if let Some(d) = duplicate {
+            self.datagram_in_flight(id, now.saturating_add(d), true);
+        }
+    }
+
+    /// Schedules the arrival of a datagram at `at`, or records it in the client.
+    #[inline]
+    fn datagram_in_flight(&mut self, id: u32, at: u64, copy: bool) {
+        if at >= self.end {
+            return;
+        }
+        let now = self.now;
+        let c = &mut self.clients[id as usize];
+        // While every detector holds the client online, an arrival changes nothing but
+        // `last_arrival`, which only that client's checks read. It is then recorded in the
+        // client instead of queued, and applied when a check (or a queued delivery)
+        // looks; if a detector turns the client offline before it arrives, it is queued
+        // then with the scheduling order reserved now, so the result is the same as
+        // queueing every delivery.
+        let seq = self.queue.reserve_seq();
+        if self.lazy_arrivals && c.online_in == self.n_detectors {
+            // Arrivals up to now have happened (deliveries precede sends at one
+            // instant); applying them frees their slots.
+            c.settle(now);
+            if let Some(slot) = c.in_flight.iter_mut().find(|s| s.0 == NONE) {
+                *slot = (at, seq);
+                // Every recorded arrival is applied before the end.
+                self.group_acc[c.group as usize].delivered += !copy as u64;
+                return;
             }
         }
+        self.queue.push_with_seq(
+            at,
+            CLASS_DELIVER,
+            K_DATAGRAM,
+            seq,
+            Event::new(id, copy as u32),
+        );
     }
 
     /// A queued datagram (`copy` = 1 for a duplicate) reaches the server, unless the
@@ -890,7 +928,9 @@ impl<'s> World<'s> {
         let c = &mut self.clients[ci];
         c.settle(now);
         c.last_arrival = now;
-        c.stamp_offset = self.clock_offset;
+        if self.clock_stepped {
+            self.cold[ci].stamp_offset = self.clock_offset;
+        }
         let (gi, up) = (c.group as usize, c.up);
         let base = now as i64;
         for di in 0..self.detectors.len() {
@@ -967,7 +1007,12 @@ impl<'s> World<'s> {
         if w.status != Status::Online {
             return;
         }
-        let base = last as i64 + c.stamp_offset - self.clock_offset;
+        // Stamps differ from arrival times only once the server clock has stepped.
+        let base = if self.clock_stepped {
+            last as i64 + self.cold[ci].stamp_offset - self.clock_offset
+        } else {
+            last as i64
+        };
         let elapsed = now as i64 - base;
         if !d.rule.is_overdue(elapsed) {
             let due = d.rule.next_due(base, now + 1, self.end);
@@ -1000,7 +1045,7 @@ impl<'s> World<'s> {
         if up {
             // A mistake. It is caused by a fault if a fault window touching this client
             // was active within the threshold before the verdict.
-            let window_end = c.fault_until.max(self.server_fault_until);
+            let window_end = self.cold[ci].fault_until.max(self.server_fault_until);
             let threshold = d.rule.params.threshold.as_nanos();
             if window_end != 0 && window_end.saturating_add(threshold) >= now {
                 acc.fp_during_fault += 1;
@@ -1042,6 +1087,7 @@ impl<'s> World<'s> {
             }
             FaultAction::ClockStep { by_ns } => {
                 self.clock_offset += by_ns;
+                self.clock_stepped = true;
                 self.server_fault_until = self.server_fault_until.max(now);
                 self.rearm_all();
                 return;
@@ -1056,16 +1102,20 @@ impl<'s> World<'s> {
                     FaultAction::Crash => self.crash(id),
                     FaultAction::Restart => self.restart(id),
                     FaultAction::Pause { duration } => {
-                        let c = &mut self.clients[id as usize];
                         let until = now.saturating_add(duration.as_nanos());
-                        c.paused_until = c.paused_until.max(until);
-                        c.fault_until = c.fault_until.max(until);
+                        let cold = &mut self.cold[id as usize];
+                        cold.paused_until = cold.paused_until.max(until);
+                        cold.fault_until = cold.fault_until.max(until);
+                        let c = &mut self.clients[id as usize];
+                        c.disturbed_until = c.disturbed_until.max(until);
                     }
                     FaultAction::Partition { duration } => {
-                        let c = &mut self.clients[id as usize];
                         let until = now.saturating_add(duration.as_nanos());
-                        c.partitioned_until = c.partitioned_until.max(until);
-                        c.fault_until = c.fault_until.max(until);
+                        let cold = &mut self.cold[id as usize];
+                        cold.partitioned_until = cold.partitioned_until.max(until);
+                        cold.fault_until = cold.fault_until.max(until);
+                        let c = &mut self.clients[id as usize];
+                        c.disturbed_until = c.disturbed_until.max(until);
                     }
                     FaultAction::Churn { mtbf, .. } => {
                         self.schedule_churn(id, index as u32, mtbf, K_CHURN_DOWN)
@@ -1088,8 +1138,8 @@ impl<'s> World<'s> {
                 if w.status != Status::Online {
                     continue;
                 }
-                let c = &self.clients[ci];
-                let base = c.last_arrival as i64 + c.stamp_offset - self.clock_offset;
+                let base = self.clients[ci].last_arrival as i64 + self.cold[ci].stamp_offset
+                    - self.clock_offset;
                 let due = d.rule.next_due(base, now, self.end);
                 w.armed_at = due;
                 if due != NONE {
@@ -1188,7 +1238,7 @@ impl<'s> World<'s> {
         c.up = false;
         c.generation = c.generation.wrapping_add(1);
         let g = &mut self.group_acc[gi];
-        g.up_ns += now - c.up_since;
+        g.up_ns += now - self.cold[ci].up_since;
         g.crashes += 1;
         if let Some(t) = self.tcp.get_mut(ci) {
             // The host's stack dies with it: no more retransmissions.
@@ -1214,12 +1264,11 @@ impl<'s> World<'s> {
             }
         }
         c.up = true;
-        c.up_since = now;
+        self.cold[ci].up_since = now;
         c.generation = c.generation.wrapping_add(1);
         // A restarted process starts its loop at once: first heartbeat now, and the
         // fixed-rate grid is re-anchored here.
-        c.anchor = now;
-        c.sends = 0;
+        c.grid = now;
         let generation = c.generation;
         if let (Some(t), Some(p)) = (self.tcp.get_mut(ci), self.groups[gi].stream) {
             t.reconnect(&p);
@@ -1300,12 +1349,12 @@ impl<'s> World<'s> {
         let delivered = t.receive(seq);
         let ack = t.rcv_nxt;
         // Acknowledgement on the downlink.
-        let c = &mut self.clients[ci];
         let g = &self.groups[gi];
         let delay = g.downlink.delay(pick(&mut self.rng.downlink_delay, ci));
-        let lost = g
-            .downlink
-            .lost(&mut c.downlink_bad, pick(&mut self.rng.downlink_loss, ci));
+        let lost = g.downlink.lost(
+            &mut self.cold[ci].downlink_bad,
+            pick(&mut self.rng.downlink_loss, ci),
+        );
         let acc = &mut self.group_acc[gi];
         acc.bytes_down += tcp::ACK_BYTES;
         if !lost && now.saturating_add(delay) < self.end {
@@ -1379,7 +1428,7 @@ impl<'s> World<'s> {
         for (ci, c) in self.clients.iter().enumerate() {
             let gi = c.group as usize;
             if c.up {
-                self.group_acc[gi].up_ns += end - c.up_since;
+                self.group_acc[gi].up_ns += end - self.cold[ci].up_since;
             }
             for d in &mut self.detectors {
                 let w = &mut d.watches[ci];
@@ -1412,6 +1461,19 @@ fn account(w: &mut Watch, acc: &mut DetectorAcc, up: bool, now: u64) {
         if w.status == Status::Online {
             acc.up_online_ns += dt;
         }
+    }
+}
+
+/// The fixed-rate grid point after `grid`, `interval` later, or the first grid point
+/// after `now` if the client fell behind (a pause delayed its timer).
+#[inline]
+fn next_grid_point(grid: u64, interval: u64, now: u64) -> u64 {
+    let next = grid.saturating_add(interval);
+    if next > now || interval == 0 {
+        next
+    } else {
+        let missed = (now - grid) / interval;
+        grid.saturating_add((missed + 1).saturating_mul(interval))
     }
 }
 

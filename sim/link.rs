@@ -50,7 +50,7 @@ impl LinkRt {
 
     /// Whether the next packet is lost; `bad` is the link's burst state, updated here.
     /// `rng` is the link's loss stream (unused, and possibly absent, without a loss model).
-    #[inline]
+    #[inline(always)]
     pub fn lost(&self, bad: &mut bool, rng: Option<&mut Stream>) -> bool {
         match (&self.loss, rng) {
             (LossRt::None, _) => false,
@@ -79,7 +79,7 @@ impl LinkRt {
     }
 
     /// One delay draw (0 for a link without delay).
-    #[inline]
+    #[inline(always)]
     pub fn delay(&self, rng: Option<&mut Stream>) -> u64 {
         match (&self.delay, rng) {
             (None, _) => 0,
@@ -90,7 +90,7 @@ impl LinkRt {
 
     /// Whether a delivered packet is duplicated, and if so the copy's delay, both drawn
     /// from the link's duplication stream so that other streams stay aligned.
-    #[inline]
+    #[inline(always)]
     pub fn duplicate(&self, rng: Option<&mut Stream>) -> Option<u64> {
         if self.duplicate.is_never() {
             return None;
