@@ -966,8 +966,11 @@ impl<'s> World<'s> {
                 continue;
             }
             // Under the total rule a later heartbeat only moves the deadline later, so an
-            // armed check stays valid; under the seconds rule it may need to come earlier.
-            let rearm = w.armed_at == NONE || d.rule.params.elapsed == Elapsed::SecondsComponent;
+            // armed check stays valid; under the seconds rule, or once a clock step has
+            // made stamps and arrival times disagree, it may need to come earlier.
+            let rearm = w.armed_at == NONE
+                || self.clock_stepped
+                || d.rule.params.elapsed == Elapsed::SecondsComponent;
             if rearm {
                 let due = d.rule.next_due(base, now + 1, self.end);
                 if due < w.armed_at {

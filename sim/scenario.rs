@@ -1586,6 +1586,55 @@ mod tests {
     }
 
     #[test]
+    fn network_fault_and_clock_fields_are_validated() {
+        let text = r#"{
+            "name": "t", "duration": "1m",
+            "clients": [{ "group": "g", "count": 3,
+                "heartbeat": { "interval": "1s", "drift_ppm": 200000 },
+                "uplink": { "loss": { "model": "gilbert-elliott", "p_enter_bad": 0.1, "p_leave_bad": 2,
+                                      "loss_good": 0 }, "duplicate": -0.1 },
+                "downlink": { "transport": "stream" },
+                "transport": { "kind": "stream", "rto_min": "2s", "rto_max": "1s" } }],
+            "detectors": [{ "name": "d", "kind": "fixed-timeout", "scan_interval": "1s", "threshold": "3s" }],
+            "faults": [
+                { "at": "1s", "action": "server-stall", "for": "5s", "clients": "g" },
+                { "at": "2s", "action": "pause", "clients": "g" },
+                { "at": "3s", "action": "clock-step", "by": "0s" },
+                { "at": "4s", "action": "churn", "clients": "g[1]", "mtbf": "0s", "mttr": "1m" }
+            ]
+        }"#;
+        let p = problems(text);
+        let expect = [
+            "clients[0].heartbeat.drift_ppm: expected parts per million in -100000..=100000 (got 200000)",
+            "clients[0].uplink.loss.p_leave_bad: 2 is not a probability",
+            "clients[0].uplink.loss.loss_bad: missing required field",
+            "clients[0].uplink.duplicate: -0.1 is not a probability",
+            "clients[0].downlink.transport: unknown field",
+            "clients[0].transport.rto_max: must be at least rto_min \"2s\" (got \"1s\")",
+            "faults[0].clients: unknown field (expected one of: at, action, for)",
+            "faults[1].for: missing required field",
+            "faults[2].by: must not be zero (got \"0s\")",
+            "faults[3].mtbf: must be greater than 0 (got \"0s\")",
+        ];
+        for e in expect {
+            assert!(p.iter().any(|line| line.contains(e)), "missing {e:?} in {p:#?}");
+        }
+        let ok = MINIMAL.replace(
+            r#""detectors""#,
+            r#""faults": [{ "at": "5s", "action": "clock-step", "by": "-1h" },
+                          { "at": "6s", "action": "partition", "clients": "*", "for": "2s" }],
+               "detectors""#,
+        );
+        let s = parse(&ok).unwrap();
+        assert_eq!(s.faults[0].action, FaultAction::ClockStep { by_ns: -3_600_000_000_000 });
+        assert!(s.faults[0].targets.is_empty());
+        assert_eq!(
+            s.faults[1].action,
+            FaultAction::Partition { duration: SimDuration::from_secs(2) }
+        );
+    }
+
+    #[test]
     fn json_syntax_errors_carry_line_and_column() {
         match parse("{\n  \"name\": \"t\",\n  oops\n}") {
             Err(ScenarioError::Json { line, .. }) => assert_eq!(line, 3),

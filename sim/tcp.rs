@@ -135,14 +135,19 @@ impl Tcp {
         if ack <= self.snd_una || ack > self.snd_nxt {
             return false;
         }
-        let mut sample = None;
+        // Karn's rule: an acknowledgement covering a retransmitted segment is ambiguous
+        // (it may answer either transmission, or a hole filled late), so it gives no
+        // sample; otherwise the newest acknowledged segment, which triggered it, does.
+        let mut newest_sent = 0;
+        let mut ambiguous = false;
         while self.snd_una < ack {
             let (sent, retransmitted) = self.unacked.pop_front().expect("unacked segment");
-            sample = (!retransmitted).then(|| now.saturating_sub(sent));
+            newest_sent = sent;
+            ambiguous |= retransmitted;
             self.snd_una += 1;
         }
-        if let Some(r) = sample {
-            self.update_rto(r, params);
+        if !ambiguous {
+            self.update_rto(now.saturating_sub(newest_sent), params);
         }
         self.backoff = 0;
         true

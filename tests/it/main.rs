@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod determinism;
 mod golden;
+mod network;
 mod oracle;
 mod props;
 mod tidy;

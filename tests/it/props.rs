@@ -157,16 +157,40 @@ proptest! {
         shape in 0.8f64..3.0,
         restart_ms in proptest::option::of(0u64..30_000),
         never in any::<bool>(),
+        bursts in any::<bool>(),
+        duplicate in 0.0f64..0.5,
+        pause_ms in proptest::option::of((0u64..30_000, 1u64..10_000)),
+        churn in any::<bool>(),
     ) {
         let mut s = c.scenario();
+        let loss = if bursts {
+            json!({ "model": "gilbert-elliott", "p_enter_bad": p / 5.0, "p_leave_bad": 0.3,
+                    "loss_good": p / 10.0, "loss_bad": 0.8 })
+        } else {
+            json!({ "model": "bernoulli", "p": p })
+        };
         s["clients"][0]["uplink"] = json!({
             "delay": { "dist": "pareto", "scale": format!("{}ms", c.delay_min_ms + 1), "shape": shape },
-            "loss": { "model": "bernoulli", "p": p } });
+            "loss": loss, "duplicate": duplicate });
+        if let Some((at, length)) = pause_ms {
+            s["faults"].as_array_mut().unwrap().push(json!(
+                { "at": format!("{at}ms"), "action": "pause", "clients": "g[0]", "for": format!("{length}ms") }));
+        }
+        if churn {
+            s["faults"].as_array_mut().unwrap().push(json!(
+                { "at": "0s", "action": "churn", "clients": "g", "mtbf": "20s", "mttr": "3s" }));
+        }
         s["detectors"][0]["rejoin"] = json!(if never { "never" } else { "announce" });
         if let Some(r) = restart_ms {
             let duration = hbsim::time::parse_duration(s["duration"].as_str().unwrap()).unwrap().as_nanos() / MS;
             s["faults"].as_array_mut().unwrap().push(
                 json!({ "at": format!("{}ms", r % duration), "action": "restart", "clients": "*" }));
+        }
+        // Pauses and churn must fall inside the run.
+        let duration = hbsim::time::parse_duration(s["duration"].as_str().unwrap()).unwrap().as_nanos() / MS;
+        for f in s["faults"].as_array_mut().unwrap() {
+            let at = hbsim::time::parse_duration(f["at"].as_str().unwrap()).unwrap().as_nanos() / MS;
+            f["at"] = json!(format!("{}ms", at % duration));
         }
         let text = s.to_string();
         let (recorded, recorded_events) = run_traced(&text, false);
