@@ -1617,7 +1617,10 @@ mod tests {
             "faults[3].mtbf: must be greater than 0 (got \"0s\")",
         ];
         for e in expect {
-            assert!(p.iter().any(|line| line.contains(e)), "missing {e:?} in {p:#?}");
+            assert!(
+                p.iter().any(|line| line.contains(e)),
+                "missing {e:?} in {p:#?}"
+            );
         }
         let ok = MINIMAL.replace(
             r#""detectors""#,
@@ -1626,11 +1629,18 @@ mod tests {
                "detectors""#,
         );
         let s = parse(&ok).unwrap();
-        assert_eq!(s.faults[0].action, FaultAction::ClockStep { by_ns: -3_600_000_000_000 });
+        assert_eq!(
+            s.faults[0].action,
+            FaultAction::ClockStep {
+                by_ns: -3_600_000_000_000
+            }
+        );
         assert!(s.faults[0].targets.is_empty());
         assert_eq!(
             s.faults[1].action,
-            FaultAction::Partition { duration: SimDuration::from_secs(2) }
+            FaultAction::Partition {
+                duration: SimDuration::from_secs(2)
+            }
         );
     }
 

@@ -79,3 +79,56 @@ fn steady_makes_no_mistakes_and_detects_every_crash() {
         assert!(d.detection_latency.stats.max_ns.unwrap() <= 4_020_000_000);
     }
 }
+
+fn committed(name: &str) -> hbsim::Report {
+    run(&std::fs::read_to_string(root().join(format!("scenarios/{name}.json"))).unwrap())
+}
+
+#[test]
+fn the_committed_scenarios_show_what_their_descriptions_promise() {
+    let r = committed("burst-loss");
+    let d = r.detectors.get("scanner").unwrap();
+    let fp = |g: &str| d.groups.get(g).unwrap().false_positives.spurious;
+    assert!(
+        fp("bursty") > 5 * fp("independent"),
+        "{} vs {}",
+        fp("bursty"),
+        fp("independent")
+    );
+
+    let r = committed("server-stall");
+    let fp = &r.detectors.get("scanner").unwrap().false_positives;
+    assert_eq!(
+        (fp.during_fault, fp.spurious),
+        (100, 0),
+        "only the 5 s stall flags, everyone"
+    );
+
+    let r = committed("gc-pauses");
+    let lenient = &r.detectors.get("lenient").unwrap().false_positives;
+    assert_eq!(
+        (lenient.during_fault, lenient.spurious),
+        (1, 0),
+        "only the 15 s pause"
+    );
+
+    let r = committed("clock-step");
+    let d = r.detectors.get("wall-clock").unwrap();
+    assert!(d.detection_latency.stats.min_ns.unwrap() > 3_600_000_000_000);
+    assert_eq!(
+        d.false_positives.during_fault, 45,
+        "every online client at the forward step"
+    );
+
+    let r = committed("tcp-stream");
+    let tcp = r.traffic.groups.get("tcp").unwrap();
+    let udp = r.traffic.groups.get("udp").unwrap();
+    assert!(tcp.connection_breaks >= 10 && tcp.retransmissions > 0);
+    // Only broken connections lose heartbeats: at most those of the 10 partitioned
+    // clients during the 3 min cut; datagrams lose 5 % everywhere.
+    assert!(tcp.lost <= 10 * 180 && tcp.lost > 0, "{tcp:?}");
+    assert!(udp.lost > 8000, "{udp:?}");
+    let d = r.detectors.get("scanner").unwrap();
+    let fp = |g: &str| d.groups.get(g).unwrap().false_positives.spurious;
+    assert!(fp("tcp") < fp("udp"), "retransmission shortens silences");
+}

@@ -39,7 +39,10 @@ fn bursts_cause_far_more_mistakes_than_independent_loss_at_the_same_rate() {
     for r in [&b, &i] {
         // 1.8 million packets; a correlated chain, so allow 4 % relative.
         let observed = r.traffic.lost as f64 / r.traffic.heartbeats_sent as f64;
-        assert!((observed - rate).abs() < 0.04 * rate, "loss {observed} vs {rate}");
+        assert!(
+            (observed - rate).abs() < 0.04 * rate,
+            "loss {observed} vs {rate}"
+        );
     }
     let fb = detector(&b).false_positives.spurious;
     let fi = detector(&i).false_positives.spurious;
@@ -65,7 +68,10 @@ fn duplicates_only_add_arrivals_and_last_arrival_never_moves_back() {
     assert_eq!(a.traffic.delivered, b.traffic.delivered);
     let dup = b.traffic.duplicated as f64 / b.traffic.delivered as f64;
     assert!((dup - 0.3).abs() < 0.01, "duplicate fraction {dup}");
-    let (fa, fb) = (detector(&a).false_positives.total, detector(&b).false_positives.total);
+    let (fa, fb) = (
+        detector(&a).false_positives.total,
+        detector(&b).false_positives.total,
+    );
     assert!(fb <= fa && fa > 20, "with duplicates {fb}, without {fa}");
 
     let text = duplicating.to_string();
@@ -74,11 +80,22 @@ fn duplicates_only_add_arrivals_and_last_arrival_never_moves_back() {
     let mut offline = 0;
     let mut check = |e: &VerdictEvent| {
         let l = e.last_arrival.as_nanos();
-        assert!(l >= last[e.index as usize], "last arrival moved back for client {}", e.index);
+        assert!(
+            l >= last[e.index as usize],
+            "last arrival moved back for client {}",
+            e.index
+        );
         last[e.index as usize] = l;
         offline += 1;
     };
-    hbsim::run(&s, text.as_bytes(), s.seed, hbsim::Limits::default(), Some(&mut check)).unwrap();
+    hbsim::run(
+        &s,
+        text.as_bytes(),
+        s.seed,
+        hbsim::Limits::default(),
+        Some(&mut check),
+    )
+    .unwrap();
     assert!(offline > 0);
 }
 
@@ -98,13 +115,22 @@ fn a_stream_turns_loss_into_delay_never_into_a_lost_heartbeat() {
     assert_eq!(t.lost, 0);
     assert_eq!(t.connection_breaks, 0);
     assert!(t.retransmissions > 30_000, "{t:?}");
-    assert!(t.heartbeats_sent - t.delivered < 100, "only the last few are in flight: {t:?}");
+    assert!(
+        t.heartbeats_sent - t.delivered < 100,
+        "only the last few are in flight: {t:?}"
+    );
     assert!(t.bytes_down > 0, "acknowledgements travel on the downlink");
     // Datagrams at the same loss are lost for good.
     let mut datagram = stream(0.2, 15, json!([]));
-    datagram["clients"][0].as_object_mut().unwrap().remove("transport");
+    datagram["clients"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("transport");
     let d = run(&datagram.to_string());
-    assert!(d.traffic.lost > 30_000, "20 % of 180 000 datagrams are lost");
+    assert!(
+        d.traffic.lost > 30_000,
+        "20 % of 180 000 datagrams are lost"
+    );
     // Head-of-line blocking delays heartbeats, so mistakes still happen, but retransmission
     // makes the silences shorter than losing heartbeats outright.
     assert!(detector(&r).false_positives.total < detector(&d).false_positives.total);
@@ -121,7 +147,10 @@ fn a_long_partition_breaks_a_stream_after_its_retry_budget() {
     assert!(g.lost > 0, "a break abandons the heartbeats it held");
     let short = json!([{ "at": "5m", "action": "partition", "clients": "c[0..10]", "for": "5s" }]);
     let r = run(&stream(0.0, 5, short).to_string());
-    assert_eq!(r.traffic.connection_breaks, 0, "a short partition is bridged by retransmission");
+    assert_eq!(
+        r.traffic.connection_breaks, 0,
+        "a short partition is bridged by retransmission"
+    );
     assert_eq!(r.traffic.lost, 0);
 }
 
@@ -151,7 +180,8 @@ fn pauses_and_partitions_cause_mistakes_during_faults_not_spurious_ones() {
 #[test]
 fn a_fixed_delay_loop_resumes_after_a_pause() {
     let mut s = base(1, "100s");
-    s["clients"][0]["heartbeat"] = json!({ "interval": "1s", "phase": "aligned", "schedule": "fixed-delay" });
+    s["clients"][0]["heartbeat"] =
+        json!({ "interval": "1s", "phase": "aligned", "schedule": "fixed-delay" });
     s["faults"] = json!([{ "at": "10500ms", "action": "pause", "clients": "c", "for": "5s" }]);
     let r = run(&s.to_string());
     // Sends at 0..=10 s, then the sleep ending at 11 s is serviced at 15.5 s, and the loop
@@ -166,27 +196,41 @@ fn a_fixed_delay_loop_resumes_after_a_pause() {
 fn a_server_stall_longer_than_the_threshold_flags_everyone_during_the_fault() {
     let r = fault_run(json!({ "at": "3m", "action": "server-stall", "for": "5s" }));
     let fp = &detector(&r).false_positives;
-    assert_eq!(fp.during_fault, 50, "the catch-up scan flags every online client");
+    assert_eq!(
+        fp.during_fault, 50,
+        "the catch-up scan flags every online client"
+    );
     assert_eq!(fp.spurious, 0);
     // The backlog arrives stamped with the end of the stall: every mistake lasts 0 ns.
     assert_eq!(detector(&r).mistake_duration.stats.max_ns, Some(0));
     let r = fault_run(json!({ "at": "3m", "action": "server-stall", "for": "1s" }));
-    assert_eq!(detector(&r).false_positives.total, 0, "a stall shorter than the slack is harmless");
+    assert_eq!(
+        detector(&r).false_positives.total,
+        0,
+        "a stall shorter than the slack is harmless"
+    );
 }
 
 #[test]
 fn churn_follows_its_mean_up_and_down_times() {
     let mut s = base(200, "10h");
-    s["faults"] = json!([{ "at": "0s", "action": "churn", "clients": "c", "mtbf": "1h", "mttr": "10m" }]);
+    s["faults"] =
+        json!([{ "at": "0s", "action": "churn", "clients": "c", "mtbf": "1h", "mttr": "10m" }]);
     let r = run(&s.to_string());
     // Cycles of 70 min on average: about 10 h / 70 min ≈ 8.6 crashes per client.
     let crashes = r.crashes as f64 / 200.0;
-    assert!((crashes - 600.0 / 70.0).abs() < 0.6, "crashes per client {crashes}");
+    assert!(
+        (crashes - 600.0 / 70.0).abs() < 0.6,
+        "crashes per client {crashes}"
+    );
     let up = r.traffic.groups.get("c").unwrap().up_ns as f64 / (200.0 * 10.0 * 3600.0 * 1e9);
     assert!((up - 60.0 / 70.0).abs() < 0.02, "up fraction {up}");
     let d = detector(&r);
     assert!(d.detection_latency.count + d.detection_latency.missed >= r.crashes - 5);
-    assert_eq!(d.false_positives.total, 0, "no loss: churn makes no mistakes");
+    assert_eq!(
+        d.false_positives.total, 0,
+        "no loss: churn makes no mistakes"
+    );
 }
 
 #[test]
@@ -216,10 +260,16 @@ fn windows_sleep_overshoot_slows_a_fixed_delay_loop() {
     let r = run(&s.to_string());
     // Each period is 1 s + U[0, 15.625 ms]: mean 1.0078 s, so about 3572 an hour.
     let per_client = r.traffic.heartbeats_sent as f64 / 20.0;
-    assert!((per_client - 3600.0 / 1.0078125).abs() < 3.0, "{per_client}");
+    assert!(
+        (per_client - 3600.0 / 1.0078125).abs() < 3.0,
+        "{per_client}"
+    );
     s["clients"][0]["heartbeat"]["schedule"] = json!("fixed-rate");
     let r = run(&s.to_string());
-    assert!(r.traffic.heartbeats_sent >= 20 * 3599, "a fixed-rate timer does not accumulate");
+    assert!(
+        r.traffic.heartbeats_sent >= 20 * 3599,
+        "a fixed-rate timer does not accumulate"
+    );
 }
 
 #[test]
