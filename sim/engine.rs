@@ -1495,11 +1495,28 @@ pub fn estimate_memory(s: &Scenario) -> u64 {
         s.groups.iter().any(|g| g.heartbeat.overshoot.is_some()),
         s.groups.iter().any(|g| g.uplink.delay.is_some()),
         s.groups.iter().any(|g| g.uplink.loss != Loss::None),
+        s.groups.iter().any(|g| g.uplink.duplicate > 0.0),
+        s.groups.iter().any(|g| g.downlink.delay.is_some()),
+        s.groups.iter().any(|g| g.downlink.loss != Loss::None),
+        s.faults
+            .iter()
+            .any(|f| matches!(f.action, FaultAction::Churn { .. })),
     ]
     .iter()
     .filter(|&&used| used)
     .count() as u64;
+    let tcp = if s
+        .groups
+        .iter()
+        .any(|g| matches!(g.transport, Transport::Stream(_)))
+    {
+        std::mem::size_of::<Tcp>() as u64 + 64
+    } else {
+        0
+    };
     let per_client = std::mem::size_of::<Client>() as u64
+        + std::mem::size_of::<ClientCold>() as u64
+        + tcp
         + streams * std::mem::size_of::<Stream>() as u64
         + s.detectors.len() as u64 * std::mem::size_of::<Watch>() as u64
         + 4 * 24;
