@@ -7,7 +7,10 @@
 //!
 //! Only `main.rs` touches the filesystem, the environment or the wall clock.
 
+pub mod check;
+pub mod ci;
 pub mod engine;
+pub mod expect;
 pub mod link;
 pub mod metrics;
 pub mod queue;
@@ -21,8 +24,12 @@ pub use engine::{LimitExceeded, LimitKind, Limits, Trace, Verdict, VerdictEvent}
 pub use report::Report;
 pub use scenario::{parse, Scenario, ScenarioError};
 
+/// The confidence level of report intervals unless asked otherwise.
+pub const DEFAULT_CONFIDENCE: f64 = 0.95;
+
 /// Simulates `scenario` (whose file bytes are `scenario_bytes`, hashed into the report)
-/// with `seed`, and builds its report. `trace` sees every verdict change in time order.
+/// with `seed`, and builds its report with intervals at `DEFAULT_CONFIDENCE`. `trace` sees
+/// every verdict change in time order.
 pub fn run(
     scenario: &Scenario,
     scenario_bytes: &[u8],
@@ -31,7 +38,13 @@ pub fn run(
     trace: Trace<'_>,
 ) -> Result<Report, LimitExceeded> {
     let outcome = engine::simulate(scenario, seed, limits, trace)?;
-    Ok(Report::new(scenario, scenario_bytes, seed, &outcome))
+    Ok(Report::new(
+        scenario,
+        scenario_bytes,
+        seed,
+        DEFAULT_CONFIDENCE,
+        &outcome,
+    ))
 }
 
 /// Parses scenario text and runs it with its own seed (or `seed` if given): the

@@ -36,6 +36,72 @@ enum Command {
     /// Parse and validate scenarios only; every problem is reported with its JSON path
     #[command(after_help = EXIT_HELP)]
     Validate(ValidateArgs),
+    /// Run scenarios and evaluate their `expect` blocks (and golden reports); exit 1 on
+    /// any failure
+    #[command(after_help = EXIT_HELP)]
+    Check(CheckArgs),
+    /// Compare two reports metric by metric
+    #[command(after_help = EXIT_HELP)]
+    Diff(DiffArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct CheckArgs {
+    /// Scenario files, or directories searched for *.json (recursively)
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Also regenerate each report and compare it with DIR/<name>.json and .md
+    #[arg(long, value_name = "DIR")]
+    pub(crate) golden: Option<PathBuf>,
+    /// With --golden: rewrite the golden reports instead of comparing (also when the
+    /// environment variable UPDATE_GOLDEN=1 is set)
+    #[arg(long, requires = "golden")]
+    pub(crate) bless: bool,
+    /// Write a JUnit XML report: one test case per expectation and golden comparison
+    #[arg(long, value_name = "FILE")]
+    pub(crate) junit: Option<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    pub(crate) format: CheckFormat,
+    /// Seed to use instead of each scenario's own
+    #[arg(long, value_name = "N")]
+    pub(crate) seed: Option<u64>,
+    /// Print only failures and the summary
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
+    /// Refuse runs estimated to process more events than this
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_events)]
+    pub(crate) max_events: u64,
+    /// Refuse runs estimated to need more memory than this, in MiB
+    #[arg(long, value_name = "MIB", default_value_t = Limits::default().max_memory_bytes >> 20)]
+    pub(crate) max_memory_mib: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CheckFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args)]
+pub(crate) struct DiffArgs {
+    /// The earlier report (JSON)
+    pub(crate) old: PathBuf,
+    /// The later report (JSON)
+    pub(crate) new: PathBuf,
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    pub(crate) format: DiffFormat,
+    /// List unchanged metrics too
+    #[arg(long)]
+    pub(crate) all: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DiffFormat {
+    Text,
+    Markdown,
+    Json,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -71,6 +137,18 @@ struct RunArgs {
     /// Refuse runs estimated to need more memory than this, in MiB
     #[arg(long, value_name = "MIB", default_value_t = Limits::default().max_memory_bytes >> 20)]
     max_memory_mib: u64,
+    /// Level of the confidence intervals in the reports
+    #[arg(long, value_name = "LEVEL", default_value_t = hbsim::DEFAULT_CONFIDENCE, value_parser = parse_confidence)]
+    confidence: f64,
+}
+
+fn parse_confidence(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(c) if c > 0.0 && c < 1.0 => Ok(c),
+        _ => Err(format!(
+            "expected a level strictly between 0 and 1, e.g. 0.95 (got {s})"
+        )),
+    }
 }
 
 #[derive(Args)]
@@ -84,9 +162,9 @@ struct ValidateArgs {
 }
 
 /// A failure with its exit code; the message is printed once, on stderr.
-struct Failure {
-    code: u8,
-    message: String,
+pub(crate) struct Failure {
+    pub(crate) code: u8,
+    pub(crate) message: String,
 }
 
 fn main() -> ExitCode {
@@ -94,6 +172,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Validate(args) => validate(args),
+        Command::Check(args) => cmd_check::run(args),
+        Command::Diff(args) => cmd_diff::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -105,7 +185,7 @@ fn main() -> ExitCode {
 }
 
 /// Reads and validates every file, reporting all invalid ones before failing.
-fn load_all(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Vec<u8>, Scenario)>, Failure> {
+pub(crate) fn load_all(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Vec<u8>, Scenario)>, Failure> {
     let mut loaded = Vec::new();
     let mut messages = Vec::new();
     let mut code = 0;
@@ -182,10 +262,12 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         } else {
             None
         };
-        let report = hbsim::run(scenario, bytes, seed, limits, trace).map_err(|e| Failure {
-            code: 4,
-            message: format!("hbsim: scenario {}: {e}", path.display()),
-        })?;
+        let outcome =
+            hbsim::engine::simulate(scenario, seed, limits, trace).map_err(|e| Failure {
+                code: 4,
+                message: format!("hbsim: scenario {}: {e}", path.display()),
+            })?;
+        let report = Report::new(scenario, bytes, seed, args.confidence, &outcome);
         drop(out);
         let json_path = args.out.join(format!("{}.json", scenario.name));
         let md_path = args.out.join(format!("{}.md", scenario.name));
@@ -243,9 +325,12 @@ fn event_line(s: &Scenario, e: &VerdictEvent) -> String {
     )
 }
 
+mod cmd_check;
+mod cmd_diff;
+
 /// Writes `bytes` to `path` through a temporary file and a rename, so that an interrupted
 /// run never leaves a half-written report.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     let fail = |what: &str, e: std::io::Error| Failure {
         code: 2,
         message: format!("hbsim: cannot {what} {}: {e}", path.display()),

@@ -5,10 +5,13 @@
 //! threads. Quantiles use nearest rank with exact integer arithmetic: the q-quantile of n
 //! sorted values is `x[ceil(q*n) - 1]`.
 
+use crate::ci;
 use serde::Serialize;
 
-/// Statistics of a sample of durations. Every field but `count` is `None` (JSON `null`)
-/// for an empty sample, never 0.
+/// Statistics of a sample of durations. Every field is `None` (JSON `null`) for an empty
+/// sample, never 0. The `_ci_ns` fields are confidence intervals `[lo, hi]`: a t interval
+/// for the mean, order statistics for quantiles; `None` where the sample is too small to
+/// support the confidence level.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Stats {
     pub min_ns: Option<u64>,
@@ -18,6 +21,11 @@ pub struct Stats {
     pub p99_ns: Option<u64>,
     pub p999_ns: Option<u64>,
     pub max_ns: Option<u64>,
+    pub mean_ci_ns: Option<[u64; 2]>,
+    pub p50_ci_ns: Option<[u64; 2]>,
+    pub p90_ci_ns: Option<[u64; 2]>,
+    pub p99_ci_ns: Option<[u64; 2]>,
+    pub p999_ci_ns: Option<[u64; 2]>,
 }
 
 /// The quantiles reported, as exact fractions `num / den`.
@@ -35,12 +43,15 @@ pub fn quantile(sorted: &[u64], (num, den): (u64, u64)) -> u64 {
 }
 
 impl Stats {
-    /// Computes the statistics of `sample`, sorting it in place.
-    pub fn of(sample: &mut [u64]) -> Stats {
+    /// Computes the statistics of `sample` with intervals at `confidence`, sorting the
+    /// sample in place.
+    pub fn of(sample: &mut [u64], confidence: f64) -> Stats {
         if sample.is_empty() {
             return Stats::default();
         }
+        // The mean interval sums in the sample's sorted order, which is deterministic.
         sample.sort_unstable();
+        let ns = |i: [f64; 2]| [libm::round(i[0]) as u64, libm::round(i[1]) as u64];
         let n = sample.len() as u128;
         let sum: u128 = sample.iter().map(|&x| x as u128).sum();
         // Mean rounded to the nearest nanosecond, halves up.
@@ -53,6 +64,11 @@ impl Stats {
             p99_ns: Some(quantile(sample, P99)),
             p999_ns: Some(quantile(sample, P999)),
             max_ns: Some(sample[sample.len() - 1]),
+            mean_ci_ns: ci::mean_interval(sample, confidence).map(ns),
+            p50_ci_ns: ci::quantile_interval(sample, P50, confidence),
+            p90_ci_ns: ci::quantile_interval(sample, P90, confidence),
+            p99_ci_ns: ci::quantile_interval(sample, P99, confidence),
+            p999_ci_ns: ci::quantile_interval(sample, P999, confidence),
         }
     }
 }
@@ -152,18 +168,18 @@ mod tests {
 
     #[test]
     fn stats_of_nothing_are_null_and_mean_rounds_to_nearest() {
-        assert_eq!(Stats::of(&mut []), Stats::default());
-        let s = Stats::of(&mut [3, 1, 2, 2]);
+        assert_eq!(Stats::of(&mut [], 0.95), Stats::default());
+        let s = Stats::of(&mut [3, 1, 2, 2], 0.95);
         assert_eq!(s.mean_ns, Some(2));
         assert_eq!(s.min_ns, Some(1));
         assert_eq!(s.max_ns, Some(3));
         assert_eq!(
-            Stats::of(&mut [1, 2]).mean_ns,
+            Stats::of(&mut [1, 2], 0.95).mean_ns,
             Some(2),
             "1.5 rounds half up"
         );
         assert_eq!(
-            Stats::of(&mut [1, 1, 2]).mean_ns,
+            Stats::of(&mut [1, 1, 2], 0.95).mean_ns,
             Some(1),
             "1.33 rounds down"
         );

@@ -5,6 +5,7 @@
 //! order of detectors and groups; nothing in a report depends on the wall clock, the
 //! host, a path or the thread count. Times are integer nanoseconds in keys ending `_ns`.
 
+use crate::ci;
 use crate::engine::Outcome;
 use crate::metrics::{DetectorAcc, GroupAcc, Stats};
 use crate::scenario::Scenario;
@@ -41,6 +42,8 @@ pub struct Report {
     pub hbsim_version: String,
     pub scenario: ScenarioInfo,
     pub seed: u64,
+    /// Level of every interval (`_ci` keys) in the report.
+    pub confidence: f64,
     pub duration_ns: u64,
     pub clients: u64,
     pub crashes: u64,
@@ -62,6 +65,7 @@ pub struct DetectorReport {
     pub false_positives: FalsePositives,
     pub mistake_duration: MistakeDuration,
     pub query_accuracy: Option<f64>,
+    pub query_accuracy_ci: Option<[f64; 2]>,
     pub groups: Ordered<GroupDetectorReport>,
 }
 
@@ -71,6 +75,7 @@ pub struct GroupDetectorReport {
     pub false_positives: FalsePositives,
     pub mistake_duration: MistakeDuration,
     pub query_accuracy: Option<f64>,
+    pub query_accuracy_ci: Option<[f64; 2]>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -90,6 +95,11 @@ pub struct FalsePositives {
     pub during_fault: u64,
     pub spurious_per_client_hour: Option<f64>,
     pub spurious_per_client_day: Option<f64>,
+    /// Exact Poisson intervals for the counts and the rates.
+    pub total_ci: [f64; 2],
+    pub spurious_ci: [f64; 2],
+    pub spurious_per_client_hour_ci: Option<[f64; 2]>,
+    pub spurious_per_client_day_ci: Option<[f64; 2]>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -158,36 +168,84 @@ fn ratio(part: u64, whole: u64) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)
 }
 
-fn detector_figures(
-    acc: &DetectorAcc,
-    up_ns: u64,
-) -> (Latency, FalsePositives, MistakeDuration, Option<f64>) {
+/// The figures of one detector over some clients.
+struct Figures {
+    latency: Latency,
+    false_positives: FalsePositives,
+    mistakes: MistakeDuration,
+    accuracy: Option<f64>,
+    accuracy_ci: Option<[f64; 2]>,
+}
+
+/// `up_ns` is the clients' up time; `heartbeat_periods` the number of heartbeat intervals
+/// observed after first contact, the effective sample size of the query-accuracy
+/// proportion (verdicts a heartbeat apart are treated as independent trials).
+fn detector_figures(acc: &DetectorAcc, up_ns: u64, heartbeat_periods: f64, c: f64) -> Figures {
     let mut lat = acc.latencies.clone();
     let mut mis = acc.mistakes.clone();
     let latency = Latency {
         count: lat.len() as u64,
         missed: acc.missed,
         already_offline: acc.already_offline,
-        stats: Stats::of(&mut lat),
+        stats: Stats::of(&mut lat, c),
     };
-    let fp = FalsePositives {
+    let spurious_ci = ci::poisson_interval(acc.fp_spurious, c);
+    let hours = up_ns as f64 / NS_PER_HOUR;
+    let rate_ci = |scale: f64| {
+        (up_ns > 0).then(|| {
+            [
+                spurious_ci[0] / hours * scale,
+                spurious_ci[1] / hours * scale,
+            ]
+        })
+    };
+    let false_positives = FalsePositives {
         total: acc.fp_spurious + acc.fp_during_fault,
         spurious: acc.fp_spurious,
         during_fault: acc.fp_during_fault,
         spurious_per_client_hour: per_hour(acc.fp_spurious, up_ns),
         spurious_per_client_day: per_hour(acc.fp_spurious, up_ns).map(|h| h * 24.0),
+        total_ci: ci::poisson_interval(acc.fp_spurious + acc.fp_during_fault, c),
+        spurious_ci,
+        spurious_per_client_hour_ci: rate_ci(1.0),
+        spurious_per_client_day_ci: rate_ci(24.0),
     };
-    let md = MistakeDuration {
+    let mistakes = MistakeDuration {
         count: mis.len() as u64,
         censored: acc.censored,
-        stats: Stats::of(&mut mis),
+        stats: Stats::of(&mut mis, c),
     };
-    (latency, fp, md, ratio(acc.up_online_ns, acc.up_known_ns))
+    let accuracy = ratio(acc.up_online_ns, acc.up_known_ns);
+    Figures {
+        latency,
+        false_positives,
+        mistakes,
+        accuracy,
+        accuracy_ci: accuracy.and_then(|p| ci::wilson_interval(p, heartbeat_periods, c)),
+    }
 }
 
 impl Report {
     /// Builds the report of one run.
-    pub fn new(scenario: &Scenario, scenario_bytes: &[u8], seed: u64, outcome: &Outcome) -> Self {
+    pub fn new(
+        scenario: &Scenario,
+        scenario_bytes: &[u8],
+        seed: u64,
+        confidence: f64,
+        outcome: &Outcome,
+    ) -> Self {
+        // Heartbeat periods observed after first contact, per group.
+        let periods: Vec<Vec<f64>> = outcome
+            .detectors
+            .iter()
+            .map(|per_group| {
+                per_group
+                    .iter()
+                    .zip(&scenario.groups)
+                    .map(|(acc, g)| acc.up_known_ns as f64 / g.heartbeat.interval.as_nanos() as f64)
+                    .collect()
+            })
+            .collect();
         let mut all_groups = GroupAcc::default();
         for g in &outcome.groups {
             all_groups.merge(g);
@@ -196,28 +254,30 @@ impl Report {
             .detectors
             .iter()
             .zip(&outcome.detectors)
-            .map(|(d, per_group)| {
+            .zip(&periods)
+            .map(|((d, per_group), periods)| {
                 let mut all = DetectorAcc::default();
                 for g in per_group {
                     all.merge(g);
                 }
-                let (detection_latency, false_positives, mistake_duration, query_accuracy) =
-                    detector_figures(&all, all_groups.up_ns);
+                let overall =
+                    detector_figures(&all, all_groups.up_ns, periods.iter().sum(), confidence);
                 let groups = scenario
                     .groups
                     .iter()
                     .zip(per_group)
                     .zip(&outcome.groups)
-                    .map(|((g, acc), ga)| {
-                        let (detection_latency, false_positives, mistake_duration, query_accuracy) =
-                            detector_figures(acc, ga.up_ns);
+                    .zip(periods)
+                    .map(|(((g, acc), ga), &p)| {
+                        let f = detector_figures(acc, ga.up_ns, p, confidence);
                         (
                             g.name.clone(),
                             GroupDetectorReport {
-                                detection_latency,
-                                false_positives,
-                                mistake_duration,
-                                query_accuracy,
+                                detection_latency: f.latency,
+                                false_positives: f.false_positives,
+                                mistake_duration: f.mistakes,
+                                query_accuracy: f.accuracy,
+                                query_accuracy_ci: f.accuracy_ci,
                             },
                         )
                     })
@@ -226,10 +286,11 @@ impl Report {
                     d.name.clone(),
                     DetectorReport {
                         kind: d.kind.name().to_string(),
-                        detection_latency,
-                        false_positives,
-                        mistake_duration,
-                        query_accuracy,
+                        detection_latency: overall.latency,
+                        false_positives: overall.false_positives,
+                        mistake_duration: overall.mistakes,
+                        query_accuracy: overall.accuracy,
+                        query_accuracy_ci: overall.accuracy_ci,
                         groups: Ordered(groups),
                     },
                 )
@@ -292,6 +353,7 @@ impl Report {
                 sha256: sha256_hex(scenario_bytes),
             },
             seed,
+            confidence,
             duration_ns,
             clients: all_groups.clients,
             crashes: all_groups.crashes,

@@ -6,6 +6,7 @@
 //! Durations are converted once, here, to integer nanoseconds; probabilities to
 //! `rng::Chance`-ready floats checked to lie in [0, 1].
 
+use crate::expect::{self, Bound, Expectation, Unit};
 use crate::rng::Dist;
 use crate::time::{format_duration_spec, parse_duration, SimDuration, SimTime};
 use serde_json::{Map, Value};
@@ -21,6 +22,8 @@ pub struct Scenario {
     pub groups: Vec<Group>,
     pub detectors: Vec<Detector>,
     pub faults: Vec<Fault>,
+    /// Guarantees evaluated by `hbsim check`.
+    pub expect: Vec<Expectation>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -601,6 +604,7 @@ impl Validator {
                 "clients",
                 "detectors",
                 "faults",
+                "expect",
             ],
         )?;
         if let Some(s) = map.get("$schema") {
@@ -626,6 +630,19 @@ impl Validator {
         // group itself has problems, so that fault errors are reported in the same pass.
         let names = group_names(map.get("clients"));
         let faults = self.faults(map.get("faults"), &names, duration);
+        let detector_names: Vec<String> = map
+            .get("detectors")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|d| d.get("name").and_then(Value::as_str).map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let expectations = match map.get("expect") {
+            None => Some(Vec::new()),
+            Some(e) => self.expectations(e, &detector_names, &names),
+        };
         Some(Scenario {
             name: name?,
             description: description?,
@@ -634,6 +651,128 @@ impl Validator {
             groups: groups?,
             detectors: detectors?,
             faults: faults?,
+            expect: expectations?,
+        })
+    }
+
+    fn expectations(
+        &mut self,
+        v: &Value,
+        detectors: &[String],
+        groups: &[GroupName],
+    ) -> Option<Vec<Expectation>> {
+        let Some(items) = v.as_array() else {
+            self.problem("expect", format!("expected an array (got {})", show(v)));
+            return None;
+        };
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (i, item) in items.iter().enumerate() {
+            match self.expectation(item, &format!("expect[{i}]"), detectors, groups) {
+                Some(e) => out.push(e),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn expectation(
+        &mut self,
+        v: &Value,
+        path: &str,
+        detectors: &[String],
+        groups: &[GroupName],
+    ) -> Option<Expectation> {
+        let map = self.object(v, path, &["metric", "max", "min", "group", "confidence"])?;
+        let metric = self
+            .required(map, path, "metric")
+            .and_then(|m| self.string(m, &join(path, "metric")))?;
+        let resolved = match expect::resolve(&metric, detectors) {
+            Ok(p) => p,
+            Err(rule) => {
+                self.problem(&join(path, "metric"), rule);
+                return None;
+            }
+        };
+        let bound_value = |v: &mut Self, key: &str, value: &Value| -> Option<f64> {
+            let p = join(path, key);
+            match resolved.unit {
+                Unit::Duration => v.duration(value, &p).map(|d| d.as_nanos() as f64),
+                Unit::Number => match value.as_f64() {
+                    Some(x) if x.is_finite() => Some(x),
+                    _ => {
+                        v.problem(
+                            &p,
+                            format!("expected a number for {metric} (got {})", show(value)),
+                        );
+                        None
+                    }
+                },
+            }
+        };
+        let bound = match (map.get("max"), map.get("min")) {
+            (Some(m), None) => bound_value(self, "max", m).map(Bound::Max),
+            (None, Some(m)) => bound_value(self, "min", m).map(Bound::Min),
+            _ => {
+                self.problem(path, "needs exactly one of \"max\" and \"min\"");
+                None
+            }
+        };
+        let group = match map.get("group") {
+            None => Some(None),
+            Some(g) => {
+                let g_path = join(path, "group");
+                let name = self.string(g, &g_path)?;
+                if groups.iter().any(|x| x.name == name) {
+                    Some(Some(name))
+                } else {
+                    let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
+                    self.problem(
+                        &g_path,
+                        format!(
+                            "no client group named \"{name}\" (groups: {})",
+                            names.join(", ")
+                        ),
+                    );
+                    None
+                }
+            }
+        };
+        let confidence = match map.get("confidence") {
+            None => Some(None),
+            Some(c) => {
+                let c_path = join(path, "confidence");
+                match c.as_f64() {
+                    Some(x) if x > 0.0 && x < 1.0 => {
+                        if resolved.has_interval {
+                            Some(Some(x))
+                        } else {
+                            self.problem(
+                                &c_path,
+                                format!("{metric} has no interval, so it takes no confidence (metrics with intervals: mean, p50, p90, p99, p999, false-positive counts and rates, query_accuracy)"),
+                            );
+                            None
+                        }
+                    }
+                    _ => {
+                        self.problem(
+                            &c_path,
+                            format!(
+                                "expected a level strictly between 0 and 1, e.g. 0.95 (got {})",
+                                show(c)
+                            ),
+                        );
+                        None
+                    }
+                }
+            }
+        };
+        Some(Expectation {
+            metric,
+            path: resolved,
+            bound: bound?,
+            group: group?,
+            confidence: confidence?,
         })
     }
 

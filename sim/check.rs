@@ -1,0 +1,43 @@
+//! `hbsim check`: run a scenario once and judge its expectations. Pure: the caller reads
+//! files and prints.
+
+use crate::engine::{self, LimitExceeded, Limits};
+use crate::expect::{evaluate, Expectation, Verdict};
+use crate::report::Report;
+use crate::scenario::Scenario;
+use crate::DEFAULT_CONFIDENCE;
+
+/// One scenario's report and the verdict on each of its expectations.
+pub struct Checked {
+    /// The report at the default confidence (the one written to files).
+    pub report: Report,
+    pub results: Vec<(Expectation, Verdict)>,
+}
+
+/// Simulates `scenario` once and evaluates every expectation, each against a report whose
+/// intervals are at that expectation's confidence.
+pub fn check(
+    scenario: &Scenario,
+    bytes: &[u8],
+    seed: u64,
+    limits: Limits,
+) -> Result<Checked, LimitExceeded> {
+    let outcome = engine::simulate(scenario, seed, limits, None)?;
+    let report = Report::new(scenario, bytes, seed, DEFAULT_CONFIDENCE, &outcome);
+    let default_json = serde_json::to_value(&report).expect("a report serialises");
+    let results = scenario
+        .expect
+        .iter()
+        .map(|e| {
+            let verdict = match e.confidence {
+                Some(c) if c != DEFAULT_CONFIDENCE => {
+                    let at = Report::new(scenario, bytes, seed, c, &outcome);
+                    evaluate(e, &serde_json::to_value(&at).expect("a report serialises"))
+                }
+                _ => evaluate(e, &default_json),
+            };
+            (e.clone(), verdict)
+        })
+        .collect();
+    Ok(Checked { report, results })
+}

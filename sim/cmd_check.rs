@@ -1,0 +1,327 @@
+//! `hbsim check PATH...`: runs every scenario in parallel (output in input order),
+//! evaluates its expectations, optionally compares its report with a golden one, prints
+//! one aligned line per check, and writes JUnit XML.
+
+use crate::{load_all, write_atomically, CheckArgs, CheckFormat, Failure};
+use hbsim::expect::{compare, show_value, Bound, Expectation, Verdict};
+use hbsim::{check, Limits};
+use quick_junit::{NonSuccessKind, Report as JUnit, TestCase, TestCaseStatus, TestSuite};
+use rayon::prelude::*;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+/// Scenario files under `paths`: files as given, directories searched recursively for
+/// `*.json`, each directory's entries sorted by name.
+fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()?;
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, out)?;
+            } else if p.extension().is_some_and(|e| e == "json") {
+                out.push(p);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out).map_err(|e| Failure {
+                code: 2,
+                message: format!("hbsim: cannot read directory {}: {e}", p.display()),
+            })?;
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// The outcome of comparing one report with its golden files.
+enum Golden {
+    Same,
+    Blessed,
+    Missing(PathBuf),
+    /// Metric-level changes, or a note when only non-metric bytes differ.
+    Changed(Vec<String>),
+}
+
+fn golden(dir: &Path, name: &str, report: &hbsim::Report, bless: bool) -> Result<Golden, Failure> {
+    let json_path = dir.join(format!("{name}.json"));
+    let md_path = dir.join(format!("{name}.md"));
+    let json_text = report.to_json();
+    let md_text = report.to_markdown();
+    if bless {
+        write_atomically(&json_path, json_text.as_bytes())?;
+        write_atomically(&md_path, md_text.as_bytes())?;
+        return Ok(Golden::Blessed);
+    }
+    let Ok(committed) = std::fs::read_to_string(&json_path) else {
+        return Ok(Golden::Missing(json_path));
+    };
+    let committed_md = std::fs::read_to_string(&md_path).unwrap_or_default();
+    if committed == json_text && committed_md == md_text {
+        return Ok(Golden::Same);
+    }
+    let mut lines = Vec::new();
+    match serde_json::from_str::<Value>(&committed) {
+        Ok(old) => {
+            let new: Value = serde_json::from_str(&json_text).expect("our own JSON");
+            for c in compare(&old, &new).0 {
+                let show = |v: Option<f64>| v.map(|v| show_value(c.unit, v)).unwrap_or("–".into());
+                lines.push(format!("{}: {} -> {}", c.path, show(c.old), show(c.new)));
+            }
+        }
+        Err(e) => lines.push(format!("{} is not JSON: {e}", json_path.display())),
+    }
+    if lines.is_empty() {
+        let first = committed
+            .lines()
+            .zip(json_text.lines())
+            .position(|(a, b)| a != b)
+            .map(|i| format!("line {}", i + 1))
+            .unwrap_or_else(|| "the Markdown report".into());
+        lines.push(format!(
+            "no metric changed, but the bytes differ (first at {first})"
+        ));
+    }
+    Ok(Golden::Changed(lines))
+}
+
+struct Line {
+    scenario: String,
+    pass: bool,
+    text: String,
+    json: Value,
+    junit: TestCase,
+}
+
+fn expectation_line(scenario: &str, e: &Expectation, v: &Verdict) -> Line {
+    let unit = e.path.unit;
+    let measured = match (v.value, v.interval) {
+        (Some(x), Some(i)) => format!(
+            "{} [{}, {}]",
+            show_value(unit, x),
+            show_value(unit, i[0]),
+            show_value(unit, i[1])
+        ),
+        (Some(x), None) => show_value(unit, x),
+        (None, _) => "–".into(),
+    };
+    let bound = match e.bound {
+        Bound::Max(b) | Bound::Min(b) => b,
+    };
+    let margin = match v.margin {
+        Some(m) => {
+            let rel = if bound != 0.0 {
+                format!(" ({:+.1} %)", m / bound.abs() * 100.0)
+            } else {
+                String::new()
+            };
+            let sign = if m < 0.0 { "-" } else { "+" };
+            format!("margin {sign}{}{rel}", show_value(unit, m.abs()))
+        }
+        None => v.note.clone(),
+    };
+    let status = if v.pass { "PASS" } else { "FAIL" };
+    let name = e.describe();
+    let mut junit_status = if v.pass {
+        TestCaseStatus::success()
+    } else {
+        TestCaseStatus::non_success(NonSuccessKind::Failure)
+    };
+    if !v.pass {
+        junit_status.set_message(format!("{name}: measured {measured}, {margin}"));
+    }
+    let mut tc = TestCase::new(name.clone(), junit_status);
+    tc.set_classname(scenario.to_string());
+    Line {
+        scenario: scenario.into(),
+        pass: v.pass,
+        text: format!("{status}\t{scenario}\t{name}\tmeasured {measured}\t{margin}"),
+        json: json!({
+            "scenario": scenario, "check": "expect", "metric": e.metric, "group": e.group,
+            "op": match e.bound { Bound::Max(_) => "max", Bound::Min(_) => "min" },
+            "bound": bound, "confidence": e.confidence, "value": v.value,
+            "interval": v.interval, "margin": v.margin, "pass": v.pass, "note": v.note,
+        }),
+        junit: tc,
+    }
+}
+
+fn golden_line(scenario: &str, g: &Golden) -> Line {
+    let (pass, detail, changes): (bool, String, Vec<String>) = match g {
+        Golden::Same => (true, "report identical to the golden one".into(), vec![]),
+        Golden::Blessed => (true, "golden report rewritten".into(), vec![]),
+        Golden::Missing(p) => (
+            false,
+            format!(
+                "no golden report {} (run with --bless to create it)",
+                p.display()
+            ),
+            vec![],
+        ),
+        Golden::Changed(lines) => (
+            false,
+            format!(
+                "report differs from the golden one in {} places",
+                lines.len()
+            ),
+            lines.clone(),
+        ),
+    };
+    let mut status = if pass {
+        TestCaseStatus::success()
+    } else {
+        TestCaseStatus::non_success(NonSuccessKind::Failure)
+    };
+    if !pass {
+        status.set_message(detail.clone());
+        status.set_description(changes.join("\n"));
+    }
+    let mut tc = TestCase::new("golden report", status);
+    tc.set_classname(scenario.to_string());
+    let mut text = format!(
+        "{}\t{scenario}\tgolden report\t{detail}",
+        if pass { "PASS" } else { "FAIL" }
+    );
+    for c in &changes {
+        text.push_str(&format!("\n\t\t  {c}"));
+    }
+    Line {
+        scenario: scenario.into(),
+        pass,
+        text,
+        json: json!({ "scenario": scenario, "check": "golden", "pass": pass,
+                      "detail": detail, "changes": changes }),
+        junit: tc,
+    }
+}
+
+/// Aligns tab-separated columns (continuation lines, starting with a tab, stay as they are).
+fn align(lines: &[String]) -> Vec<String> {
+    let rows: Vec<Vec<&str>> = lines
+        .iter()
+        .map(|l| l.lines().next().unwrap_or("").split('\t').collect())
+        .collect();
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut widths = vec![0; cols];
+    for r in &rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    lines
+        .iter()
+        .zip(&rows)
+        .map(|(l, r)| {
+            let mut s = String::new();
+            for (i, c) in r.iter().enumerate() {
+                if i + 1 == r.len() {
+                    s.push_str(c);
+                } else {
+                    s.push_str(&format!("{c:<w$}  ", w = widths[i]));
+                }
+            }
+            for extra in l.lines().skip(1) {
+                s.push('\n');
+                s.push_str(&extra.replace('\t', "  "));
+            }
+            s
+        })
+        .collect()
+}
+
+pub(crate) fn run(args: CheckArgs) -> Result<(), Failure> {
+    let files = collect(&args.paths)?;
+    if files.is_empty() {
+        return Err(Failure {
+            code: 2,
+            message: "hbsim: no scenario files found".into(),
+        });
+    }
+    let loaded = load_all(&files)?;
+    let limits = Limits {
+        max_events: args.max_events,
+        max_memory_bytes: args.max_memory_mib.saturating_mul(1 << 20),
+    };
+    let bless = args.bless || std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1");
+    // Scenarios run in parallel; results come back in input order.
+    let results: Vec<_> = loaded
+        .par_iter()
+        .map(|(path, bytes, s)| {
+            let seed = args.seed.unwrap_or(s.seed);
+            (path, s, check::check(s, bytes, seed, limits))
+        })
+        .collect();
+    let mut lines = Vec::new();
+    for (path, s, result) in results {
+        let checked = result.map_err(|e| Failure {
+            code: 4,
+            message: format!("hbsim: scenario {}: {e}", path.display()),
+        })?;
+        for (e, v) in &checked.results {
+            lines.push(expectation_line(&s.name, e, v));
+        }
+        if let Some(dir) = &args.golden {
+            let g = golden(dir, &s.name, &checked.report, bless)?;
+            lines.push(golden_line(&s.name, &g));
+        }
+    }
+    let failed = lines.iter().filter(|l| !l.pass).count();
+    let passed = lines.len() - failed;
+    if let Some(path) = &args.junit {
+        let mut report = JUnit::new("hbsim check");
+        let mut names: Vec<&str> = Vec::new();
+        for l in &lines {
+            if !names.contains(&l.scenario.as_str()) {
+                names.push(&l.scenario);
+            }
+        }
+        for name in names {
+            let mut suite = TestSuite::new(name.to_string());
+            suite.add_test_cases(
+                lines
+                    .iter()
+                    .filter(|l| l.scenario == name)
+                    .map(|l| l.junit.clone()),
+            );
+            report.add_test_suite(suite);
+        }
+        let xml = report.to_string().map_err(|e| Failure {
+            code: 2,
+            message: format!("hbsim: cannot write JUnit XML: {e}"),
+        })?;
+        write_atomically(path, xml.as_bytes())?;
+    }
+    match args.format {
+        CheckFormat::Json => {
+            let out = json!({ "passed": passed, "failed": failed,
+                              "checks": lines.iter().map(|l| l.json.clone()).collect::<Vec<_>>() });
+            println!("{}", serde_json::to_string_pretty(&out).expect("json"));
+        }
+        CheckFormat::Text => {
+            let shown: Vec<String> = lines
+                .iter()
+                .filter(|l| !args.quiet || !l.pass)
+                .map(|l| l.text.clone())
+                .collect();
+            for l in align(&shown) {
+                println!("{l}");
+            }
+            println!("check: {passed} passed, {failed} failed");
+        }
+    }
+    if failed > 0 {
+        Err(Failure {
+            code: 1,
+            message: format!("hbsim: {failed} check(s) failed"),
+        })
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,151 @@
+//! `hbsim diff OLD NEW`: metric-by-metric comparison of two reports.
+
+use crate::{DiffArgs, DiffFormat, Failure};
+use hbsim::expect::{compare, leaves, show_value, Change, Unit};
+use serde_json::{json, Value};
+
+fn read(path: &std::path::Path) -> Result<Value, Failure> {
+    let bytes = std::fs::read(path).map_err(|e| Failure {
+        code: 2,
+        message: format!("hbsim: cannot read report {}: {e}", path.display()),
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| Failure {
+        code: 2,
+        message: format!("hbsim: {} is not a JSON report: {e}", path.display()),
+    })
+}
+
+fn cell(unit: Unit, v: Option<f64>) -> String {
+    v.map(|v| show_value(unit, v)).unwrap_or_else(|| "–".into())
+}
+
+/// Absolute and relative change as text.
+fn delta(c: &Change) -> (String, String) {
+    match (c.old, c.new) {
+        (Some(a), Some(b)) => {
+            let d = b - a;
+            let abs = match c.unit {
+                Unit::Duration => {
+                    let sign = if d < 0.0 { "-" } else { "+" };
+                    format!("{sign}{}", show_value(Unit::Duration, d.abs()))
+                }
+                Unit::Number => format!("{:+}", (d * 1e6).round() / 1e6),
+            };
+            let rel = if a != 0.0 {
+                format!("{:+.1} %", d / a.abs() * 100.0)
+            } else {
+                "–".into()
+            };
+            (abs, rel)
+        }
+        _ => ("–".into(), "–".into()),
+    }
+}
+
+fn significance(c: &Change) -> &'static str {
+    match c.significant {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "–",
+    }
+}
+
+pub(crate) fn run(args: DiffArgs) -> Result<(), Failure> {
+    let old = read(&args.old)?;
+    let new = read(&args.new)?;
+    let (mut changes, compared) = compare(&old, &new);
+    if args.all {
+        // Add the unchanged metrics, in the old report's order.
+        let changed: Vec<String> = changes.iter().map(|c| c.path.clone()).collect();
+        let mut all: Vec<Change> = leaves(&old)
+            .into_iter()
+            .map(|l| Change {
+                path: l.path,
+                unit: l.unit,
+                old: Some(l.value),
+                new: Some(l.value),
+                significant: None,
+            })
+            .collect();
+        for c in all.iter_mut() {
+            if let Some(real) = changes.iter().find(|x| x.path == c.path) {
+                *c = real.clone();
+            }
+        }
+        all.extend(
+            changes
+                .into_iter()
+                .filter(|c| c.old.is_none() && !changed.is_empty()),
+        );
+        changes = all;
+    }
+    let rows: Vec<[String; 6]> = changes
+        .iter()
+        .map(|c| {
+            let (abs, rel) = delta(c);
+            [
+                c.path.clone(),
+                cell(c.unit, c.old),
+                cell(c.unit, c.new),
+                abs,
+                rel,
+                significance(c).to_string(),
+            ]
+        })
+        .collect();
+    let changed = changes.iter().filter(|c| c.old != c.new).count();
+    match args.format {
+        DiffFormat::Json => {
+            let items: Vec<Value> = changes
+                .iter()
+                .map(|c| {
+                    json!({ "metric": c.path, "old": c.old, "new": c.new,
+                            "significant": c.significant })
+                })
+                .collect();
+            let out = json!({ "compared": compared, "changed": changed, "changes": items });
+            println!("{}", serde_json::to_string_pretty(&out).expect("json"));
+        }
+        DiffFormat::Markdown => {
+            println!(
+                "| metric | old | new | change | relative | significant |\n|---|--:|--:|--:|--:|:-:|"
+            );
+            for r in &rows {
+                println!(
+                    "| `{}` | {} | {} | {} | {} | {} |",
+                    r[0], r[1], r[2], r[3], r[4], r[5]
+                );
+            }
+            println!("\n{changed} of {compared} metrics changed.");
+        }
+        DiffFormat::Text => {
+            if changed == 0 && !args.all {
+                println!("no change ({compared} metrics compared)");
+                return Ok(());
+            }
+            let header = ["metric", "old", "new", "change", "relative", "significant"];
+            let mut widths = header.map(str::len);
+            for r in &rows {
+                for (w, c) in widths.iter_mut().zip(r) {
+                    *w = (*w).max(c.chars().count());
+                }
+            }
+            let line = |cells: [&str; 6]| {
+                let mut s = format!("{:<w$}", cells[0], w = widths[0]);
+                for (c, w) in cells.iter().zip(widths).skip(1) {
+                    s.push_str(&format!("  {c:>w$}"));
+                }
+                s
+            };
+            println!("{}", line(header));
+            for r in &rows {
+                println!(
+                    "{}",
+                    line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]].map(|s| s.as_str()))
+                );
+            }
+            println!("{changed} of {compared} metrics changed");
+        }
+    }
+    Ok(())
+}
