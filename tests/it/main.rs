@@ -1,6 +1,7 @@
 //! The one integration-test binary: goldens, determinism, oracles against theory, the
 //! command line, property tests and a tidy check of the source.
 
+mod check;
 mod cli;
 mod common;
 mod determinism;
