@@ -182,6 +182,14 @@ struct Watch {
     mistake_start: u64,
     /// Last time the query-accuracy clocks were brought up to date.
     accounted_at: u64,
+    /// First contact (the first online verdict), or NONE.
+    first_contact: u64,
+    /// Last false offline verdict (S-transition) in the current up period, or NONE.
+    last_mistake: u64,
+    /// Last end of a mistake (T-transition) in the current up period, or NONE.
+    last_recovery: u64,
+    /// Whether this detector has made a mistake about this client yet.
+    mistaken: bool,
 }
 
 /// The per-client state touched by every heartbeat, kept small so that it fits in one
@@ -648,6 +656,10 @@ impl<'s> World<'s> {
                             pending_crash: NONE,
                             mistake_start: NONE,
                             accounted_at: 0,
+                            first_contact: NONE,
+                            last_mistake: NONE,
+                            last_recovery: NONE,
+                            mistaken: false,
                         };
                         total
                     ],
@@ -946,6 +958,10 @@ impl<'s> World<'s> {
                 if w.mistake_start != NONE {
                     d.acc[gi].mistakes.push(now - w.mistake_start);
                     w.mistake_start = NONE;
+                    w.last_recovery = now;
+                }
+                if w.first_contact == NONE {
+                    w.first_contact = now;
                 }
                 w.status = Status::Online;
                 self.clients[ci].online_in += 1;
@@ -1056,6 +1072,19 @@ impl<'s> World<'s> {
                 acc.fp_spurious += 1;
             }
             w.mistake_start = now;
+            // Chen–Toueg: mistake recurrence (S to S) and good period (T to S), within
+            // one up period; time to the first mistake from first contact.
+            if w.last_mistake != NONE {
+                acc.recurrences.push(now - w.last_mistake);
+            }
+            if w.last_recovery != NONE {
+                acc.good_periods.push(now - w.last_recovery);
+            }
+            if !w.mistaken {
+                w.mistaken = true;
+                acc.first_mistakes.push(now - w.first_contact);
+            }
+            w.last_mistake = now;
         } else if w.pending_crash != NONE {
             acc.latencies.push(now - w.pending_crash);
             w.pending_crash = NONE;
@@ -1237,6 +1266,9 @@ impl<'s> World<'s> {
                 acc.censored += 1;
                 w.mistake_start = NONE;
             }
+            // Recurrence and good periods are measured within one up period.
+            w.last_mistake = NONE;
+            w.last_recovery = NONE;
         }
         c.up = false;
         c.generation = c.generation.wrapping_add(1);
@@ -1442,6 +1474,9 @@ impl<'s> World<'s> {
                 }
                 if w.mistake_start != NONE {
                     acc.censored += 1;
+                }
+                if w.first_contact != NONE && !w.mistaken {
+                    acc.first_mistake_censored += 1;
                 }
             }
         }

@@ -86,6 +86,14 @@ pub struct DetectorAcc {
     pub mistakes: Vec<u64>,
     /// Mistakes still open at a crash or at the end of the run.
     pub censored: u64,
+    /// Times between consecutive mistakes about a client within an up period (T_MR).
+    pub recurrences: Vec<u64>,
+    /// Times from the end of a mistake to the next mistake (good periods, T_G).
+    pub good_periods: Vec<u64>,
+    /// Per client, time from first contact to its first mistake.
+    pub first_mistakes: Vec<u64>,
+    /// Clients contacted but never mistaken by the end of the run.
+    pub first_mistake_censored: u64,
     /// Up time after first contact, summed over clients.
     pub up_known_ns: u64,
     /// The part of `up_known_ns` during which the verdict was online.
@@ -102,6 +110,10 @@ impl DetectorAcc {
         self.fp_during_fault += other.fp_during_fault;
         self.mistakes.extend_from_slice(&other.mistakes);
         self.censored += other.censored;
+        self.recurrences.extend_from_slice(&other.recurrences);
+        self.good_periods.extend_from_slice(&other.good_periods);
+        self.first_mistakes.extend_from_slice(&other.first_mistakes);
+        self.first_mistake_censored += other.first_mistake_censored;
         self.up_known_ns += other.up_known_ns;
         self.up_online_ns += other.up_online_ns;
     }

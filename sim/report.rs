@@ -66,7 +66,31 @@ pub struct DetectorReport {
     pub mistake_duration: MistakeDuration,
     pub query_accuracy: Option<f64>,
     pub query_accuracy_ci: Option<[f64; 2]>,
+    #[serde(flatten)]
+    pub qos: Qos,
     pub groups: Ordered<GroupDetectorReport>,
+}
+
+/// The rest of Chen, Toueg and Aguilera's quality-of-service set.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Qos {
+    /// λ_M: mistakes per client-hour of up time, with an exact Poisson interval.
+    pub mistake_rate_per_client_hour: Option<f64>,
+    pub mistake_rate_per_client_hour_ci: Option<[f64; 2]>,
+    /// T_MR: time between consecutive mistakes about a client within an up period.
+    pub mistake_recurrence: Sample,
+    /// T_G: time from the end of a mistake to the next mistake.
+    pub good_period: Sample,
+    /// Per client, time from first contact to its first mistake; `censored` counts
+    /// clients never mistaken (the key figure when `rejoin` is `never`).
+    pub first_false_positive: MistakeDuration,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Sample {
+    pub count: u64,
+    #[serde(flatten)]
+    pub stats: Stats,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -76,6 +100,8 @@ pub struct GroupDetectorReport {
     pub mistake_duration: MistakeDuration,
     pub query_accuracy: Option<f64>,
     pub query_accuracy_ci: Option<[f64; 2]>,
+    #[serde(flatten)]
+    pub qos: Qos,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -175,6 +201,7 @@ struct Figures {
     mistakes: MistakeDuration,
     accuracy: Option<f64>,
     accuracy_ci: Option<[f64; 2]>,
+    qos: Qos,
 }
 
 /// `up_ns` is the clients' up time; `heartbeat_periods` the number of heartbeat intervals
@@ -216,7 +243,30 @@ fn detector_figures(acc: &DetectorAcc, up_ns: u64, heartbeat_periods: f64, c: f6
         stats: Stats::of(&mut mis, c),
     };
     let accuracy = ratio(acc.up_online_ns, acc.up_known_ns);
+    let mistakes_total = acc.fp_spurious + acc.fp_during_fault;
+    let total_ci = ci::poisson_interval(mistakes_total, c);
+    let sample = |v: &[u64]| {
+        let mut v = v.to_vec();
+        Sample {
+            count: v.len() as u64,
+            stats: Stats::of(&mut v, c),
+        }
+    };
+    let mut first = acc.first_mistakes.clone();
+    let qos = Qos {
+        mistake_rate_per_client_hour: per_hour(mistakes_total, up_ns),
+        mistake_rate_per_client_hour_ci: (up_ns > 0)
+            .then(|| [total_ci[0] / hours, total_ci[1] / hours]),
+        mistake_recurrence: sample(&acc.recurrences),
+        good_period: sample(&acc.good_periods),
+        first_false_positive: MistakeDuration {
+            count: first.len() as u64,
+            censored: acc.first_mistake_censored,
+            stats: Stats::of(&mut first, c),
+        },
+    };
     Figures {
+        qos,
         latency,
         false_positives,
         mistakes,
@@ -278,6 +328,7 @@ impl Report {
                                 mistake_duration: f.mistakes,
                                 query_accuracy: f.accuracy,
                                 query_accuracy_ci: f.accuracy_ci,
+                                qos: f.qos,
                             },
                         )
                     })
@@ -291,6 +342,7 @@ impl Report {
                         mistake_duration: overall.mistakes,
                         query_accuracy: overall.accuracy,
                         query_accuracy_ci: overall.accuracy_ci,
+                        qos: overall.qos,
                         groups: Ordered(groups),
                     },
                 )

@@ -227,3 +227,41 @@ fn rejoin_never_makes_every_mistake_permanent() {
     assert_eq!(d.mistake_duration.censored, d.false_positives.total);
     assert_eq!(d.mistake_duration.stats.mean_ns, None);
 }
+
+#[test]
+fn mistake_recurrence_and_good_period_match_chen_toueg_identities() {
+    // p = 0.3, h = 1 s, T = 3 s, continuous: λ_M = (1−p)·p³/h = 0.0189 /s, so
+    // E(T_MR) = 1/λ_M = 52.91 s; E(T_M) = h(m+1) − T + h·p/(1−p) = 1.4286 s; and
+    // E(T_G) = E(T_MR) − E(T_M) = 51.48 s. Over 100 clients × 2 h about 13 600 recurrences
+    // are observed; T_MR is roughly exponential, so the standard error is ≈ 0.45 s and the
+    // tolerance of 2.5 s is over 5 standard errors (the 2 h window truncates a negligible
+    // tail: e^(−7200/52.9)).
+    let mut s = loss_scenario(0.3, "0s");
+    s["duration"] = json!("2h");
+    s["clients"][0]["count"] = json!(100);
+    let r = run(&s.to_string());
+    let d = r.detectors.get("d").unwrap();
+    let (p, h) = (0.3f64, 1.0f64);
+    let lambda = (1.0 - p) * p.powi(3) / h;
+    let tmr = d.qos.mistake_recurrence.stats.mean_ns.unwrap() as f64 / S as f64;
+    assert!(
+        (tmr - 1.0 / lambda).abs() < 2.5,
+        "T_MR {tmr} vs {}",
+        1.0 / lambda
+    );
+    let tm = h * 4.0 - 3.0 + h * p / (1.0 - p);
+    let tg = d.qos.good_period.stats.mean_ns.unwrap() as f64 / S as f64;
+    assert!((tg - (1.0 / lambda - tm)).abs() < 2.5, "T_G {tg}");
+    // λ_M per client-hour and its interval.
+    let rate = d.qos.mistake_rate_per_client_hour.unwrap();
+    let ci = d.qos.mistake_rate_per_client_hour_ci.unwrap();
+    assert!(
+        ci[0] < lambda * 3600.0 && lambda * 3600.0 < ci[1],
+        "{rate} {ci:?}"
+    );
+    // Every client is mistaken early, so few first-mistake times are censored.
+    assert_eq!(
+        d.qos.first_false_positive.count + d.qos.first_false_positive.censored,
+        100
+    );
+}
