@@ -1,7 +1,7 @@
 //! `hbsim check`: run a scenario once and judge its expectations. Pure: the caller reads
 //! files and prints.
 
-use crate::engine::{self, LimitExceeded, Limits};
+use crate::engine::{LimitExceeded, Limits};
 use crate::expect::{evaluate, Expectation, Verdict};
 use crate::report::Report;
 use crate::scenario::Scenario;
@@ -20,10 +20,11 @@ pub fn check(
     scenario: &Scenario,
     bytes: &[u8],
     seed: u64,
+    replications: u32,
     limits: Limits,
 ) -> Result<Checked, LimitExceeded> {
-    let outcome = engine::simulate(scenario, seed, limits, None)?;
-    let report = Report::new(scenario, bytes, seed, DEFAULT_CONFIDENCE, &outcome);
+    let outcomes = crate::simulate_replications(scenario, seed, replications, limits, None)?;
+    let report = Report::new(scenario, bytes, seed, DEFAULT_CONFIDENCE, &outcomes);
     let default_json = serde_json::to_value(&report).expect("a report serialises");
     let results = scenario
         .expect
@@ -31,7 +32,7 @@ pub fn check(
         .map(|e| {
             let verdict = match e.confidence {
                 Some(c) if c != DEFAULT_CONFIDENCE => {
-                    let at = Report::new(scenario, bytes, seed, c, &outcome);
+                    let at = Report::new(scenario, bytes, seed, c, &outcomes);
                     evaluate(e, &serde_json::to_value(&at).expect("a report serialises"))
                 }
                 _ => evaluate(e, &default_json),

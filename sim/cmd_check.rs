@@ -255,7 +255,8 @@ pub(crate) fn run(args: CheckArgs) -> Result<(), Failure> {
         .par_iter()
         .map(|(path, bytes, s)| {
             let seed = args.seed.unwrap_or(s.seed);
-            (path, s, check::check(s, bytes, seed, limits))
+            let replications = args.replications.unwrap_or(s.replications);
+            (path, s, check::check(s, bytes, seed, replications, limits))
         })
         .collect();
     let mut lines = Vec::new();

@@ -27,6 +27,44 @@ pub use scenario::{parse, Scenario, ScenarioError};
 /// The confidence level of report intervals unless asked otherwise.
 pub const DEFAULT_CONFIDENCE: f64 = 0.95;
 
+/// The seed of replication `r` of a run seeded `seed`: the seed itself for the first,
+/// then a SplitMix64 mix, so that one replication reproduces a plain run.
+pub fn replication_seed(seed: u64, r: u32) -> u64 {
+    if r == 0 {
+        return seed;
+    }
+    let mut z = seed ^ (r as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Runs `replications` independent replications in parallel (rayon) and returns their
+/// outcomes in replication order, whatever the thread count. `trace` sees the first
+/// replication only.
+pub fn simulate_replications(
+    scenario: &Scenario,
+    seed: u64,
+    replications: u32,
+    limits: Limits,
+    trace: Trace<'_>,
+) -> Result<Vec<engine::Outcome>, LimitExceeded> {
+    use rayon::prelude::*;
+    let scaled = Limits {
+        max_events: limits.max_events / replications.max(1) as u64,
+        ..limits
+    };
+    engine::check_limits(scenario, scaled)?;
+    let first = engine::simulate(scenario, seed, limits, trace)?;
+    let rest: Result<Vec<_>, _> = (1..replications)
+        .into_par_iter()
+        .map(|r| engine::simulate(scenario, replication_seed(seed, r), limits, None))
+        .collect();
+    let mut all = vec![first];
+    all.extend(rest?);
+    Ok(all)
+}
+
 /// Simulates `scenario` (whose file bytes are `scenario_bytes`, hashed into the report)
 /// with `seed`, and builds its report with intervals at `DEFAULT_CONFIDENCE`. `trace` sees
 /// every verdict change in time order.
@@ -37,13 +75,13 @@ pub fn run(
     limits: Limits,
     trace: Trace<'_>,
 ) -> Result<Report, LimitExceeded> {
-    let outcome = engine::simulate(scenario, seed, limits, trace)?;
+    let outcomes = simulate_replications(scenario, seed, scenario.replications, limits, trace)?;
     Ok(Report::new(
         scenario,
         scenario_bytes,
         seed,
         DEFAULT_CONFIDENCE,
-        &outcome,
+        &outcomes,
     ))
 }
 

@@ -66,6 +66,9 @@ pub(crate) struct CheckArgs {
     /// Seed to use instead of each scenario's own
     #[arg(long, value_name = "N")]
     pub(crate) seed: Option<u64>,
+    /// Independent replications per scenario (instead of each scenario's `replications`)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub(crate) replications: Option<u32>,
     /// Print only failures and the summary
     #[arg(long, short)]
     pub(crate) quiet: bool,
@@ -140,6 +143,10 @@ struct RunArgs {
     /// Level of the confidence intervals in the reports
     #[arg(long, value_name = "LEVEL", default_value_t = hbsim::DEFAULT_CONFIDENCE, value_parser = parse_confidence)]
     confidence: f64,
+    /// Independent replications to run and merge (instead of the scenario's `replications`);
+    /// --events shows the first
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    replications: Option<u32>,
 }
 
 fn parse_confidence(s: &str) -> Result<f64, String> {
@@ -262,12 +269,13 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         } else {
             None
         };
-        let outcome =
-            hbsim::engine::simulate(scenario, seed, limits, trace).map_err(|e| Failure {
+        let replications = args.replications.unwrap_or(scenario.replications);
+        let outcomes = hbsim::simulate_replications(scenario, seed, replications, limits, trace)
+            .map_err(|e| Failure {
                 code: 4,
                 message: format!("hbsim: scenario {}: {e}", path.display()),
             })?;
-        let report = Report::new(scenario, bytes, seed, args.confidence, &outcome);
+        let report = Report::new(scenario, bytes, seed, args.confidence, &outcomes);
         drop(out);
         let json_path = args.out.join(format!("{}.json", scenario.name));
         let md_path = args.out.join(format!("{}.md", scenario.name));

@@ -42,6 +42,8 @@ pub struct Report {
     pub hbsim_version: String,
     pub scenario: ScenarioInfo,
     pub seed: u64,
+    /// Independent runs merged into this report (seeds derived from `seed`).
+    pub replications: u64,
     /// Level of every interval (`_ci` keys) in the report.
     pub confidence: f64,
     pub duration_ns: u64,
@@ -176,6 +178,26 @@ pub struct GroupTraffic {
     pub heartbeats_per_client_hour: Option<f64>,
 }
 
+/// Merges replications in order: samples concatenated, counters summed, and each group's
+/// client count kept (it is the same in every replication).
+fn merge(outcomes: &[Outcome]) -> Outcome {
+    let mut merged = outcomes[0].clone();
+    for o in &outcomes[1..] {
+        for (md, od) in merged.detectors.iter_mut().zip(&o.detectors) {
+            for (mg, og) in md.iter_mut().zip(od) {
+                mg.merge(og);
+            }
+        }
+        for (mg, og) in merged.groups.iter_mut().zip(&o.groups) {
+            let clients = mg.clients;
+            mg.merge(og);
+            mg.clients = clients;
+        }
+        merged.events_processed += o.events_processed;
+    }
+    merged
+}
+
 /// Hex SHA-256 of the scenario file's bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
@@ -282,8 +304,12 @@ impl Report {
         scenario_bytes: &[u8],
         seed: u64,
         confidence: f64,
-        outcome: &Outcome,
+        outcomes: &[Outcome],
     ) -> Self {
+        assert!(!outcomes.is_empty(), "a report needs at least one run");
+        let merged = merge(outcomes);
+        let outcome = &merged;
+        let replications = outcomes.len() as u64;
         // Heartbeat periods observed after first contact, per group.
         let periods: Vec<Vec<f64>> = outcome
             .detectors
@@ -349,7 +375,11 @@ impl Report {
             })
             .collect();
         let duration_ns = scenario.duration.as_nanos();
-        let client_ns = |clients: u64| clients.saturating_mul(duration_ns);
+        let client_ns = |clients: u64| {
+            clients
+                .saturating_mul(duration_ns)
+                .saturating_mul(replications)
+        };
         let traffic = Traffic {
             heartbeats_sent: all_groups.heartbeats_sent,
             delivered: all_groups.delivered,
@@ -397,7 +427,7 @@ impl Report {
                     .collect(),
             ),
         };
-        Report {
+        let mut report = Report {
             hbsim_version: env!("CARGO_PKG_VERSION").to_string(),
             scenario: ScenarioInfo {
                 name: scenario.name.clone(),
@@ -405,12 +435,49 @@ impl Report {
                 sha256: sha256_hex(scenario_bytes),
             },
             seed,
+            replications,
             confidence,
             duration_ns,
             clients: all_groups.clients,
             crashes: all_groups.crashes,
             detectors: Ordered(detectors),
             traffic,
+        };
+        report.replication_intervals(outcomes, confidence);
+        report
+    }
+
+    /// With several replications, the interval of the mean detection latency comes from
+    /// the spread of the replication means (a t interval over replications).
+    fn replication_intervals(&mut self, outcomes: &[Outcome], confidence: f64) {
+        if outcomes.len() < 2 {
+            return;
+        }
+        let means = |pick: &dyn Fn(&Outcome) -> Vec<u64>| -> Vec<u64> {
+            outcomes
+                .iter()
+                .map(pick)
+                .filter(|v| !v.is_empty())
+                .map(|v| {
+                    let n = v.len() as u128;
+                    ((2 * v.iter().map(|&x| x as u128).sum::<u128>() + n) / (2 * n)) as u64
+                })
+                .collect()
+        };
+        for (di, (_, d)) in self.detectors.0.iter_mut().enumerate() {
+            let overall = means(&|o: &Outcome| {
+                o.detectors[di]
+                    .iter()
+                    .flat_map(|g| g.latencies.iter().copied())
+                    .collect()
+            });
+            d.detection_latency.stats.mean_ci_ns = ci::mean_interval(&overall, confidence)
+                .map(|i| [libm::round(i[0]) as u64, libm::round(i[1]) as u64]);
+            for (gi, (_, g)) in d.groups.0.iter_mut().enumerate() {
+                let per = means(&|o: &Outcome| o.detectors[di][gi].latencies.clone());
+                g.detection_latency.stats.mean_ci_ns = ci::mean_interval(&per, confidence)
+                    .map(|i| [libm::round(i[0]) as u64, libm::round(i[1]) as u64]);
+            }
         }
     }
 

@@ -18,6 +18,8 @@ pub struct Scenario {
     pub name: String,
     pub description: String,
     pub seed: u64,
+    /// Independent runs merged into one report (seeds derived from `seed`).
+    pub replications: u32,
     pub duration: SimDuration,
     pub groups: Vec<Group>,
     pub detectors: Vec<Detector>,
@@ -600,6 +602,7 @@ impl Validator {
                 "name",
                 "description",
                 "seed",
+                "replications",
                 "duration",
                 "clients",
                 "detectors",
@@ -620,6 +623,10 @@ impl Validator {
         let seed = match map.get("seed") {
             Some(s) => self.integer(s, "seed", 0, u64::MAX),
             None => Some(0),
+        };
+        let replications = match map.get("replications") {
+            Some(r) => self.integer(r, "replications", 1, 10_000),
+            None => Some(1),
         };
         let duration = self
             .required(map, "", "duration")
@@ -647,6 +654,7 @@ impl Validator {
             name: name?,
             description: description?,
             seed: seed?,
+            replications: replications? as u32,
             duration: duration?,
             groups: groups?,
             detectors: detectors?,

@@ -270,3 +270,36 @@ fn help_documents_the_exit_codes() {
         assert!(help.contains(code), "{help}");
     }
 }
+
+#[test]
+fn replications_merge_identically_for_any_thread_count() {
+    let mut outputs = Vec::new();
+    for threads in ["1", "2"] {
+        let dir = temp_dir(&format!("threads-{threads}"));
+        let out = Command::new(env!("CARGO_BIN_EXE_hbsim"))
+            .args([
+                "run",
+                "scenarios/flaky.json",
+                "--quiet",
+                "--replications",
+                "6",
+            ])
+            .args(["--out", dir.to_str().unwrap()])
+            .env("RAYON_NUM_THREADS", threads)
+            .current_dir(root())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        outputs.push(std::fs::read(dir.join("flaky.json")).unwrap());
+    }
+    assert!(
+        outputs[0] == outputs[1],
+        "the report depends on the thread count"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&outputs[0]).unwrap();
+    assert_eq!(v["replications"], 6);
+    // Six replications of 10 crashes each; the mean's interval comes from the spread of
+    // the six replication means.
+    assert_eq!(v["detectors"]["seed"]["detection_latency"]["count"], 60);
+    assert!(v["detectors"]["seed"]["detection_latency"]["mean_ci_ns"].is_array());
+}

@@ -265,3 +265,30 @@ fn mistake_recurrence_and_good_period_match_chen_toueg_identities() {
         100
     );
 }
+
+#[test]
+fn the_false_positive_rate_interval_covers_the_true_rate_at_its_level() {
+    // p = 0.2, h = 1 s, T = 3 s, continuous: λ_M = (1−p)·p³ = 0.0064 per client-second.
+    // Across 400 seeds the 95 % interval of the spurious rate must contain the truth in
+    // 93–97 % of runs (Garwood intervals are slightly conservative).
+    let truth = 0.8 * 0.2f64.powi(3) * 3600.0;
+    let mut s = loss_scenario(0.2, "0s");
+    s["clients"][0]["count"] = json!(20);
+    s["duration"] = json!("10m");
+    let text = s.to_string();
+    let runs = 400;
+    let mut hits = 0;
+    for seed in 0..runs {
+        let r = hbsim::run_text(&text, Some(seed)).unwrap();
+        let ci = r
+            .detectors
+            .get("d")
+            .unwrap()
+            .false_positives
+            .spurious_per_client_hour_ci
+            .unwrap();
+        hits += (ci[0] <= truth && truth <= ci[1]) as u32;
+    }
+    let coverage = hits as f64 / runs as f64;
+    assert!((0.93..=0.97).contains(&coverage), "coverage {coverage}");
+}
