@@ -11,6 +11,8 @@ use crate::DEFAULT_CONFIDENCE;
 pub struct Checked {
     /// The report at the default confidence (the one written to files).
     pub report: Report,
+    /// Its pictures, `(file name, SVG text)`.
+    pub pictures: Vec<(String, String)>,
     pub results: Vec<(Expectation, Verdict)>,
 }
 
@@ -23,8 +25,16 @@ pub fn check(
     replications: u32,
     limits: Limits,
 ) -> Result<Checked, LimitExceeded> {
-    let outcomes = crate::simulate_replications(scenario, seed, replications, limits, None)?;
+    let mut events = Vec::new();
+    let mut keep = |e: &crate::VerdictEvent| {
+        if events.len() < crate::PICTURE_EVENTS_MAX {
+            events.push(*e);
+        }
+    };
+    let outcomes =
+        crate::simulate_replications(scenario, seed, replications, limits, Some(&mut keep))?;
     let report = Report::new(scenario, bytes, seed, DEFAULT_CONFIDENCE, &outcomes);
+    let pictures = crate::pictures::pictures(scenario, &report, &outcomes, &events);
     let default_json = serde_json::to_value(&report).expect("a report serialises");
     let results = scenario
         .expect
@@ -40,5 +50,9 @@ pub fn check(
             (e.clone(), verdict)
         })
         .collect();
-    Ok(Checked { report, results })
+    Ok(Checked {
+        report,
+        pictures,
+        results,
+    })
 }

@@ -50,21 +50,35 @@ enum Golden {
     Changed(Vec<String>),
 }
 
-fn golden(dir: &Path, name: &str, report: &hbsim::Report, bless: bool) -> Result<Golden, Failure> {
+fn golden(
+    dir: &Path,
+    name: &str,
+    report: &hbsim::Report,
+    pictures: &[(String, String)],
+    bless: bool,
+) -> Result<Golden, Failure> {
     let json_path = dir.join(format!("{name}.json"));
-    let md_path = dir.join(format!("{name}.md"));
     let json_text = report.to_json();
-    let md_text = report.to_markdown();
+    let mut files = vec![
+        (json_path.clone(), json_text.clone()),
+        (dir.join(format!("{name}.md")), report.to_markdown()),
+    ];
+    files.extend(pictures.iter().map(|(f, svg)| (dir.join(f), svg.clone())));
     if bless {
-        write_atomically(&json_path, json_text.as_bytes())?;
-        write_atomically(&md_path, md_text.as_bytes())?;
+        for (path, text) in &files {
+            write_atomically(path, text.as_bytes())?;
+        }
         return Ok(Golden::Blessed);
     }
     let Ok(committed) = std::fs::read_to_string(&json_path) else {
         return Ok(Golden::Missing(json_path));
     };
-    let committed_md = std::fs::read_to_string(&md_path).unwrap_or_default();
-    if committed == json_text && committed_md == md_text {
+    let differing: Vec<&PathBuf> = files
+        .iter()
+        .filter(|(path, text)| std::fs::read_to_string(path).ok().as_deref() != Some(text))
+        .map(|(path, _)| path)
+        .collect();
+    if differing.is_empty() {
         return Ok(Golden::Same);
     }
     let mut lines = Vec::new();
@@ -79,14 +93,10 @@ fn golden(dir: &Path, name: &str, report: &hbsim::Report, bless: bool) -> Result
         Err(e) => lines.push(format!("{} is not JSON: {e}", json_path.display())),
     }
     if lines.is_empty() {
-        let first = committed
-            .lines()
-            .zip(json_text.lines())
-            .position(|(a, b)| a != b)
-            .map(|i| format!("line {}", i + 1))
-            .unwrap_or_else(|| "the Markdown report".into());
+        let names: Vec<String> = differing.iter().map(|p| p.display().to_string()).collect();
         lines.push(format!(
-            "no metric changed, but the bytes differ (first at {first})"
+            "no metric changed, but these files differ: {}",
+            names.join(", ")
         ));
     }
     Ok(Golden::Changed(lines))
@@ -202,6 +212,57 @@ fn golden_line(scenario: &str, g: &Golden) -> Line {
     }
 }
 
+/// One line per hard analytic bound that applies: an observed detection latency outside
+/// the range theory allows is a bug in the model.
+fn analytic_lines(scenario: &str, report: &hbsim::Report) -> Vec<Line> {
+    let mut out = Vec::new();
+    for (d, det) in &report.detectors.0 {
+        for (g, group) in &det.groups.0 {
+            let b = &group.analytic.detection_latency;
+            if !b.applies {
+                continue;
+            }
+            let verdict = b.verdict.as_deref().unwrap_or("no samples");
+            let pass = verdict != "outside";
+            let show =
+                |v: Option<u64>| v.map(|v| show_value(hbsim::expect::Unit::Duration, v as f64));
+            let range = format!(
+                "[{}, {}]",
+                show(b.min_ns).unwrap_or_else(|| "0".into()),
+                show(b.max_ns).unwrap_or_default()
+            );
+            let observed = format!(
+                "observed [{}, {}]",
+                show(group.detection_latency.stats.min_ns).unwrap_or("–".into()),
+                show(group.detection_latency.stats.max_ns).unwrap_or("–".into())
+            );
+            let name = format!("{d}.detection_latency within analytic bounds {range} [group {g}]");
+            let mut status = if pass {
+                TestCaseStatus::success()
+            } else {
+                TestCaseStatus::non_success(NonSuccessKind::Failure)
+            };
+            if !pass {
+                status.set_message(format!("{name}: {observed}"));
+            }
+            let mut tc = TestCase::new(name.clone(), status);
+            tc.set_classname(scenario.to_string());
+            out.push(Line {
+                scenario: scenario.into(),
+                pass,
+                text: format!(
+                    "{}\t{scenario}\t{name}\t{observed}\t{verdict}",
+                    if pass { "PASS" } else { "FAIL" }
+                ),
+                json: json!({ "scenario": scenario, "check": "analytic", "detector": d, "group": g,
+                              "min_ns": b.min_ns, "max_ns": b.max_ns, "verdict": verdict, "pass": pass }),
+                junit: tc,
+            });
+        }
+    }
+    out
+}
+
 /// Aligns tab-separated columns (continuation lines, starting with a tab, stay as they are).
 fn align(lines: &[String]) -> Vec<String> {
     let rows: Vec<Vec<&str>> = lines
@@ -268,8 +329,9 @@ pub(crate) fn run(args: CheckArgs) -> Result<(), Failure> {
         for (e, v) in &checked.results {
             lines.push(expectation_line(&s.name, e, v));
         }
+        lines.extend(analytic_lines(&s.name, &checked.report));
         if let Some(dir) = &args.golden {
-            let g = golden(dir, &s.name, &checked.report, bless)?;
+            let g = golden(dir, &s.name, &checked.report, &checked.pictures, bless)?;
             lines.push(golden_line(&s.name, &g));
         }
     }

@@ -130,18 +130,23 @@ const K_SEND: u8 = 0;
 /// The client's retransmission timer fires: (client, timer generation).
 const K_RTO: u8 = 1;
 
-/// A detector's verdict about a client.
+/// A detector's verdict about a client, or a change of ground truth.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
     Online,
     Offline,
+    /// The client crashed (ground truth; no detector).
+    Crashed,
+    /// The client restarted (ground truth; no detector).
+    Restarted,
 }
 
 /// One verdict change, as printed by `hbsim run --events`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VerdictEvent {
     pub time: SimTime,
-    pub detector: usize,
+    /// The detector whose verdict changed; `None` for ground-truth events.
+    pub detector: Option<usize>,
     pub group: usize,
     pub index: u32,
     pub verdict: Verdict,
@@ -750,8 +755,8 @@ impl<'s> World<'s> {
                 (CLASS_DELIVER, K_ACK) => self.on_ack(event.a, event.b),
                 (CLASS_SEND, K_RTO) => self.on_rto(event.a, event.b),
                 (CLASS_FAULT, K_FAULT) => self.on_fault(event.a as usize, &mut trace),
-                (CLASS_FAULT, K_CHURN_DOWN) => self.on_churn_down(event.a, event.b),
-                (CLASS_FAULT, K_CHURN_UP) => self.on_churn_up(event.a, event.b),
+                (CLASS_FAULT, K_CHURN_DOWN) => self.on_churn_down(event.a, event.b, &mut trace),
+                (CLASS_FAULT, K_CHURN_UP) => self.on_churn_up(event.a, event.b, &mut trace),
                 (CLASS_FAULT, K_STALL_END) => self.on_stall_end(&mut trace),
                 _ => unreachable!("unknown event class {class} kind {kind}"),
             }
@@ -969,7 +974,7 @@ impl<'s> World<'s> {
                     let (group, index) = locate(&self.group_start, id);
                     (*t)(&VerdictEvent {
                         time: SimTime(now),
-                        detector: di,
+                        detector: Some(di),
                         group,
                         index,
                         verdict: Verdict::Online,
@@ -1093,7 +1098,7 @@ impl<'s> World<'s> {
             let (group, index) = locate(&self.group_start, id);
             (*t)(&VerdictEvent {
                 time: SimTime(now),
-                detector: di,
+                detector: Some(di),
                 group,
                 index,
                 verdict: Verdict::Offline,
@@ -1131,8 +1136,8 @@ impl<'s> World<'s> {
             for i in r.start..r.end {
                 let id = base + i;
                 match fault.action {
-                    FaultAction::Crash => self.crash(id),
-                    FaultAction::Restart => self.restart(id),
+                    FaultAction::Crash => self.crash(id, trace),
+                    FaultAction::Restart => self.restart(id, trace),
                     FaultAction::Pause { duration } => {
                         let until = now.saturating_add(duration.as_nanos());
                         let cold = &mut self.cold[id as usize];
@@ -1227,10 +1232,10 @@ impl<'s> World<'s> {
         }
     }
 
-    fn on_churn_down(&mut self, id: u32, fault: u32) {
+    fn on_churn_down(&mut self, id: u32, fault: u32, trace: &mut Trace<'_>) {
         let (mtbf, mttr) = self.churn_params(fault);
         if self.clients[id as usize].up {
-            self.crash(id);
+            self.crash(id, trace);
             self.schedule_churn(id, fault, mttr, K_CHURN_UP);
         } else {
             // Already down through another fault: try again after another up time.
@@ -1238,19 +1243,39 @@ impl<'s> World<'s> {
         }
     }
 
-    fn on_churn_up(&mut self, id: u32, fault: u32) {
+    fn on_churn_up(&mut self, id: u32, fault: u32, trace: &mut Trace<'_>) {
         let (mtbf, _) = self.churn_params(fault);
-        self.restart(id);
+        self.restart(id, trace);
         self.schedule_churn(id, fault, mtbf, K_CHURN_DOWN);
     }
 
-    fn crash(&mut self, id: u32) {
+    /// Reports a change of ground truth to the trace.
+    fn trace_truth(&self, id: u32, verdict: Verdict, trace: &mut Trace<'_>) {
+        if let Some(t) = trace.as_mut() {
+            let (group, index) = locate(&self.group_start, id);
+            let last = self.clients[id as usize].last_arrival;
+            (*t)(&VerdictEvent {
+                time: SimTime(self.now),
+                detector: None,
+                group,
+                index,
+                verdict,
+                last_arrival: SimTime(if last == NONE { 0 } else { last }),
+                client_up: verdict == Verdict::Restarted,
+            });
+        }
+    }
+
+    fn crash(&mut self, id: u32, trace: &mut Trace<'_>) {
         let now = self.now;
         let ci = id as usize;
-        let c = &mut self.clients[ci];
-        if !c.up {
+        if !self.clients[ci].up {
             return;
         }
+        // Arrivals up to now have happened; the trace shows the true last arrival.
+        self.clients[ci].settle(now);
+        self.trace_truth(id, Verdict::Crashed, trace);
+        let c = &mut self.clients[ci];
         let gi = c.group as usize;
         for d in &mut self.detectors {
             let w = &mut d.watches[ci];
@@ -1282,13 +1307,15 @@ impl<'s> World<'s> {
         }
     }
 
-    fn restart(&mut self, id: u32) {
+    fn restart(&mut self, id: u32, trace: &mut Trace<'_>) {
         let now = self.now;
         let ci = id as usize;
-        let c = &mut self.clients[ci];
-        if c.up {
+        if self.clients[ci].up {
             return;
         }
+        self.clients[ci].settle(now);
+        self.trace_truth(id, Verdict::Restarted, trace);
+        let c = &mut self.clients[ci];
         let gi = c.group as usize;
         for d in &mut self.detectors {
             let w = &mut d.watches[ci];

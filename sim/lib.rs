@@ -7,16 +7,19 @@
 //!
 //! Only `main.rs` touches the filesystem, the environment or the wall clock.
 
+pub mod analytic;
 pub mod check;
 pub mod ci;
 pub mod engine;
 pub mod expect;
 pub mod link;
 pub mod metrics;
+pub mod pictures;
 pub mod queue;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod svg;
 pub mod tcp;
 pub mod time;
 
@@ -83,6 +86,35 @@ pub fn run(
         DEFAULT_CONFIDENCE,
         &outcomes,
     ))
+}
+
+/// The most verdict events kept for pictures; a run with more keeps the first ones.
+pub(crate) const PICTURE_EVENTS_MAX: usize = 2_000_000;
+
+/// Like `run`, with the scenario's replications (or `replications`), intervals at
+/// `confidence`, and the pictures of the run as `(file name, SVG text)`.
+pub fn run_with_pictures(
+    scenario: &Scenario,
+    scenario_bytes: &[u8],
+    seed: u64,
+    replications: u32,
+    confidence: f64,
+    limits: Limits,
+    mut trace: Trace<'_>,
+) -> Result<(Report, Vec<(String, String)>), LimitExceeded> {
+    let mut events = Vec::new();
+    let mut keep = |e: &VerdictEvent| {
+        if events.len() < PICTURE_EVENTS_MAX {
+            events.push(*e);
+        }
+        if let Some(t) = trace.as_mut() {
+            (*t)(e);
+        }
+    };
+    let outcomes = simulate_replications(scenario, seed, replications, limits, Some(&mut keep))?;
+    let report = Report::new(scenario, scenario_bytes, seed, confidence, &outcomes);
+    let pictures = pictures::pictures(scenario, &report, &outcomes, &events);
+    Ok((report, pictures))
 }
 
 /// Parses scenario text and runs it with its own seed (or `seed` if given): the

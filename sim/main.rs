@@ -270,17 +270,27 @@ fn run(args: RunArgs) -> Result<(), Failure> {
             None
         };
         let replications = args.replications.unwrap_or(scenario.replications);
-        let outcomes = hbsim::simulate_replications(scenario, seed, replications, limits, trace)
-            .map_err(|e| Failure {
-                code: 4,
-                message: format!("hbsim: scenario {}: {e}", path.display()),
-            })?;
-        let report = Report::new(scenario, bytes, seed, args.confidence, &outcomes);
+        let (report, pictures) = hbsim::run_with_pictures(
+            scenario,
+            bytes,
+            seed,
+            replications,
+            args.confidence,
+            limits,
+            trace,
+        )
+        .map_err(|e| Failure {
+            code: 4,
+            message: format!("hbsim: scenario {}: {e}", path.display()),
+        })?;
         drop(out);
         let json_path = args.out.join(format!("{}.json", scenario.name));
         let md_path = args.out.join(format!("{}.md", scenario.name));
         write_atomically(&json_path, report.to_json().as_bytes())?;
         write_atomically(&md_path, report.to_markdown().as_bytes())?;
+        for (file, svg) in &pictures {
+            write_atomically(&args.out.join(file), svg.as_bytes())?;
+        }
         if !args.quiet {
             print_summary(&report, args.format);
             eprintln!(
@@ -313,17 +323,22 @@ fn event_line(s: &Scenario, e: &VerdictEvent) -> String {
             (ns % 1_000_000_000) / 1_000_000
         )
     };
+    let client = format!("{}[{}]", s.groups[e.group].name, e.index);
+    let time = secs(e.time.as_nanos());
+    let Some(d) = e.detector else {
+        let what = match e.verdict {
+            Verdict::Crashed => "crashed",
+            _ => "restarted",
+        };
+        return format!("{time:>12} s  *  {client}  {what}");
+    };
     let verdict = match e.verdict {
         Verdict::Online => "online ",
-        Verdict::Offline => "offline",
+        _ => "offline",
     };
     format!(
-        "{:>12} s  {}  {}[{}]  {}  last heartbeat {} s  ({})",
-        secs(e.time.as_nanos()),
-        s.detectors[e.detector].name,
-        s.groups[e.group].name,
-        e.index,
-        verdict,
+        "{time:>12} s  {}  {client}  {verdict}  last heartbeat {} s  ({})",
+        s.detectors[d].name,
         secs(e.last_arrival.as_nanos()),
         if e.client_up {
             "client up"

@@ -5,10 +5,11 @@
 //! order of detectors and groups; nothing in a report depends on the wall clock, the
 //! host, a path or the thread count. Times are integer nanoseconds in keys ending `_ns`.
 
+use crate::analytic::{self, Analytic, Observed};
 use crate::ci;
 use crate::engine::Outcome;
 use crate::metrics::{DetectorAcc, GroupAcc, Stats};
-use crate::scenario::Scenario;
+use crate::scenario::{DetectorKind, Scenario};
 use crate::time::format_duration;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
@@ -104,6 +105,8 @@ pub struct GroupDetectorReport {
     pub query_accuracy_ci: Option<[f64; 2]>,
     #[serde(flatten)]
     pub qos: Qos,
+    /// What theory says for this group, beside what was observed.
+    pub analytic: Analytic,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -346,6 +349,23 @@ impl Report {
                     .zip(periods)
                     .map(|(((g, acc), ga), &p)| {
                         let f = detector_figures(acc, ga.up_ns, p, confidence);
+                        let DetectorKind::FixedTimeout(ft) = d.kind;
+                        let analytic = analytic::analyse(
+                            scenario,
+                            g,
+                            &ft,
+                            &Observed {
+                                latency_min: f.latency.stats.min_ns,
+                                latency_max: f.latency.stats.max_ns,
+                                latency_mean_ci: f.latency.stats.mean_ci_ns,
+                                latency_count: f.latency.count,
+                                spurious_per_client_hour_ci: f
+                                    .false_positives
+                                    .spurious_per_client_hour_ci,
+                                mistake_mean_ci: f.mistakes.stats.mean_ci_ns,
+                                mistake_count: f.mistakes.count,
+                            },
+                        );
                         (
                             g.name.clone(),
                             GroupDetectorReport {
@@ -355,6 +375,7 @@ impl Report {
                                 query_accuracy: f.accuracy,
                                 query_accuracy_ci: f.accuracy_ci,
                                 qos: f.qos,
+                                analytic,
                             },
                         )
                     })
@@ -508,13 +529,24 @@ impl Report {
         let _ = writeln!(o, "| clients | {} ({}) |", self.clients, groups.join(", "));
         let _ = writeln!(o, "| crashes injected | {} |", self.crashes);
         let _ = writeln!(o, "| scenario sha256 | `{}` |", self.scenario.sha256);
+        let _ = writeln!(o, "| replications | {} |", self.replications);
+        let _ = writeln!(o, "| intervals | {}% |", self.confidence * 100.0);
         let _ = writeln!(o, "| hbsim | {} |\n", self.hbsim_version);
+        let name = &self.scenario.name;
+        let _ = writeln!(o, "![detection latency distribution]({name}-latency.svg)\n");
+        let _ = writeln!(o, "![verdicts against ground truth]({name}-timeline.svg)\n");
+        if self.traffic.groups.0.len() > 1 {
+            let _ = writeln!(
+                o,
+                "![spurious false positives by group]({name}-groups.svg)\n"
+            );
+        }
         for (name, d) in &self.detectors.0 {
             let _ = writeln!(o, "## Detector `{name}` ({})\n", d.kind);
             let _ = writeln!(o, "### Detection latency\n");
             let _ = writeln!(
                 o,
-                "| clients | detected | missed | already offline | min | mean | p50 | p90 | p99 | p99.9 | max |"
+                "| clients | detected | missed | already offline | min | mean [CI] | p50 | p90 | p99 [CI] | p99.9 | max |"
             );
             let _ = writeln!(o, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
             let rows = std::iter::once(("all", &d.detection_latency)).chain(
@@ -524,13 +556,20 @@ impl Report {
                     .map(|(g, r)| (g.as_str(), &r.detection_latency)),
             );
             for (label, l) in rows {
+                let st = &l.stats;
                 let _ = writeln!(
                     o,
-                    "| {label} | {} | {} | {} | {} |",
+                    "| {label} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                     l.count,
                     l.missed,
                     l.already_offline,
-                    stats_cells(&l.stats).join(" | ")
+                    opt_dur(st.min_ns),
+                    dur_ci(st.mean_ns, st.mean_ci_ns),
+                    opt_dur(st.p50_ns),
+                    opt_dur(st.p90_ns),
+                    dur_ci(st.p99_ns, st.p99_ci_ns),
+                    opt_dur(st.p999_ns),
+                    opt_dur(st.max_ns)
                 );
             }
             let _ = writeln!(o, "\n### False positives and mistakes\n");
@@ -560,14 +599,120 @@ impl Report {
                     fp.total,
                     fp.spurious,
                     fp.during_fault,
-                    opt_rate(fp.spurious_per_client_hour),
-                    opt_rate(fp.spurious_per_client_day),
+                    rate_ci(fp.spurious_per_client_hour, fp.spurious_per_client_hour_ci),
+                    rate_ci(fp.spurious_per_client_day, fp.spurious_per_client_day_ci),
                     md.count,
                     md.censored,
                     opt_dur(md.stats.mean_ns),
                     opt_dur(md.stats.p99_ns),
                     opt_percent(pa),
                 );
+            }
+            let _ = writeln!(o, "\n### Quality of service (Chen, Toueg and Aguilera)\n");
+            let _ = writeln!(
+                o,
+                "| clients | mistake rate / client-hour [CI] | mistake recurrence T_MR mean | good period T_G mean | first mistake after (mean) | never mistaken | query accuracy P_A [CI] |"
+            );
+            let _ = writeln!(o, "|---|--:|--:|--:|--:|--:|--:|");
+            let qrows = std::iter::once(("all", &d.qos, d.query_accuracy, d.query_accuracy_ci))
+                .chain(
+                    d.groups
+                        .0
+                        .iter()
+                        .map(|(g, r)| (g.as_str(), &r.qos, r.query_accuracy, r.query_accuracy_ci)),
+                );
+            for (label, q, pa, pa_ci) in qrows {
+                let accuracy = match (pa, pa_ci) {
+                    (Some(p), Some(c)) => format!(
+                        "{} [{} … {}]",
+                        opt_percent(Some(p)),
+                        opt_percent(Some(c[0])),
+                        opt_percent(Some(c[1]))
+                    ),
+                    (p, _) => opt_percent(p),
+                };
+                let _ = writeln!(
+                    o,
+                    "| {label} | {} | {} | {} | {} | {} | {accuracy} |",
+                    rate_ci(
+                        q.mistake_rate_per_client_hour,
+                        q.mistake_rate_per_client_hour_ci
+                    ),
+                    opt_dur(q.mistake_recurrence.stats.mean_ns),
+                    opt_dur(q.good_period.stats.mean_ns),
+                    opt_dur(q.first_false_positive.stats.mean_ns),
+                    q.first_false_positive.censored
+                );
+            }
+            let _ = writeln!(o, "\n### Analytic expectations\n");
+            let _ = writeln!(o, "| clients | figure | theory | observed | verdict |");
+            let _ = writeln!(o, "|---|---|--:|--:|---|");
+            for (g, r) in &d.groups.0 {
+                let a = &r.analytic;
+                let b = &a.detection_latency;
+                let latency_range = format!(
+                    "{} … {}",
+                    opt_dur(r.detection_latency.stats.min_ns),
+                    opt_dur(r.detection_latency.stats.max_ns)
+                );
+                let theory = if b.applies {
+                    format!(
+                        "{} … {}",
+                        b.min_ns.map_or("0".to_string(), format_duration),
+                        opt_dur(b.max_ns)
+                    )
+                } else {
+                    format!("n/a: {}", b.reason.as_deref().unwrap_or(""))
+                };
+                let _ = writeln!(
+                    o,
+                    "| {g} | detection latency range (hard bound) | {theory} | {latency_range} | {} |",
+                    b.verdict.as_deref().unwrap_or("–")
+                );
+                let st = &r.detection_latency.stats;
+                let expectations = [
+                    (
+                        "mean detection latency",
+                        &a.detection_latency_mean_ns,
+                        a.detection_latency_mean_ns
+                            .expected
+                            .map(|v| format_duration(v as u64)),
+                        dur_ci(st.mean_ns, st.mean_ci_ns),
+                    ),
+                    (
+                        "spurious false positives / client-hour",
+                        &a.spurious_per_client_hour,
+                        a.spurious_per_client_hour
+                            .expected
+                            .map(|v| opt_rate(Some(v))),
+                        rate_ci(
+                            r.false_positives.spurious_per_client_hour,
+                            r.false_positives.spurious_per_client_hour_ci,
+                        ),
+                    ),
+                    (
+                        "mean mistake duration",
+                        &a.mistake_duration_mean_ns,
+                        a.mistake_duration_mean_ns
+                            .expected
+                            .map(|v| format_duration(v as u64)),
+                        dur_ci(
+                            r.mistake_duration.stats.mean_ns,
+                            r.mistake_duration.stats.mean_ci_ns,
+                        ),
+                    ),
+                ];
+                for (figure, e, theory, observed) in expectations {
+                    let theory = match theory {
+                        Some(t) => t,
+                        None => format!("n/a: {}", e.reason.as_deref().unwrap_or("")),
+                    };
+                    let _ = writeln!(
+                        o,
+                        "| {g} | {figure} | {theory} | {observed} | {} |",
+                        e.verdict.as_deref().unwrap_or("–")
+                    );
+                }
             }
             o.push('\n');
         }
@@ -634,54 +779,64 @@ impl Report {
             self.seed,
             self.crashes
         );
+        let level = format!("{}%", self.confidence * 100.0);
+        if self.replications > 1 {
+            let _ = writeln!(o, "  {} replications merged", self.replications);
+        }
         for (name, d) in &self.detectors.0 {
             let l = &d.detection_latency;
             let fp = &d.false_positives;
             let md = &d.mistake_duration;
+            let q = &d.qos;
             let rows: Vec<(&str, String)> = vec![
                 (
                     "detection latency",
                     format!(
-                        "detected {}  missed {}  already offline {}",
-                        l.count, l.missed, l.already_offline
-                    ),
-                ),
-                (
-                    "",
-                    format!(
-                        "min {}  mean {}  p50 {}  p99 {}  max {}",
+                        "mean {}   p99 {}   range {} … {}   ({} detected, {} missed, {} already offline)",
+                        dur_ci(l.stats.mean_ns, l.stats.mean_ci_ns),
+                        dur_ci(l.stats.p99_ns, l.stats.p99_ci_ns),
                         opt_dur(l.stats.min_ns),
-                        opt_dur(l.stats.mean_ns),
-                        opt_dur(l.stats.p50_ns),
-                        opt_dur(l.stats.p99_ns),
-                        opt_dur(l.stats.max_ns)
+                        opt_dur(l.stats.max_ns),
+                        l.count,
+                        l.missed,
+                        l.already_offline
                     ),
                 ),
                 (
                     "false positives",
                     format!(
-                        "total {}  spurious {}  during fault {}  ({} per client-hour, {} per client-day)",
+                        "{} per client-day   ({} total: {} spurious, {} during faults)",
+                        rate_ci(fp.spurious_per_client_day, fp.spurious_per_client_day_ci),
                         fp.total,
                         fp.spurious,
-                        fp.during_fault,
-                        opt_rate(fp.spurious_per_client_hour),
-                        opt_rate(fp.spurious_per_client_day)
+                        fp.during_fault
                     ),
                 ),
                 (
-                    "mistake duration",
+                    "mistakes",
                     format!(
-                        "ended {}  censored {}  mean {}  p99 {}  max {}",
+                        "duration mean {}   recurrence mean {}   first after {}   ({} ended, {} censored)",
+                        dur_ci(md.stats.mean_ns, md.stats.mean_ci_ns),
+                        opt_dur(q.mistake_recurrence.stats.mean_ns),
+                        opt_dur(q.first_false_positive.stats.mean_ns),
                         md.count,
-                        md.censored,
-                        opt_dur(md.stats.mean_ns),
-                        opt_dur(md.stats.p99_ns),
-                        opt_dur(md.stats.max_ns)
+                        md.censored
                     ),
                 ),
-                ("query accuracy", opt_percent(d.query_accuracy)),
+                (
+                    "query accuracy",
+                    match (d.query_accuracy, d.query_accuracy_ci) {
+                        (Some(p), Some(c)) => format!(
+                            "{} [{} … {}]",
+                            opt_percent(Some(p)),
+                            opt_percent(Some(c[0])),
+                            opt_percent(Some(c[1]))
+                        ),
+                        (p, _) => opt_percent(p),
+                    },
+                ),
             ];
-            let _ = writeln!(o, "\n  detector {name} ({})", d.kind);
+            let _ = writeln!(o, "\n  detector {name} ({}), intervals at {level}", d.kind);
             for (k, v) in rows {
                 let _ = writeln!(o, "    {k:<18} {v}");
             }
@@ -709,13 +864,30 @@ impl Report {
     }
 }
 
-fn stats_cells(s: &Stats) -> Vec<String> {
-    [
-        s.min_ns, s.mean_ns, s.p50_ns, s.p90_ns, s.p99_ns, s.p999_ns, s.max_ns,
-    ]
-    .into_iter()
-    .map(opt_dur)
-    .collect()
+/// `3.100 s [3.014 s … 3.186 s]`, or just the value without an interval.
+fn dur_ci(v: Option<u64>, ci: Option<[u64; 2]>) -> String {
+    match (v, ci) {
+        (Some(v), Some([lo, hi])) => format!(
+            "{} [{} … {}]",
+            format_duration(v),
+            format_duration(lo),
+            format_duration(hi)
+        ),
+        (v, _) => opt_dur(v),
+    }
+}
+
+/// A rate with its interval.
+fn rate_ci(v: Option<f64>, ci: Option<[f64; 2]>) -> String {
+    match (v, ci) {
+        (Some(v), Some([lo, hi])) => format!(
+            "{} [{} … {}]",
+            opt_rate(Some(v)),
+            opt_rate(Some(lo)),
+            opt_rate(Some(hi))
+        ),
+        (v, _) => opt_rate(v),
+    }
 }
 
 fn opt_dur(ns: Option<u64>) -> String {

@@ -70,7 +70,9 @@ fn a_failing_expectation_exits_1_and_names_metric_value_and_bound() {
         fail.starts_with("FAIL") && fail.contains("<= 0") && fail.contains("margin -"),
         "{fail}"
     );
-    assert!(stdout.contains("check: 1 passed, 1 failed"), "{stdout}");
+    // Two expectations, and the analytic latency bound (upper bound only: the link is lossy).
+    assert!(stdout.contains("within analytic bounds"), "{stdout}");
+    assert!(stdout.contains("check: 2 passed, 1 failed"), "{stdout}");
 }
 
 #[test]
@@ -91,10 +93,14 @@ fn passing_expectations_exit_0_and_junit_counts_right() {
     let xml = std::fs::read_to_string(&xml_path).unwrap();
     assert!(xml.starts_with("<?xml"), "{xml}");
     assert!(
-        xml.contains(r#"tests="3""#) && xml.contains(r#"failures="0""#),
+        xml.contains(r#"tests="4""#) && xml.contains(r#"failures="0""#),
         "{xml}"
     );
-    assert_eq!(xml.matches("<testcase").count(), 3);
+    assert_eq!(
+        xml.matches("<testcase").count(),
+        4,
+        "three expectations, one analytic bound"
+    );
 
     // Failures are counted and carry the numbers.
     let f = write(
@@ -115,13 +121,14 @@ fn passing_expectations_exit_0_and_junit_counts_right() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Two expectations (one failing) and the analytic bound.
     assert_eq!(
         (v["passed"].as_u64(), v["failed"].as_u64()),
-        (Some(1), Some(1))
+        (Some(2), Some(1))
     );
     let xml = std::fs::read_to_string(&xml_path).unwrap();
     assert!(
-        xml.contains(r#"tests="2""#) && xml.contains(r#"failures="1""#),
+        xml.contains(r#"tests="3""#) && xml.contains(r#"failures="1""#),
         "{xml}"
     );
     assert_eq!(xml.matches("<failure").count(), 1);

@@ -33,8 +33,17 @@ fn the_binary_reproduces_the_goldens_byte_for_byte_twice() {
         assert!(out.stdout.is_empty(), "--quiet prints no summary");
     }
     for p in scenarios() {
-        for ext in ["json", "md"] {
-            let name = format!("{}.{ext}", stem(&p));
+        let mut names: Vec<String> = ["json", "md"]
+            .iter()
+            .map(|ext| format!("{}.{ext}", stem(&p)))
+            .collect();
+        for picture in ["latency", "timeline", "groups"] {
+            let name = format!("{}-{picture}.svg", stem(&p));
+            if picture != "groups" || a.join(&name).exists() {
+                names.push(name);
+            }
+        }
+        for name in names {
             let first = std::fs::read(a.join(&name)).unwrap();
             let second = std::fs::read(b.join(&name)).unwrap();
             let golden = std::fs::read(root().join("reports").join(&name)).unwrap();

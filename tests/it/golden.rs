@@ -9,17 +9,30 @@ fn committed_reports_match_their_scenarios() {
     let mut stale = Vec::new();
     for path in scenarios() {
         let text = std::fs::read_to_string(&path).unwrap();
-        let report = run(&text);
+        let s = hbsim::parse(&text).unwrap();
+        let (report, pictures) = hbsim::run_with_pictures(
+            &s,
+            text.as_bytes(),
+            s.seed,
+            s.replications,
+            hbsim::DEFAULT_CONFIDENCE,
+            hbsim::Limits::default(),
+            None,
+        )
+        .unwrap();
         assert_eq!(
             report.scenario.name,
             stem(&path),
             "{}: a committed scenario's name must equal its file stem",
             path.display()
         );
-        for (ext, produced) in [("json", report.to_json()), ("md", report.to_markdown())] {
-            let golden = root()
-                .join("reports")
-                .join(format!("{}.{ext}", stem(&path)));
+        let mut files = vec![
+            (format!("{}.json", stem(&path)), report.to_json()),
+            (format!("{}.md", stem(&path)), report.to_markdown()),
+        ];
+        files.extend(pictures);
+        for (name, produced) in files {
+            let golden = root().join("reports").join(&name);
             if update {
                 std::fs::write(&golden, &produced).unwrap();
                 continue;

@@ -1,0 +1,308 @@
+//! What theory says a fixed-timeout detector should show for one client group, where the
+//! scenario meets the assumptions (failure-detectors reference §1.2), beside what the
+//! simulation observed, with a verdict.
+//!
+//! Hard bounds (the detection-latency range) must hold: an observed value outside them is
+//! a bug, and `hbsim check` fails on it. Expectations (mean latency, false-positive rate,
+//! mean mistake duration) are compared with the observed value's confidence interval.
+
+use crate::rng::Dist;
+use crate::scenario::{
+    Elapsed, FaultAction, FixedTimeout, Group, Loss, Phase, Rejoin, Scenario, Schedule, Transport,
+};
+use serde::Serialize;
+
+/// A hard range for detection latency.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Bounds {
+    pub applies: bool,
+    /// Why not, when it does not apply.
+    pub reason: Option<String>,
+    /// Lower bound, where one holds (it needs a loss-free link).
+    pub min_ns: Option<u64>,
+    pub max_ns: Option<u64>,
+    /// `consistent`, `outside`, or `no samples`.
+    pub verdict: Option<String>,
+}
+
+/// An expected value compared with the observed one's interval.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Expected {
+    pub applies: bool,
+    pub reason: Option<String>,
+    pub expected: Option<f64>,
+    /// `consistent` (inside the observed interval), `outside`, or `no samples`.
+    pub verdict: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Analytic {
+    pub detection_latency: Bounds,
+    /// Expected mean detection latency, ns.
+    pub detection_latency_mean_ns: Expected,
+    /// Expected spurious false positives per client-hour.
+    pub spurious_per_client_hour: Expected,
+    /// Expected mean mistake duration, ns.
+    pub mistake_duration_mean_ns: Expected,
+}
+
+/// What the simulation observed, as the analysis needs it.
+pub struct Observed {
+    pub latency_min: Option<u64>,
+    pub latency_max: Option<u64>,
+    pub latency_mean_ci: Option<[u64; 2]>,
+    pub latency_count: u64,
+    pub spurious_per_client_hour_ci: Option<[f64; 2]>,
+    pub mistake_mean_ci: Option<[u64; 2]>,
+    pub mistake_count: u64,
+}
+
+fn bounded(d: &Option<Dist>) -> Option<(u64, u64)> {
+    match d {
+        None => Some((0, 0)),
+        Some(d) => d.upper_bound().map(|hi| (d.lower_bound(), hi)),
+    }
+}
+
+fn not(reason: &str) -> Expected {
+    Expected {
+        applies: false,
+        reason: Some(reason.to_string()),
+        expected: None,
+        verdict: None,
+    }
+}
+
+fn judge(expected: f64, ci: Option<[f64; 2]>, samples: u64) -> Expected {
+    let verdict = match ci {
+        _ if samples == 0 => "no samples",
+        Some([lo, hi]) if lo <= expected && expected <= hi => "consistent",
+        Some(_) => "outside",
+        None => "no samples",
+    };
+    Expected {
+        applies: true,
+        reason: None,
+        expected: Some(expected),
+        verdict: Some(verdict.to_string()),
+    }
+}
+
+/// The analysis of `detector` on group `g` of `s`.
+pub fn analyse(s: &Scenario, g: &Group, ft: &FixedTimeout, seen: &Observed) -> Analytic {
+    let disturbed = s.faults.iter().any(|f| {
+        matches!(
+            f.action,
+            FaultAction::ServerStall { .. }
+                | FaultAction::ClockStep { .. }
+                | FaultAction::Pause { .. }
+                | FaultAction::Partition { .. }
+        )
+    });
+    let hb = &g.heartbeat;
+    let (t, h, s_int) = (
+        ft.threshold.as_nanos(),
+        hb.interval.as_nanos(),
+        ft.scan_interval.as_nanos(),
+    );
+    let general = if g.transport != Transport::Datagram {
+        Some("stream transport retransmits: delays are not bounded by the link")
+    } else if ft.elapsed != Elapsed::Total {
+        Some("the seconds-component rule is not monotone in elapsed time")
+    } else if disturbed {
+        Some("pauses, partitions, stalls or clock steps break the assumptions")
+    } else {
+        None
+    };
+    let delay = bounded(&g.uplink.delay);
+    let overshoot = bounded(&hb.overshoot);
+    let no_drift = hb.drift_ppm == crate::scenario::Drift::Fixed(0.0);
+
+    // Hard latency bounds: a crash at c leaves the last arrival at most d_max after c,
+    // and the first scan at or after arrival + T comes less than one scan interval later;
+    // without loss, the last heartbeat was sent at most one send gap before c.
+    let detection_latency = match (general, delay) {
+        (Some(r), _) => Bounds {
+            applies: false,
+            reason: Some(r.into()),
+            min_ns: None,
+            max_ns: None,
+            verdict: None,
+        },
+        (None, None) => Bounds {
+            applies: false,
+            reason: Some("the delay distribution is unbounded".into()),
+            min_ns: None,
+            max_ns: None,
+            verdict: None,
+        },
+        (None, Some((d_min, d_max))) => {
+            let max = t + d_max + s_int;
+            let gap = match (overshoot, no_drift) {
+                (Some((_, o_max)), true) => Some(match hb.schedule {
+                    Schedule::FixedRate => h + 2 * hb.jitter.as_nanos() + o_max,
+                    Schedule::FixedDelay => h + hb.jitter.as_nanos() + o_max,
+                }),
+                _ => None,
+            };
+            let min = match (g.uplink.loss, gap) {
+                (Loss::None, Some(gap)) => Some((t + d_min).saturating_sub(gap)),
+                _ => None,
+            };
+            let verdict = match (seen.latency_min, seen.latency_max) {
+                (Some(lo), Some(hi)) => {
+                    let inside = hi <= max && min.is_none_or(|m| lo >= m);
+                    if inside {
+                        "consistent"
+                    } else {
+                        "outside"
+                    }
+                }
+                _ => "no samples",
+            };
+            Bounds {
+                applies: true,
+                reason: None,
+                min_ns: min,
+                max_ns: Some(max),
+                verdict: Some(verdict.into()),
+            }
+        }
+    };
+
+    // Mean latency: T + d̄ − E[u] + E[w], with u (time since the last send) ~ U(0, h] and
+    // w (wait for the next scan) ~ U[0, s) when phases are random.
+    let detection_latency_mean_ns = if let Some(r) = general {
+        not(r)
+    } else if hb.phase != Phase::Random {
+        not("phases are not random: the latency depends on the fixed phases")
+    } else if g.uplink.loss != Loss::None {
+        not("losses make the last arrival older")
+    } else if hb.overshoot.is_some() || !no_drift || hb.schedule != Schedule::FixedRate {
+        not("needs a fixed-rate schedule without overshoot or drift")
+    } else {
+        let d_mean = g.uplink.delay.as_ref().map_or(Some(0.0), Dist::mean);
+        match d_mean {
+            None => not("the delay has no finite mean"),
+            Some(d) => judge(
+                t as f64 + d - h as f64 / 2.0 + s_int as f64 / 2.0,
+                seen.latency_mean_ci.map(|c| [c[0] as f64, c[1] as f64]),
+                seen.latency_count,
+            ),
+        }
+    };
+
+    // False positives under Bernoulli loss with constant delay: a silence needs K ≥ m =
+    // ⌊T/h⌋ losses after a received heartbeat; with (m+1)h − T ≥ s every such silence
+    // contains a scan, so λ_M = (1−p)·p^m / h.
+    let m = t / h;
+    let fp_assumptions = match (general, &g.uplink.loss, &g.uplink.delay) {
+        (Some(r), _, _) => Err(r),
+        (_, Loss::Bernoulli { .. }, Some(Dist::Constant { .. }) | None)
+            if hb.jitter.is_zero()
+                && hb.overshoot.is_none()
+                && no_drift
+                && hb.schedule == Schedule::FixedRate
+                && g.uplink.duplicate == 0.0
+                && ft.rejoin == Rejoin::Announce =>
+        {
+            Ok(())
+        }
+        _ => Err("needs Bernoulli loss, constant delay, fixed-rate heartbeats without jitter, overshoot, drift or duplicates, and rejoin announce"),
+    };
+    let p = match g.uplink.loss {
+        Loss::Bernoulli { p } => p,
+        _ => 0.0,
+    };
+    let spurious_per_client_hour = match fp_assumptions {
+        Err(r) => not(r),
+        Ok(()) if (m + 1) * h < t + s_int => {
+            not("scans are too sparse: short silences are caught only by chance")
+        }
+        Ok(()) => judge(
+            3600e9 * (1.0 - p) * libm::pow(p, m as f64) / h as f64,
+            seen.spurious_per_client_hour_ci,
+            1,
+        ),
+    };
+    let mistake_duration_mean_ns = match fp_assumptions {
+        Err(r) => not(r),
+        Ok(()) if s_int != 0 => not("needs continuous checking (scan_interval \"0s\")"),
+        Ok(()) if p >= 1.0 => not("every heartbeat is lost"),
+        Ok(()) => judge(
+            (h * (m + 1) - t) as f64 + h as f64 * p / (1.0 - p),
+            seen.mistake_mean_ci.map(|c| [c[0] as f64, c[1] as f64]),
+            seen.mistake_count,
+        ),
+    };
+    Analytic {
+        detection_latency,
+        detection_latency_mean_ns,
+        spurious_per_client_hour,
+        mistake_duration_mean_ns,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{parse, DetectorKind};
+
+    fn setup(loss: &str, scan: &str) -> (Scenario, FixedTimeout) {
+        let s = parse(&format!(
+            r#"{{ "name": "a", "duration": "1h",
+                "clients": [{{ "group": "g", "count": 1, "heartbeat": {{ "interval": "1s" }},
+                    "uplink": {{ "delay": {{ "dist": "uniform", "min": "10ms", "max": "50ms" }}, "loss": {loss} }} }}],
+                "detectors": [{{ "name": "d", "kind": "fixed-timeout", "scan_interval": "{scan}", "threshold": "3s" }}] }}"#
+        ))
+        .unwrap();
+        let DetectorKind::FixedTimeout(ft) = s.detectors[0].kind;
+        (s, ft)
+    }
+
+    fn seen(min: u64, max: u64) -> Observed {
+        Observed {
+            latency_min: Some(min),
+            latency_max: Some(max),
+            latency_mean_ci: Some([3_000_000_000, 3_100_000_000]),
+            latency_count: 10,
+            spurious_per_client_hour_ci: None,
+            mistake_mean_ci: None,
+            mistake_count: 0,
+        }
+    }
+
+    #[test]
+    fn latency_bounds_follow_the_closed_form_and_flag_violations() {
+        let (s, ft) = setup(r#"{ "model": "none" }"#, "1s");
+        let a = analyse(&s, &s.groups[0], &ft, &seen(2_500_000_000, 4_000_000_000));
+        // [T + d_min − h, T + d_max + s] = [2.01 s, 4.05 s].
+        assert_eq!(a.detection_latency.min_ns, Some(2_010_000_000));
+        assert_eq!(a.detection_latency.max_ns, Some(4_050_000_000));
+        assert_eq!(a.detection_latency.verdict.as_deref(), Some("consistent"));
+        let a = analyse(&s, &s.groups[0], &ft, &seen(2_500_000_000, 4_060_000_000));
+        assert_eq!(a.detection_latency.verdict.as_deref(), Some("outside"));
+        let a = analyse(&s, &s.groups[0], &ft, &seen(2_000_000_000, 4_000_000_000));
+        assert_eq!(a.detection_latency.verdict.as_deref(), Some("outside"));
+        // Mean: T + d̄ − h/2 + s/2 = 3 + 0.03 − 0.5 + 0.5 = 3.03 s, inside [3.0, 3.1].
+        assert_eq!(a.detection_latency_mean_ns.expected, Some(3_030_000_000.0));
+        assert_eq!(
+            a.detection_latency_mean_ns.verdict.as_deref(),
+            Some("consistent")
+        );
+    }
+
+    #[test]
+    fn loss_removes_the_lower_bound_and_rate_formulas_state_why_they_do_not_apply() {
+        let (s, ft) = setup(r#"{ "model": "bernoulli", "p": 0.1 }"#, "1s");
+        let a = analyse(&s, &s.groups[0], &ft, &seen(100, 4_000_000_000));
+        assert_eq!(a.detection_latency.min_ns, None);
+        assert_eq!(a.detection_latency.verdict.as_deref(), Some("consistent"));
+        assert!(!a.spurious_per_client_hour.applies);
+        assert!(a
+            .spurious_per_client_hour
+            .reason
+            .unwrap()
+            .contains("constant delay"));
+    }
+}
