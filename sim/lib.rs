@@ -20,6 +20,7 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod svg;
+pub mod sweep;
 pub mod tcp;
 pub mod time;
 

@@ -43,6 +43,65 @@ enum Command {
     /// Compare two reports metric by metric
     #[command(after_help = EXIT_HELP)]
     Diff(DiffArgs),
+    /// Run a grid of parameter variations in parallel; CSV/JSON table and pictures
+    #[command(after_help = EXIT_HELP, args_conflicts_with_subcommands = true)]
+    Sweep(SweepArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct SweepArgs {
+    #[command(subcommand)]
+    pub(crate) command: Option<SweepCommand>,
+    /// Scenario file; its `sweep.vary` block and any --vary give the grid
+    #[arg(value_name = "SCENARIO")]
+    pub(crate) scenario: Option<PathBuf>,
+    /// A parameter to vary: PATH=VALUES, e.g. clients.phones.heartbeat.interval=250ms..8s*2
+    /// or detectors.seed.threshold=2s,3s,5s (repeatable)
+    #[arg(long, value_name = "PATH=VALUES")]
+    pub(crate) vary: Vec<String>,
+    /// Detector whose figures the table and pictures show (default: the first)
+    #[arg(long, value_name = "NAME")]
+    pub(crate) detector: Option<String>,
+    /// Directory for the outputs
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub(crate) out: PathBuf,
+    /// Run only shard K of N (cells split by their stable ids), one result file per cell
+    #[arg(long, value_name = "K/N")]
+    pub(crate) shard: Option<String>,
+    /// With --shard: directory of the per-cell result files (default OUT/<name>-cells)
+    #[arg(long, value_name = "DIR")]
+    pub(crate) cells: Option<PathBuf>,
+    /// Print the sweep as JSON on stdout instead of the table
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// No table, no notes, no progress bar
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
+    /// Refuse cells estimated to process more events than this
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_events)]
+    pub(crate) max_events: u64,
+    /// Refuse cells estimated to need more memory than this, in MiB
+    #[arg(long, value_name = "MIB", default_value_t = Limits::default().max_memory_bytes >> 20)]
+    pub(crate) max_memory_mib: u64,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum SweepCommand {
+    /// Check that every cell of a sharded sweep is present and produce the outputs of a
+    /// local sweep, byte for byte
+    Merge(MergeArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct MergeArgs {
+    /// Directory of per-cell result files
+    pub(crate) dir: PathBuf,
+    /// Directory for the outputs
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub(crate) out: PathBuf,
+    /// No table, no notes
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
 }
 
 #[derive(Args)]
@@ -181,6 +240,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate(args),
         Command::Check(args) => cmd_check::run(args),
         Command::Diff(args) => cmd_diff::run(args),
+        Command::Sweep(args) => cmd_sweep::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -350,6 +410,7 @@ fn event_line(s: &Scenario, e: &VerdictEvent) -> String {
 
 mod cmd_check;
 mod cmd_diff;
+mod cmd_sweep;
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so that an interrupted
 /// run never leaves a half-written report.

@@ -608,8 +608,12 @@ impl Validator {
                 "detectors",
                 "faults",
                 "expect",
+                "sweep",
             ],
         )?;
+        if let Some(sw) = map.get("sweep") {
+            self.sweep(sw, v);
+        }
         if let Some(s) = map.get("$schema") {
             self.string(s, "$schema");
         }
@@ -661,6 +665,38 @@ impl Validator {
             faults: faults?,
             expect: expectations?,
         })
+    }
+
+    /// `"sweep": {"vary": {"PATH": [values] | "A..B*F"}}`, checked against the scenario.
+    fn sweep(&mut self, v: &Value, root: &Value) {
+        let Some(map) = self.object(v, "sweep", &["vary"]) else {
+            return;
+        };
+        let Some(vary) = self.required(map, "sweep", "vary") else {
+            return;
+        };
+        let Some(vary) = vary.as_object() else {
+            self.problem(
+                "sweep.vary",
+                format!("expected an object of PATH: VALUES (got {})", show(vary)),
+            );
+            return;
+        };
+        if vary.is_empty() {
+            self.problem("sweep.vary", "must name at least one parameter");
+        }
+        for (path, values) in vary {
+            let p = format!("sweep.vary.{path}");
+            match crate::sweep::axis_from_json(path, values) {
+                Ok(axis) => {
+                    let mut probe = root.clone();
+                    if let Err(e) = crate::sweep::apply(&mut probe, path, &axis.values[0]) {
+                        self.problem(&p, e);
+                    }
+                }
+                Err(e) => self.problem(&p, format!("{e} (got {})", show(values))),
+            }
+        }
     }
 
     fn expectations(

@@ -449,6 +449,226 @@ pub fn group_bars(
     o
 }
 
+/// One point of the sweep trade-off chart.
+pub struct Point {
+    pub x: f64,
+    pub y: f64,
+    pub cost: f64,
+    pub frontier: bool,
+}
+
+/// Latency (x) against false positives (y) for every sweep cell; the disc's shade and size
+/// show the cost, and the Pareto frontier is joined by a line.
+pub fn tradeoff(title: &str, x_label: &str, y_label: &str, points: &[Point]) -> String {
+    let mut o = String::new();
+    header(&mut o, title, H);
+    let pw = W - LEFT - RIGHT;
+    let ph = H - TOP - BOTTOM;
+    let (mut x0, mut x1) = (f64::INFINITY, f64::NEG_INFINITY);
+    let (mut y1, mut c0, mut c1) = (0.0f64, f64::INFINITY, f64::NEG_INFINITY);
+    for p in points {
+        x0 = x0.min(p.x);
+        x1 = x1.max(p.x);
+        y1 = y1.max(p.y);
+        c0 = c0.min(p.cost);
+        c1 = c1.max(p.cost);
+    }
+    if points.is_empty() {
+        o.push_str("</svg>\n");
+        return o;
+    }
+    let xstep = nice_time_step((x1 - x0).max(x1 / 10.0).max(1e6), 6.0);
+    let x0 = (libm::floor(x0 / xstep) * xstep - xstep).max(0.0);
+    let x1 = libm::ceil(x1 / xstep) * xstep + xstep;
+    // False-positive rates span orders of magnitude: a log scale over 1 + y keeps 0.
+    let decades = libm::ceil(libm::log10(1.0 + y1)).max(1.0);
+    let sx = |v: f64| LEFT + (v - x0) / (x1 - x0) * pw;
+    let sy = |v: f64| TOP + ph - libm::log10(1.0 + v) / decades * ph;
+    let _ = writeln!(
+        o,
+        r##"<g stroke="#999"><line x1="{l}" y1="{b}" x2="{r}" y2="{b}"/><line x1="{l}" y1="{t}" x2="{l}" y2="{b}"/></g>"##,
+        l = n(LEFT),
+        r = n(LEFT + pw),
+        t = n(TOP),
+        b = n(TOP + ph)
+    );
+    let mut v = x0;
+    while v <= x1 + xstep / 2.0 {
+        let _ = writeln!(
+            o,
+            r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
+            n(sx(v)),
+            n(TOP + ph + 16.0),
+            format_duration(v as u64)
+        );
+        v += xstep;
+    }
+    for k in 0..=decades as i32 {
+        let v = if k == 0 {
+            0.0
+        } else {
+            libm::pow(10.0, k as f64)
+        };
+        let _ = writeln!(
+            o,
+            r##"<line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="#eee"/><text x="{}" y="{}" text-anchor="end">{}</text>"##,
+            n(LEFT),
+            n(LEFT + pw),
+            n(LEFT - 6.0),
+            n(sy(v) + 4.0),
+            n(v),
+            y = n(sy(v))
+        );
+    }
+    let _ = writeln!(
+        o,
+        r#"<text x="{}" y="{}" text-anchor="middle">{}</text><text x="14" y="{}" transform="rotate(-90 14 {})" text-anchor="middle">{}</text>"#,
+        n(LEFT + pw / 2.0),
+        n(H - 10.0),
+        escape(x_label),
+        n(TOP + ph / 2.0),
+        n(TOP + ph / 2.0),
+        escape(y_label)
+    );
+    // The line joins the points no other point beats in both latency and false positives.
+    let mut frontier: Vec<&Point> = points
+        .iter()
+        .filter(|p| {
+            !points
+                .iter()
+                .any(|q| q.x <= p.x && q.y <= p.y && (q.x < p.x || q.y < p.y))
+        })
+        .collect();
+    frontier.sort_by(|a, b| a.x.total_cmp(&b.x).then(a.y.total_cmp(&b.y)));
+    if frontier.len() > 1 {
+        let pts: Vec<String> = frontier
+            .iter()
+            .map(|p| format!("{},{}", n(sx(p.x)), n(sy(p.y))))
+            .collect();
+        let _ = writeln!(
+            o,
+            r##"<polyline fill="none" stroke="#D55E00" stroke-width="1.5" stroke-dasharray="5 3" points="{}"/>"##,
+            pts.join(" ")
+        );
+    }
+    for p in points {
+        let t = if c1 > c0 {
+            (p.cost - c0) / (c1 - c0)
+        } else {
+            0.5
+        };
+        let grey = 200.0 - 170.0 * t;
+        let _ = writeln!(
+            o,
+            r##"<circle cx="{}" cy="{}" r="{}" fill="rgb({g},{g},{g})" stroke="{}" stroke-width="{}"/>"##,
+            n(sx(p.x)),
+            n(sy(p.y)),
+            n(4.0 + 6.0 * t),
+            if p.frontier { "#D55E00" } else { "#333" },
+            if p.frontier { "2" } else { "0.5" },
+            g = n(grey)
+        );
+    }
+    let legend = [
+        "disc: cost, darker and",
+        "larger = more bytes",
+        "orange ring: Pareto-",
+        "optimal with cost",
+        "dashed: latency/FP",
+        "frontier",
+    ];
+    for (i, l) in legend.iter().enumerate() {
+        let _ = writeln!(
+            o,
+            r#"<text x="{}" y="{}" font-size="11">{}</text>"#,
+            n(W - RIGHT + 10.0),
+            n(TOP + 10.0 + i as f64 * 16.0),
+            escape(l)
+        );
+    }
+    o.push_str("</svg>\n");
+    o
+}
+
+/// A heatmap of one figure over two swept parameters (`values[row][column]`).
+pub fn heatmap(
+    title: &str,
+    x_name: &str,
+    y_name: &str,
+    x_labels: &[String],
+    y_labels: &[String],
+    values: &[Vec<Option<f64>>],
+) -> String {
+    let mut o = String::new();
+    let cell_h = 26.0;
+    let height = TOP + cell_h * y_labels.len() as f64 + BOTTOM + 26.0;
+    header(&mut o, title, height);
+    let pw = W - LEFT - RIGHT;
+    let cw = pw / x_labels.len().max(1) as f64;
+    let max = values
+        .iter()
+        .flatten()
+        .flatten()
+        .fold(0.0f64, |a, &b| a.max(b));
+    for (r, row) in values.iter().enumerate() {
+        let y = TOP + r as f64 * cell_h;
+        let _ = writeln!(
+            o,
+            r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
+            n(LEFT - 6.0),
+            n(y + cell_h / 2.0 + 4.0),
+            escape(&y_labels[r])
+        );
+        for (c, v) in row.iter().enumerate() {
+            let x = LEFT + c as f64 * cw;
+            let (fill, label) = match v {
+                Some(v) => {
+                    let t = if max > 0.0 {
+                        libm::log10(1.0 + v) / libm::log10(1.0 + max)
+                    } else {
+                        0.0
+                    };
+                    let g = 245.0 - 200.0 * t;
+                    (format!("rgb(255,{},{})", n(g), n(g)), format!("{v:.3}"))
+                }
+                None => ("#eee".to_string(), "–".to_string()),
+            };
+            let _ = writeln!(
+                o,
+                r#"<rect x="{}" y="{}" width="{}" height="{}" fill="{fill}" stroke="white"/><text x="{}" y="{}" text-anchor="middle" font-size="11">{label}</text>"#,
+                n(x),
+                n(y),
+                n(cw),
+                n(cell_h),
+                n(x + cw / 2.0),
+                n(y + cell_h / 2.0 + 4.0)
+            );
+        }
+    }
+    let by = TOP + cell_h * y_labels.len() as f64;
+    for (c, l) in x_labels.iter().enumerate() {
+        let _ = writeln!(
+            o,
+            r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
+            n(LEFT + c as f64 * cw + cw / 2.0),
+            n(by + 16.0),
+            escape(l)
+        );
+    }
+    let _ = writeln!(
+        o,
+        r#"<text x="{}" y="{}" text-anchor="middle">columns: {}</text><text x="{}" y="{}" text-anchor="middle">rows: {}</text>"#,
+        n(LEFT + pw / 2.0),
+        n(by + 34.0),
+        escape(x_name),
+        n(LEFT + pw / 2.0),
+        n(by + 50.0),
+        escape(y_name)
+    );
+    o.push_str("</svg>\n");
+    o
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,326 @@
+//! `hbsim sweep SCENARIO` and `hbsim sweep merge DIR`: run a grid of parameter variations
+//! in parallel (or a deterministic shard of it, resumably), and write the table and
+//! pictures.
+
+use crate::{write_atomically, Failure, MergeArgs, SweepArgs, SweepCommand};
+use hbsim::sweep::{self, Axis, Cell, Plan, Row, SweepResult};
+use hbsim::Limits;
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+/// One cell's result file of a sharded sweep.
+#[derive(Serialize, Deserialize)]
+struct CellFile {
+    hbsim_version: String,
+    scenario: String,
+    sha256: String,
+    seed: u64,
+    axes: Vec<Axis>,
+    row: Row,
+}
+
+fn fail(code: u8, message: String) -> Failure {
+    Failure { code, message }
+}
+
+/// Parses `--vary PATH=VALUES`.
+fn vary(spec: &str) -> Result<Axis, Failure> {
+    let (path, values) = spec.split_once('=').ok_or_else(|| {
+        fail(
+            2,
+            format!("hbsim: --vary takes PATH=VALUES (got \"{spec}\")"),
+        )
+    })?;
+    let values =
+        sweep::parse_values(values).map_err(|e| fail(2, format!("hbsim: --vary {path}: {e}")))?;
+    Ok(Axis {
+        path: path.to_string(),
+        values,
+    })
+}
+
+/// Runs one cell and returns its row.
+fn run_cell(plan: &Plan, cell: &Cell, detector: &str, limits: Limits) -> Result<Row, Failure> {
+    let label: Vec<String> = cell
+        .params
+        .iter()
+        .map(|(p, v)| format!("{p}={v}"))
+        .collect();
+    let text = plan
+        .cell_text(cell)
+        .map_err(|e| fail(3, format!("hbsim: sweep cell {}: {e}", label.join(" "))))?;
+    let scenario = hbsim::parse(&text).map_err(|e| {
+        fail(
+            3,
+            format!("hbsim: invalid sweep cell {}\n{e}", label.join(" ")),
+        )
+    })?;
+    let report = hbsim::run(&scenario, text.as_bytes(), scenario.seed, limits, None)
+        .map_err(|e| fail(4, format!("hbsim: sweep cell {}: {e}", label.join(" "))))?;
+    Ok(sweep::row(cell, &report, detector))
+}
+
+fn progress(cells: usize, quiet: bool) -> Option<ProgressBar> {
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = ProgressBar::new(cells as u64);
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {pos}/{len} cells  {elapsed} (eta {eta})")
+    {
+        pb.set_style(style);
+    }
+    Some(pb)
+}
+
+fn write_outputs(result: &SweepResult, out: &Path, quiet: bool) -> Result<(), Failure> {
+    for (file, text) in sweep::outputs(result) {
+        let path = out.join(&file);
+        write_atomically(&path, text.as_bytes())?;
+        if !quiet {
+            eprintln!("hbsim: wrote {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn run(args: SweepArgs) -> Result<(), Failure> {
+    if let Some(SweepCommand::Merge(m)) = args.command {
+        return merge(m);
+    }
+    let path = args.scenario.ok_or_else(|| {
+        fail(
+            2,
+            "hbsim: sweep needs a SCENARIO (or: hbsim sweep merge DIR)".into(),
+        )
+    })?;
+    let bytes = std::fs::read(&path).map_err(|e| {
+        fail(
+            2,
+            format!("hbsim: cannot read scenario {}: {e}", path.display()),
+        )
+    })?;
+    let text = String::from_utf8(bytes.clone()).map_err(|_| {
+        fail(
+            3,
+            format!(
+                "hbsim: invalid scenario {}\n  the file is not UTF-8 text",
+                path.display()
+            ),
+        )
+    })?;
+    let base = hbsim::parse(&text).map_err(|e| {
+        fail(
+            3,
+            format!("hbsim: invalid scenario {}\n{e}", path.display()),
+        )
+    })?;
+    let axes = args
+        .vary
+        .iter()
+        .map(|v| vary(v))
+        .collect::<Result<Vec<_>, _>>()?;
+    let plan = sweep::plan(&text, axes).map_err(|e| {
+        fail(
+            3,
+            format!("hbsim: invalid sweep in {}: {e}", path.display()),
+        )
+    })?;
+    let detector = match &args.detector {
+        Some(d) if base.detectors.iter().any(|x| &x.name == d) => d.clone(),
+        Some(d) => return Err(fail(2, format!("hbsim: no detector named \"{d}\""))),
+        None => base.detectors[0].name.clone(),
+    };
+    let limits = Limits {
+        max_events: args.max_events,
+        max_memory_bytes: args.max_memory_mib.saturating_mul(1 << 20),
+    };
+    let sha256 = hbsim::report::sha256_hex(&bytes);
+    let header = |row: Row| CellFile {
+        hbsim_version: env!("CARGO_PKG_VERSION").into(),
+        scenario: base.name.clone(),
+        sha256: sha256.clone(),
+        seed: base.seed,
+        axes: plan.axes.clone(),
+        row,
+    };
+
+    if let Some(shard) = &args.shard {
+        let (k, n) = shard
+            .split_once('/')
+            .and_then(|(k, n)| Some((k.parse::<u64>().ok()?, n.parse::<u64>().ok()?)))
+            .filter(|&(k, n)| n >= 1 && (1..=n).contains(&k))
+            .ok_or_else(|| {
+                fail(
+                    2,
+                    format!("hbsim: --shard takes K/N with 1 <= K <= N (got \"{shard}\")"),
+                )
+            })?;
+        let dir = args
+            .cells
+            .clone()
+            .unwrap_or_else(|| args.out.join(format!("{}-cells", base.name)));
+        let mine: Vec<&Cell> = plan
+            .cells
+            .iter()
+            .filter(|c| sweep::in_shard(c, k, n))
+            .collect();
+        // Resume: a cell whose file exists for this version and scenario is done.
+        let todo: Vec<&Cell> = mine
+            .iter()
+            .copied()
+            .filter(|c| {
+                let done = std::fs::read(dir.join(format!("{}.json", c.id)))
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<CellFile>(&b).ok());
+                !done.is_some_and(|f| {
+                    f.hbsim_version == env!("CARGO_PKG_VERSION") && f.sha256 == sha256
+                })
+            })
+            .collect();
+        let pb = progress(todo.len(), args.quiet);
+        todo.par_iter()
+            .map(|c| {
+                let row = run_cell(&plan, c, &detector, limits)?;
+                let mut json = serde_json::to_string_pretty(&header(row)).expect("JSON");
+                json.push('\n');
+                write_atomically(&dir.join(format!("{}.json", c.id)), json.as_bytes())?;
+                if let Some(pb) = &pb {
+                    pb.inc(1);
+                }
+                Ok(())
+            })
+            .collect::<Result<Vec<()>, Failure>>()?;
+        if let Some(pb) = pb {
+            pb.finish_and_clear();
+        }
+        if !args.quiet {
+            eprintln!(
+                "hbsim: shard {k}/{n}: {} of {} cells, {} run now, {} already done, in {}",
+                mine.len(),
+                plan.cells.len(),
+                todo.len(),
+                mine.len() - todo.len(),
+                dir.display()
+            );
+        }
+        return Ok(());
+    }
+
+    let pb = progress(plan.cells.len(), args.quiet);
+    let rows: Vec<Row> = plan
+        .cells
+        .par_iter()
+        .map(|c| {
+            let row = run_cell(&plan, c, &detector, limits);
+            if let Some(pb) = &pb {
+                pb.inc(1);
+            }
+            row
+        })
+        .collect::<Result<_, _>>()?;
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    let result = SweepResult {
+        hbsim_version: env!("CARGO_PKG_VERSION").into(),
+        scenario: base.name.clone(),
+        sha256,
+        seed: base.seed,
+        axes: plan.axes.clone(),
+        rows,
+    };
+    finish(&result, &args.out, args.quiet, args.json)
+}
+
+fn finish(result: &SweepResult, out: &Path, quiet: bool, json: bool) -> Result<(), Failure> {
+    write_outputs(result, out, quiet)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(result).expect("JSON"));
+    } else if !quiet {
+        print!("{}", sweep::to_text(&result.axes, &result.rows));
+    }
+    Ok(())
+}
+
+fn merge(args: MergeArgs) -> Result<(), Failure> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&args.dir)
+        .map_err(|e| fail(2, format!("hbsim: cannot read {}: {e}", args.dir.display())))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let mut cells: Vec<CellFile> = Vec::new();
+    for f in &files {
+        let b = std::fs::read(f)
+            .map_err(|e| fail(2, format!("hbsim: cannot read {}: {e}", f.display())))?;
+        let c: CellFile = serde_json::from_slice(&b).map_err(|e| {
+            fail(
+                2,
+                format!("hbsim: {} is not a sweep cell: {e}", f.display()),
+            )
+        })?;
+        cells.push(c);
+    }
+    let Some(first) = cells.first() else {
+        return Err(fail(
+            2,
+            format!("hbsim: no cell files in {}", args.dir.display()),
+        ));
+    };
+    for c in &cells {
+        if c.hbsim_version != env!("CARGO_PKG_VERSION") {
+            return Err(fail(
+                2,
+                format!(
+                    "hbsim: cell {} was made by hbsim {}, this is {}",
+                    c.row.cell.id,
+                    c.hbsim_version,
+                    env!("CARGO_PKG_VERSION")
+                ),
+            ));
+        }
+        if c.sha256 != first.sha256 || c.axes != first.axes || c.scenario != first.scenario {
+            return Err(fail(
+                2,
+                format!(
+                    "hbsim: cell {} belongs to another sweep (scenario or grid differs)",
+                    c.row.cell.id
+                ),
+            ));
+        }
+    }
+    let grid = sweep::cells(&first.axes);
+    let mut rows = Vec::with_capacity(grid.len());
+    let mut missing = Vec::new();
+    for g in &grid {
+        match cells.iter().find(|c| c.row.cell.id == g.id) {
+            Some(c) => rows.push(c.row.clone()),
+            None => missing.push(g.id.clone()),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(fail(
+            2,
+            format!(
+                "hbsim: {} of {} cells are missing from {} (first: {}); run the remaining shards",
+                missing.len(),
+                grid.len(),
+                args.dir.display(),
+                missing[0]
+            ),
+        ));
+    }
+    let result = SweepResult {
+        hbsim_version: first.hbsim_version.clone(),
+        scenario: first.scenario.clone(),
+        sha256: first.sha256.clone(),
+        seed: first.seed,
+        axes: first.axes.clone(),
+        rows,
+    };
+    finish(&result, &args.out, args.quiet, false)
+}

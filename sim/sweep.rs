@@ -1,0 +1,588 @@
+//! Parameter sweeps: axes over scenario field paths, the cartesian grid of cells, one row
+//! of key metrics per cell, and the sweep's outputs (CSV, JSON, trade-off and heatmap
+//! pictures).
+//!
+//! Paths address the scenario JSON: `clients.GROUP.heartbeat.interval`,
+//! `detectors.NAME.threshold`, `duration`, ... (arrays of named entries are indexed by
+//! their `group` or `name`). Every cell runs with the scenario's own seed, so all cells
+//! draw the same random numbers wherever their parameters allow (common random numbers):
+//! streams are keyed by (seed, purpose, group, client) and consumed per heartbeat, never
+//! by parameter values.
+
+use crate::expect::{self, Unit};
+use crate::report::Report;
+use crate::time::{format_duration_spec, parse_duration};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::fmt::Write as _;
+
+/// One swept parameter and its values, in order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Axis {
+    pub path: String,
+    pub values: Vec<Value>,
+}
+
+/// Expands `A..B*F` (geometric) or `A..B+S` (linear) ranges of durations or numbers, or
+/// a comma-separated list.
+pub fn parse_values(spec: &str) -> Result<Vec<Value>, String> {
+    if let Some((from, rest)) = spec.split_once("..") {
+        let (to, op, step) = if let Some((to, f)) = rest.split_once('*') {
+            (to, '*', f)
+        } else if let Some((to, s)) = rest.split_once('+') {
+            (to, '+', s)
+        } else {
+            return Err(format!(
+                "a range is A..B*FACTOR or A..B+STEP, e.g. \"250ms..8s*2\" (got \"{spec}\")"
+            ));
+        };
+        let durations = parse_duration(from.trim()).is_ok();
+        let num = |s: &str| -> Result<f64, String> {
+            let s = s.trim();
+            if durations {
+                parse_duration(s)
+                    .map(|d| d.as_nanos() as f64)
+                    .map_err(|e| format!("{e} (got \"{s}\")"))
+            } else {
+                s.parse::<f64>()
+                    .map_err(|_| format!("\"{s}\" is not a number or a duration"))
+            }
+        };
+        let (a, b) = (num(from)?, num(to)?);
+        let step = if op == '*' {
+            step.trim()
+                .parse::<f64>()
+                .map_err(|_| format!("the factor \"{step}\" is not a number"))?
+        } else {
+            num(step)?
+        };
+        let grows = if op == '*' { step > 1.0 } else { step > 0.0 };
+        if !grows || a > b {
+            return Err(format!(
+                "the range \"{spec}\" does not grow from its start to its end"
+            ));
+        }
+        let mut out = Vec::new();
+        let mut x = a;
+        while x <= b * (1.0 + 1e-9) && out.len() < 1000 {
+            out.push(if durations {
+                Value::String(format_duration_spec(libm::round(x) as u64))
+            } else {
+                serde_json::json!(x)
+            });
+            x = if op == '*' { x * step } else { x + step };
+        }
+        return Ok(out);
+    }
+    let values: Vec<Value> = spec
+        .split(',')
+        .map(|v| {
+            let v = v.trim();
+            match v.parse::<f64>() {
+                Ok(x) => serde_json::json!(x),
+                Err(_) => Value::String(v.to_string()),
+            }
+        })
+        .collect();
+    if values.is_empty() || spec.trim().is_empty() {
+        return Err("no values".into());
+    }
+    Ok(values)
+}
+
+/// Reads an axis from the scenario's `sweep.vary` entry: an array of values or a range.
+pub fn axis_from_json(path: &str, v: &Value) -> Result<Axis, String> {
+    let values = match v {
+        Value::Array(a) if !a.is_empty() => a.clone(),
+        Value::String(s) => parse_values(s)?,
+        _ => {
+            return Err(
+                "expected a list of values or a range string such as \"250ms..8s*2\"".into(),
+            )
+        }
+    };
+    Ok(Axis {
+        path: path.to_string(),
+        values,
+    })
+}
+
+/// Sets `path` in a scenario JSON to `value`.
+pub fn apply(base: &mut Value, path: &str, value: &Value) -> Result<(), String> {
+    let parts: Vec<&str> = path.split('.').collect();
+    let mut node = base;
+    for (i, part) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        node = match node {
+            Value::Object(map) => {
+                if last {
+                    map.insert(part.to_string(), value.clone());
+                    return Ok(());
+                }
+                map.get_mut(*part)
+                    .ok_or_else(|| format!("\"{path}\": no field \"{part}\""))?
+            }
+            Value::Array(items) => {
+                let found = items.iter().position(|x| {
+                    x.get("group").and_then(Value::as_str) == Some(part)
+                        || x.get("name").and_then(Value::as_str) == Some(part)
+                });
+                let idx = match found {
+                    Some(i) => i,
+                    None => part
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|&i| i < items.len())
+                        .ok_or_else(|| format!("\"{path}\": nothing named \"{part}\""))?,
+                };
+                if last {
+                    items[idx] = value.clone();
+                    return Ok(());
+                }
+                &mut items[idx]
+            }
+            _ => {
+                return Err(format!(
+                    "\"{path}\": \"{part}\" is not inside an object or a list"
+                ))
+            }
+        };
+    }
+    Err(format!("\"{path}\" is empty"))
+}
+
+/// One cell: its stable id and parameter values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    pub id: String,
+    pub params: Vec<(String, Value)>,
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// The cartesian grid, first axis slowest; ids derive from the parameters only.
+pub fn cells(axes: &[Axis]) -> Vec<Cell> {
+    let mut out = vec![Vec::new()];
+    for a in axes {
+        out = out
+            .into_iter()
+            .flat_map(|prefix: Vec<(String, Value)>| {
+                a.values.iter().map(move |v| {
+                    let mut p = prefix.clone();
+                    p.push((a.path.clone(), v.clone()));
+                    p
+                })
+            })
+            .collect();
+    }
+    out.into_iter()
+        .map(|params| {
+            let mut key = String::new();
+            for (p, v) in &params {
+                let _ = writeln!(key, "{p}={v}");
+            }
+            Cell {
+                id: format!("{:016x}", fnv1a(key.as_bytes())),
+                params,
+            }
+        })
+        .collect()
+}
+
+/// The figures a sweep keeps from each cell's report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    pub cell: Cell,
+    pub detector: String,
+    pub latency_p99_ns: Option<f64>,
+    pub latency_p99_ci_ns: Option<[f64; 2]>,
+    pub latency_mean_ns: Option<f64>,
+    pub missed: f64,
+    pub spurious_per_client_day: Option<f64>,
+    pub spurious_per_client_day_ci: Option<[f64; 2]>,
+    pub query_accuracy: Option<f64>,
+    pub bytes_per_client_hour: Option<f64>,
+    pub heartbeats_per_client_hour: Option<f64>,
+}
+
+/// The row of one cell's report for `detector`.
+pub fn row(cell: &Cell, report: &Report, detector: &str) -> Row {
+    let json = serde_json::to_value(report).expect("a report serialises");
+    let d = &json["detectors"][detector];
+    let f = |v: &Value| v.as_f64();
+    let pair = |v: &Value| Some([v.get(0)?.as_f64()?, v.get(1)?.as_f64()?]);
+    let lat = &d["detection_latency"];
+    let fp = &d["false_positives"];
+    let client_hours =
+        report.clients as f64 * report.duration_ns as f64 * report.replications as f64 / 3.6e12;
+    Row {
+        cell: cell.clone(),
+        detector: detector.to_string(),
+        latency_p99_ns: f(&lat["p99_ns"]),
+        latency_p99_ci_ns: pair(&lat["p99_ci_ns"]),
+        latency_mean_ns: f(&lat["mean_ns"]),
+        missed: f(&lat["missed"]).unwrap_or(0.0),
+        spurious_per_client_day: f(&fp["spurious_per_client_day"]),
+        spurious_per_client_day_ci: pair(&fp["spurious_per_client_day_ci"]),
+        query_accuracy: f(&d["query_accuracy"]),
+        bytes_per_client_hour: (client_hours > 0.0)
+            .then(|| (report.traffic.bytes_up + report.traffic.bytes_down) as f64 / client_hours),
+        heartbeats_per_client_hour: report.traffic.heartbeats_per_client_hour,
+    }
+}
+
+/// The CSV table: one row per cell, parameters first.
+pub fn to_csv(axes: &[Axis], rows: &[Row]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = vec!["cell".into()];
+    header.extend(axes.iter().map(|a| a.path.clone()));
+    header.extend(
+        [
+            "detector",
+            "latency_p99_ns",
+            "latency_p99_ci_lo_ns",
+            "latency_p99_ci_hi_ns",
+            "latency_mean_ns",
+            "missed",
+            "spurious_per_client_day",
+            "spurious_per_client_day_ci_lo",
+            "spurious_per_client_day_ci_hi",
+            "query_accuracy",
+            "bytes_per_client_hour",
+            "heartbeats_per_client_hour",
+        ]
+        .map(String::from),
+    );
+    w.write_record(&header).expect("in-memory CSV");
+    let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    for r in rows {
+        let mut rec: Vec<String> = vec![r.cell.id.clone()];
+        rec.extend(r.cell.params.iter().map(|(_, v)| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }));
+        rec.push(r.detector.clone());
+        rec.push(opt(r.latency_p99_ns));
+        rec.push(opt(r.latency_p99_ci_ns.map(|c| c[0])));
+        rec.push(opt(r.latency_p99_ci_ns.map(|c| c[1])));
+        rec.push(opt(r.latency_mean_ns));
+        rec.push(r.missed.to_string());
+        rec.push(opt(r.spurious_per_client_day));
+        rec.push(opt(r.spurious_per_client_day_ci.map(|c| c[0])));
+        rec.push(opt(r.spurious_per_client_day_ci.map(|c| c[1])));
+        rec.push(opt(r.query_accuracy));
+        rec.push(opt(r.bytes_per_client_hour));
+        rec.push(opt(r.heartbeats_per_client_hour));
+        w.write_record(&rec).expect("in-memory CSV");
+    }
+    String::from_utf8(w.into_inner().expect("in-memory CSV")).expect("UTF-8 CSV")
+}
+
+/// The whole sweep as JSON (everything `merge` needs to reproduce the outputs).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepResult {
+    pub hbsim_version: String,
+    pub scenario: String,
+    pub sha256: String,
+    pub seed: u64,
+    pub axes: Vec<Axis>,
+    pub rows: Vec<Row>,
+}
+
+/// Whether `a` dominates `b`: no worse in latency, false positives and cost, and better in
+/// one of them.
+fn dominates(a: &Row, b: &Row) -> bool {
+    let key = |r: &Row| {
+        [
+            r.latency_p99_ns.unwrap_or(f64::INFINITY),
+            r.spurious_per_client_day.unwrap_or(f64::INFINITY),
+            r.bytes_per_client_hour.unwrap_or(f64::INFINITY),
+        ]
+    };
+    let (ka, kb) = (key(a), key(b));
+    ka.iter().zip(&kb).all(|(x, y)| x <= y) && ka.iter().zip(&kb).any(|(x, y)| x < y)
+}
+
+/// Indices of the rows on the Pareto frontier (latency, false positives, cost).
+pub fn pareto(rows: &[Row]) -> Vec<usize> {
+    (0..rows.len())
+        .filter(|&i| !rows.iter().any(|o| dominates(o, &rows[i])))
+        .collect()
+}
+
+/// The aligned terminal table.
+pub fn to_text(axes: &[Axis], rows: &[Row]) -> String {
+    let frontier = pareto(rows);
+    let mut table: Vec<Vec<String>> = Vec::new();
+    let mut header: Vec<String> = axes
+        .iter()
+        .map(|a| a.path.rsplit('.').next().unwrap_or(&a.path).to_string())
+        .collect();
+    header.extend(
+        [
+            "p99 latency [CI]",
+            "spurious/client-day [CI]",
+            "bytes/client-hour",
+            "pareto",
+        ]
+        .map(String::from),
+    );
+    table.push(header);
+    for (i, r) in rows.iter().enumerate() {
+        let mut line: Vec<String> = r
+            .cell
+            .params
+            .iter()
+            .map(|(_, v)| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect();
+        let dur = |v: Option<f64>| {
+            v.map(|x| expect::show_value(Unit::Duration, x))
+                .unwrap_or_else(|| "–".into())
+        };
+        let num = |v: Option<f64>| {
+            v.map(|x| expect::show_value(Unit::Number, (x * 1000.0).round() / 1000.0))
+                .unwrap_or_else(|| "–".into())
+        };
+        line.push(match r.latency_p99_ci_ns {
+            Some(c) => format!(
+                "{} [{} … {}]",
+                dur(r.latency_p99_ns),
+                dur(Some(c[0])),
+                dur(Some(c[1]))
+            ),
+            None => dur(r.latency_p99_ns),
+        });
+        line.push(match r.spurious_per_client_day_ci {
+            Some(c) => format!(
+                "{} [{} … {}]",
+                num(r.spurious_per_client_day),
+                num(Some(c[0])),
+                num(Some(c[1]))
+            ),
+            None => num(r.spurious_per_client_day),
+        });
+        line.push(num(r.bytes_per_client_hour.map(f64::round)));
+        line.push(if frontier.contains(&i) {
+            "*".into()
+        } else {
+            String::new()
+        });
+        table.push(line);
+    }
+    let cols = table[0].len();
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            table
+                .iter()
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut o = String::new();
+    for r in &table {
+        let cells: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        let _ = writeln!(o, "{}", cells.join("  ").trim_end());
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ranges_expand_exactly() {
+        let v = parse_values("250ms..8s*2").unwrap();
+        let s: Vec<&str> = v.iter().map(|x| x.as_str().unwrap()).collect();
+        assert_eq!(s, ["250ms", "500ms", "1s", "2s", "4s", "8s"]);
+        let v = parse_values("1s..2s+250ms").unwrap();
+        assert_eq!(v.len(), 5);
+        assert_eq!(
+            parse_values("1,2.5,3").unwrap(),
+            vec![json!(1.0), json!(2.5), json!(3.0)]
+        );
+        assert_eq!(
+            parse_values("1s,3s").unwrap(),
+            vec![json!("1s"), json!("3s")]
+        );
+        assert!(parse_values("8s..1s*2").is_err());
+        assert!(parse_values("1s..8s*1").is_err());
+    }
+
+    #[test]
+    fn paths_address_named_entries() {
+        let mut s = json!({ "clients": [{ "group": "a", "heartbeat": { "interval": "1s" } }],
+                            "detectors": [{ "name": "d", "threshold": "3s" }] });
+        apply(&mut s, "clients.a.heartbeat.interval", &json!("2s")).unwrap();
+        apply(&mut s, "detectors.d.threshold", &json!("6s")).unwrap();
+        apply(&mut s, "clients.0.heartbeat.jitter", &json!("5ms")).unwrap();
+        assert_eq!(s["clients"][0]["heartbeat"]["interval"], "2s");
+        assert_eq!(s["clients"][0]["heartbeat"]["jitter"], "5ms");
+        assert_eq!(s["detectors"][0]["threshold"], "6s");
+        assert!(apply(&mut s, "clients.b.heartbeat.interval", &json!("1s")).is_err());
+    }
+
+    #[test]
+    fn cells_form_the_grid_with_stable_ids() {
+        let axes = vec![
+            Axis {
+                path: "a".into(),
+                values: vec![json!(1), json!(2)],
+            },
+            Axis {
+                path: "b".into(),
+                values: vec![json!("x"), json!("y"), json!("z")],
+            },
+        ];
+        let c = cells(&axes);
+        assert_eq!(c.len(), 6);
+        assert_eq!(
+            c[1].params,
+            vec![("a".into(), json!(1)), ("b".into(), json!("y"))]
+        );
+        let again = cells(&axes);
+        assert_eq!(c, again);
+        let ids: std::collections::BTreeSet<&str> = c.iter().map(|x| x.id.as_str()).collect();
+        assert_eq!(ids.len(), 6);
+    }
+}
+
+/// A sweep ready to run: the base scenario JSON (without its `sweep` block), the axes
+/// and the cells.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub base: Value,
+    pub axes: Vec<Axis>,
+    pub cells: Vec<Cell>,
+}
+
+/// Builds the plan from scenario text and command-line axes (which replace the
+/// scenario's own axis of the same path, or add to them).
+pub fn plan(text: &str, extra: Vec<Axis>) -> Result<Plan, String> {
+    let mut base: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let mut axes = Vec::new();
+    if let Some(Value::Object(sweep)) = base.as_object_mut().and_then(|m| m.remove("sweep")) {
+        if let Some(Value::Object(vary)) = sweep.get("vary") {
+            for (path, v) in vary {
+                axes.push(axis_from_json(path, v).map_err(|e| format!("sweep.vary.{path}: {e}"))?);
+            }
+        }
+    }
+    for a in extra {
+        match axes.iter_mut().find(|x| x.path == a.path) {
+            Some(x) => *x = a,
+            None => axes.push(a),
+        }
+    }
+    if axes.is_empty() {
+        return Err(
+            "nothing to sweep: add a \"sweep\": {\"vary\": {…}} block or --vary PATH=VALUES".into(),
+        );
+    }
+    for a in &axes {
+        let mut probe = base.clone();
+        apply(&mut probe, &a.path, &a.values[0])?;
+    }
+    let cells = cells(&axes);
+    Ok(Plan { base, axes, cells })
+}
+
+impl Plan {
+    /// The scenario text of one cell.
+    pub fn cell_text(&self, cell: &Cell) -> Result<String, String> {
+        let mut v = self.base.clone();
+        for (p, value) in &cell.params {
+            apply(&mut v, p, value)?;
+        }
+        Ok(serde_json::to_string_pretty(&v).expect("JSON"))
+    }
+}
+
+/// Which shard (1-based `k` of `n`) a cell belongs to: by its id, so the split does not
+/// depend on the order of the grid.
+pub fn in_shard(cell: &Cell, k: u64, n: u64) -> bool {
+    u64::from_str_radix(&cell.id, 16).unwrap_or(0) % n == k - 1
+}
+
+/// Every output file of a finished sweep, `(file name, contents)`.
+pub fn outputs(result: &SweepResult) -> Vec<(String, String)> {
+    let name = &result.scenario;
+    let mut json = serde_json::to_string_pretty(result).expect("JSON");
+    json.push('\n');
+    let mut out = vec![
+        (
+            format!("{name}-sweep.csv"),
+            to_csv(&result.axes, &result.rows),
+        ),
+        (format!("{name}-sweep.json"), json),
+    ];
+    let frontier = pareto(&result.rows);
+    let points: Vec<crate::svg::Point> = result
+        .rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            Some(crate::svg::Point {
+                x: r.latency_p99_ns?,
+                y: r.spurious_per_client_day?,
+                cost: r.bytes_per_client_hour.unwrap_or(0.0),
+                frontier: frontier.contains(&i),
+            })
+        })
+        .collect();
+    let detector = result.rows.first().map_or("", |r| r.detector.as_str());
+    out.push((
+        format!("{name}-sweep-tradeoff.svg"),
+        crate::svg::tradeoff(
+            &format!("{name}: detection latency against false positives ({detector})"),
+            "p99 detection latency",
+            "spurious false positives per client-day",
+            &points,
+        ),
+    ));
+    if result.axes.len() == 2 {
+        let show = |v: &Value| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let (ya, xa) = (&result.axes[0], &result.axes[1]);
+        let values: Vec<Vec<Option<f64>>> = ya
+            .values
+            .iter()
+            .enumerate()
+            .map(|(i, _)| {
+                (0..xa.values.len())
+                    .map(|j| result.rows[i * xa.values.len() + j].spurious_per_client_day)
+                    .collect()
+            })
+            .collect();
+        out.push((
+            format!("{name}-sweep-heatmap.svg"),
+            crate::svg::heatmap(
+                &format!("{name}: spurious false positives per client-day ({detector})"),
+                &xa.path,
+                &ya.path,
+                &xa.values.iter().map(show).collect::<Vec<_>>(),
+                &ya.values.iter().map(show).collect::<Vec<_>>(),
+                &values,
+            ),
+        ));
+    }
+    out
+}
