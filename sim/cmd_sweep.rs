@@ -44,23 +44,8 @@ fn vary(spec: &str) -> Result<Axis, Failure> {
 
 /// Runs one cell and returns its row.
 fn run_cell(plan: &Plan, cell: &Cell, detector: &str, limits: Limits) -> Result<Row, Failure> {
-    let label: Vec<String> = cell
-        .params
-        .iter()
-        .map(|(p, v)| format!("{p}={v}"))
-        .collect();
-    let text = plan
-        .cell_text(cell)
-        .map_err(|e| fail(3, format!("hbsim: sweep cell {}: {e}", label.join(" "))))?;
-    let scenario = hbsim::parse(&text).map_err(|e| {
-        fail(
-            3,
-            format!("hbsim: invalid sweep cell {}\n{e}", label.join(" ")),
-        )
-    })?;
-    let report = hbsim::run(&scenario, text.as_bytes(), scenario.seed, limits, None)
-        .map_err(|e| fail(4, format!("hbsim: sweep cell {}: {e}", label.join(" "))))?;
-    Ok(sweep::row(cell, &report, detector))
+    sweep::run_cell(plan, cell, detector, limits)
+        .map_err(|e| fail(e.code, format!("hbsim: {}", e.message)))
 }
 
 fn progress(cells: usize, quiet: bool) -> Option<ProgressBar> {
@@ -211,28 +196,17 @@ pub(crate) fn run(args: SweepArgs) -> Result<(), Failure> {
     }
 
     let pb = progress(plan.cells.len(), args.quiet);
-    let rows: Vec<Row> = plan
-        .cells
-        .par_iter()
-        .map(|c| {
-            let row = run_cell(&plan, c, &detector, limits);
-            if let Some(pb) = &pb {
-                pb.inc(1);
-            }
-            row
-        })
-        .collect::<Result<_, _>>()?;
+    let tick = || {
+        if let Some(pb) = &pb {
+            pb.inc(1);
+        }
+    };
+    let rows = sweep::run_plan(&plan, &detector, limits, &tick)
+        .map_err(|e| fail(e.code, format!("hbsim: {}", e.message)))?;
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
-    let result = SweepResult {
-        hbsim_version: env!("CARGO_PKG_VERSION").into(),
-        scenario: base.name.clone(),
-        sha256,
-        seed: base.seed,
-        axes: plan.axes.clone(),
-        rows,
-    };
+    let result = SweepResult::new(&base.name, &bytes, base.seed, plan.axes.clone(), rows);
     finish(&result, &args.out, args.quiet, args.json)
 }
 

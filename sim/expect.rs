@@ -35,7 +35,7 @@ pub struct MetricPath {
 
 const DURATION_STATS: [&str; 7] = ["min", "mean", "p50", "p90", "p99", "p999", "max"];
 const INTERVAL_DURATION_STATS: [&str; 5] = ["mean", "p50", "p90", "p99", "p999"];
-const TRAFFIC: [&str; 11] = [
+const TRAFFIC: [&str; 12] = [
     "heartbeats_sent",
     "delivered",
     "lost",
@@ -47,6 +47,7 @@ const TRAFFIC: [&str; 11] = [
     "bytes_up",
     "bytes_down",
     "heartbeats_per_client_hour",
+    "bytes_per_client_hour",
 ];
 
 /// Every `(metric, stat, unit, has_interval)` a detector has.

@@ -46,6 +46,38 @@ enum Command {
     /// Run a grid of parameter variations in parallel; CSV/JSON table and pictures
     #[command(after_help = EXIT_HELP, args_conflicts_with_subcommands = true)]
     Sweep(SweepArgs),
+    /// Find the cheapest heartbeat interval and threshold that meet latency and
+    /// false-positive targets
+    #[command(after_help = EXIT_HELP)]
+    Tune(TuneArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct TuneArgs {
+    /// Scenario file
+    pub(crate) scenario: PathBuf,
+    /// A target, METRIC<=VALUE or METRIC>=VALUE (metric paths as in `expect`), e.g.
+    /// seed.detection_latency.p99<=5s (repeatable)
+    #[arg(long, value_name = "METRIC<=VALUE")]
+    pub(crate) target: Vec<String>,
+    /// The figure to minimise (default: traffic.bytes_per_client_hour)
+    #[arg(long, value_name = "METRIC")]
+    pub(crate) minimize: Option<String>,
+    /// Targets must hold for the whole interval at this level
+    #[arg(long, value_name = "LEVEL", value_parser = parse_confidence)]
+    pub(crate) confidence: Option<f64>,
+    /// The client group whose heartbeat interval is tuned (default: the first)
+    #[arg(long, value_name = "NAME")]
+    pub(crate) group: Option<String>,
+    /// The detector whose threshold (and scan interval) is tuned (default: the first)
+    #[arg(long, value_name = "NAME")]
+    pub(crate) detector: Option<String>,
+    /// Write the scenario with the recommended values to FILE
+    #[arg(long, value_name = "FILE")]
+    pub(crate) write: Option<PathBuf>,
+    /// No notes on stderr
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
 }
 
 #[derive(Args)]
@@ -241,6 +273,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd_check::run(args),
         Command::Diff(args) => cmd_diff::run(args),
         Command::Sweep(args) => cmd_sweep::run(args),
+        Command::Tune(args) => cmd_tune::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -411,6 +444,7 @@ fn event_line(s: &Scenario, e: &VerdictEvent) -> String {
 mod cmd_check;
 mod cmd_diff;
 mod cmd_sweep;
+mod cmd_tune;
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so that an interrupted
 /// run never leaves a half-written report.

@@ -160,6 +160,8 @@ pub struct Traffic {
     pub bytes_up: u64,
     pub bytes_down: u64,
     pub heartbeats_per_client_hour: Option<f64>,
+    /// Bytes up and down per client-hour: the cost `hbsim tune` minimises by default.
+    pub bytes_per_client_hour: Option<f64>,
     pub groups: Ordered<GroupTraffic>,
 }
 
@@ -179,6 +181,7 @@ pub struct GroupTraffic {
     pub bytes_up: u64,
     pub bytes_down: u64,
     pub heartbeats_per_client_hour: Option<f64>,
+    pub bytes_per_client_hour: Option<f64>,
 }
 
 /// Merges replications in order: samples concatenated, counters summed, and each group's
@@ -416,6 +419,10 @@ impl Report {
                 all_groups.heartbeats_sent,
                 client_ns(all_groups.clients),
             ),
+            bytes_per_client_hour: per_hour(
+                all_groups.bytes_up + all_groups.bytes_down,
+                client_ns(all_groups.clients),
+            ),
             groups: Ordered(
                 scenario
                     .groups
@@ -440,6 +447,10 @@ impl Report {
                                 bytes_down: a.bytes_down,
                                 heartbeats_per_client_hour: per_hour(
                                     a.heartbeats_sent,
+                                    client_ns(a.clients),
+                                ),
+                                bytes_per_client_hour: per_hour(
+                                    a.bytes_up + a.bytes_down,
                                     client_ns(a.clients),
                                 ),
                             },

@@ -220,8 +220,6 @@ pub fn row(cell: &Cell, report: &Report, detector: &str) -> Row {
     let pair = |v: &Value| Some([v.get(0)?.as_f64()?, v.get(1)?.as_f64()?]);
     let lat = &d["detection_latency"];
     let fp = &d["false_positives"];
-    let client_hours =
-        report.clients as f64 * report.duration_ns as f64 * report.replications as f64 / 3.6e12;
     Row {
         cell: cell.clone(),
         detector: detector.to_string(),
@@ -232,8 +230,7 @@ pub fn row(cell: &Cell, report: &Report, detector: &str) -> Row {
         spurious_per_client_day: f(&fp["spurious_per_client_day"]),
         spurious_per_client_day_ci: pair(&fp["spurious_per_client_day_ci"]),
         query_accuracy: f(&d["query_accuracy"]),
-        bytes_per_client_hour: (client_hours > 0.0)
-            .then(|| (report.traffic.bytes_up + report.traffic.bytes_down) as f64 / client_hours),
+        bytes_per_client_hour: report.traffic.bytes_per_client_hour,
         heartbeats_per_client_hour: report.traffic.heartbeats_per_client_hour,
     }
 }
@@ -294,6 +291,20 @@ pub struct SweepResult {
     pub seed: u64,
     pub axes: Vec<Axis>,
     pub rows: Vec<Row>,
+}
+
+impl SweepResult {
+    /// The result of a finished sweep of the scenario file `bytes`.
+    pub fn new(name: &str, bytes: &[u8], seed: u64, axes: Vec<Axis>, rows: Vec<Row>) -> Self {
+        SweepResult {
+            hbsim_version: env!("CARGO_PKG_VERSION").into(),
+            scenario: name.to_string(),
+            sha256: crate::report::sha256_hex(bytes),
+            seed,
+            axes,
+            rows,
+        }
+    }
 }
 
 /// Whether `a` dominates `b`: no worse in latency, false positives and cost, and better in
@@ -585,4 +596,61 @@ pub fn outputs(result: &SweepResult) -> Vec<(String, String)> {
         ));
     }
     out
+}
+
+/// Why a sweep cell could not run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CellError {
+    /// Exit code class: 3 invalid scenario, 4 limit.
+    pub code: u8,
+    pub message: String,
+}
+
+/// Runs one cell and returns its row for `detector`.
+pub fn run_cell(
+    plan: &Plan,
+    cell: &Cell,
+    detector: &str,
+    limits: crate::Limits,
+) -> Result<Row, CellError> {
+    let label: Vec<String> = cell
+        .params
+        .iter()
+        .map(|(p, v)| format!("{p}={v}"))
+        .collect();
+    let text = plan.cell_text(cell).map_err(|e| CellError {
+        code: 3,
+        message: format!("sweep cell {}: {e}", label.join(" ")),
+    })?;
+    let scenario = crate::parse(&text).map_err(|e| CellError {
+        code: 3,
+        message: format!("invalid sweep cell {}\n{e}", label.join(" ")),
+    })?;
+    let report =
+        crate::run(&scenario, text.as_bytes(), scenario.seed, limits, None).map_err(|e| {
+            CellError {
+                code: 4,
+                message: format!("sweep cell {}: {e}", label.join(" ")),
+            }
+        })?;
+    Ok(row(cell, &report, detector))
+}
+
+/// Runs every cell of `plan` in parallel (rayon) and returns the rows in grid order,
+/// whatever the thread count; `tick` is called once per finished cell.
+pub fn run_plan(
+    plan: &Plan,
+    detector: &str,
+    limits: crate::Limits,
+    tick: &(dyn Fn() + Sync),
+) -> Result<Vec<Row>, CellError> {
+    use rayon::prelude::*;
+    plan.cells
+        .par_iter()
+        .map(|c| {
+            let r = run_cell(plan, c, detector, limits);
+            tick();
+            r
+        })
+        .collect()
 }

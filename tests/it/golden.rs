@@ -56,6 +56,37 @@ fn committed_reports_match_their_scenarios() {
             }
         }
     }
+    // Scenarios with a sweep block also have golden sweep outputs.
+    for path in scenarios() {
+        let bytes = std::fs::read(&path).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        if !text.contains("\"sweep\"") {
+            continue;
+        }
+        let s = hbsim::parse(&text).unwrap();
+        let plan = hbsim::sweep::plan(&text, Vec::new()).unwrap();
+        let rows = hbsim::sweep::run_plan(
+            &plan,
+            &s.detectors[0].name,
+            hbsim::Limits::default(),
+            &|| {},
+        )
+        .unwrap();
+        let result =
+            hbsim::sweep::SweepResult::new(&s.name, &bytes, s.seed, plan.axes.clone(), rows);
+        for (name, produced) in hbsim::sweep::outputs(&result) {
+            let golden = root().join("reports").join(&name);
+            if update {
+                std::fs::write(&golden, &produced).unwrap();
+            } else if std::fs::read_to_string(&golden).ok().as_deref() != Some(produced.as_str()) {
+                stale.push(format!(
+                    "{} differs from the sweep of {}",
+                    golden.display(),
+                    path.display()
+                ));
+            }
+        }
+    }
     assert!(
         stale.is_empty(),
         "golden reports are stale (rerun with UPDATE_GOLDEN=1 if the change is intended):\n{}",

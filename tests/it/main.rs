@@ -9,4 +9,5 @@ mod golden;
 mod network;
 mod oracle;
 mod props;
+mod sweep;
 mod tidy;
