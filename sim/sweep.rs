@@ -645,12 +645,36 @@ pub fn run_plan(
     tick: &(dyn Fn() + Sync),
 ) -> Result<Vec<Row>, CellError> {
     use rayon::prelude::*;
-    plan.cells
+    // Largest cells first, one task each, so that two threads finish together (longest
+    // processing time first); the rows are put back in grid order afterwards.
+    let work = |c: &Cell| {
+        plan.cell_text(c)
+            .ok()
+            .and_then(|t| crate::parse(&t).ok())
+            .map_or(0, |s| crate::engine::estimate_events(&s))
+    };
+    let mut order: Vec<(u64, usize)> = plan
+        .cells
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (work(c), i))
+        .collect();
+    order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let results: Vec<(usize, Result<Row, CellError>)> = order
         .par_iter()
-        .map(|c| {
-            let r = run_cell(plan, c, detector, limits);
+        .with_max_len(1)
+        .map(|&(_, i)| {
+            let r = run_cell(plan, &plan.cells[i], detector, limits);
             tick();
-            r
+            (i, r)
         })
-        .collect()
+        .collect();
+    let mut rows: Vec<Option<Row>> = vec![None; plan.cells.len()];
+    for (i, r) in results {
+        rows[i] = Some(r?);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| r.expect("every cell ran"))
+        .collect())
 }
