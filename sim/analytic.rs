@@ -88,6 +88,24 @@ fn judge(expected: f64, ci: Option<[f64; 2]>, samples: u64) -> Expected {
     }
 }
 
+impl Analytic {
+    /// Nothing applies, for `reason`.
+    pub fn none(reason: &str) -> Self {
+        Analytic {
+            detection_latency: Bounds {
+                applies: false,
+                reason: Some(reason.into()),
+                min_ns: None,
+                max_ns: None,
+                verdict: None,
+            },
+            detection_latency_mean_ns: not(reason),
+            spurious_per_client_hour: not(reason),
+            mistake_duration_mean_ns: not(reason),
+        }
+    }
+}
+
 /// The analysis of `detector` on group `g` of `s`.
 pub fn analyse(s: &Scenario, g: &Group, ft: &FixedTimeout, seen: &Observed) -> Analytic {
     let disturbed = s.faults.iter().any(|f| {
@@ -256,7 +274,9 @@ mod tests {
                 "detectors": [{{ "name": "d", "kind": "fixed-timeout", "scan_interval": "{scan}", "threshold": "3s" }}] }}"#
         ))
         .unwrap();
-        let DetectorKind::FixedTimeout(ft) = s.detectors[0].kind;
+        let DetectorKind::FixedTimeout(ft) = s.detectors[0].kind else {
+            unreachable!("a fixed-timeout detector")
+        };
         (s, ft)
     }
 

@@ -275,7 +275,16 @@ pub(crate) fn run(args: TuneArgs) -> Result<(), Failure> {
             .ok_or_else(|| fail(2, format!("hbsim: no detector named \"{d}\"")))?,
         None => &scenario.detectors[0],
     };
-    let hbsim::scenario::DetectorKind::FixedTimeout(ft) = detector.kind;
+    let hbsim::scenario::DetectorKind::FixedTimeout(ft) = detector.kind else {
+        return Err(fail(
+            2,
+            format!(
+                "hbsim: tune searches fixed-timeout detectors; \"{}\" is {}",
+                detector.name,
+                detector.kind.name()
+            ),
+        ));
+    };
     let mut base: Value = serde_json::from_str(&text).expect("validated JSON");
     if let Some(m) = base.as_object_mut() {
         m.remove("sweep");

@@ -14,8 +14,8 @@ use crate::metrics::{DetectorAcc, GroupAcc};
 use crate::queue::EventQueue;
 use crate::rng::{self, Dist, Purpose, Stream};
 use crate::scenario::{
-    DetectorKind, Drift, Elapsed, FaultAction, FixedTimeout, Group, Loss, Phase, Rejoin, Scenario,
-    Schedule, StreamParams, Transport,
+    DetectorKind, Drift, Elapsed, FaultAction, Group, Loss, Phase, PhiAccrual, PhiVariant, Rejoin,
+    Scenario, Schedule, StreamParams, Transport,
 };
 use crate::tcp::{self, Tcp};
 use crate::time::{SimDuration, SimTime};
@@ -289,17 +289,130 @@ struct DetectorRt {
     rule: Rule,
     watches: Vec<Watch>,
     acc: Vec<DetectorAcc>,
+    /// Per client, for phi-accrual detectors (empty otherwise).
+    windows: Vec<PhiWindow>,
 }
 
-/// A fixed-timeout detector's parameters and the scan arithmetic derived from them.
+impl DetectorRt {
+    /// The elapsed time at which client `ci` is overdue.
+    #[inline]
+    fn threshold(&self, ci: usize) -> u64 {
+        match self.windows.get(ci) {
+            Some(w) => w.critical,
+            None => self.rule.threshold,
+        }
+    }
+}
+
+/// A passive detector's rule and the scan arithmetic derived from it.
 ///
 /// Elapsed time is measured on the server's wall clock: `elapsed = now + offset - stamp`,
 /// which a clock step can make negative. `base = stamp - offset` is the true time at which
-/// the elapsed time was zero under the current offset.
+/// the elapsed time was zero under the current offset. A client is overdue once its
+/// elapsed time reaches a threshold: fixed for `fixed-timeout`, per client and moving with
+/// every heartbeat for `phi-accrual` (the time at which φ reaches its threshold).
 struct Rule {
-    params: FixedTimeout,
+    scan_interval: u64,
+    scan_phase: u64,
+    rejoin: Rejoin,
+    elapsed: Elapsed,
+    /// The fixed threshold (fixed-timeout).
+    threshold: u64,
     /// `ceil(threshold)` in whole seconds, for the seconds-component rule.
     threshold_whole_secs: i64,
+    phi: Option<PhiAccrual>,
+}
+
+/// One client's window of inter-arrival times for a phi-accrual detector.
+#[derive(Clone, Debug)]
+struct PhiWindow {
+    intervals: std::collections::VecDeque<u64>,
+    sum: u128,
+    sum_squares: u128,
+    /// The previous arrival, or NONE.
+    last: u64,
+    /// Elapsed time at which φ reaches the threshold, ns.
+    critical: u64,
+}
+
+impl PhiWindow {
+    fn new(p: &PhiAccrual) -> Self {
+        let mut w = PhiWindow {
+            intervals: std::collections::VecDeque::new(),
+            sum: 0,
+            sum_squares: 0,
+            last: NONE,
+            critical: 0,
+        };
+        if p.variant == PhiVariant::Normal {
+            // Akka bootstraps the history with mean ± mean/4 of the first estimate.
+            let mean = p.first_heartbeat_estimate.as_nanos();
+            w.push(mean - mean / 4, p);
+            w.push(mean + mean / 4, p);
+        }
+        w.critical = w.compute_critical(p);
+        w
+    }
+
+    fn push(&mut self, interval: u64, p: &PhiAccrual) {
+        if self.intervals.len() == p.max_sample_size as usize {
+            let old = self.intervals.pop_front().expect("a full window") as u128;
+            self.sum -= old;
+            self.sum_squares -= old * old;
+        }
+        self.intervals.push_back(interval);
+        self.sum += interval as u128;
+        self.sum_squares += interval as u128 * interval as u128;
+    }
+
+    /// Records a heartbeat arriving at `now` and updates the critical elapsed time.
+    fn arrive(&mut self, now: u64, p: &PhiAccrual) {
+        if self.last != NONE {
+            let interval = now - self.last;
+            let keep = match p.variant {
+                // An interval that ends while φ is at or above the threshold would skew
+                // the statistics (Akka adds only while the client is available).
+                PhiVariant::Normal => interval < self.critical,
+                PhiVariant::Exponential => interval <= p.max_interval.as_nanos(),
+            };
+            if keep {
+                self.push(interval, p);
+            }
+        }
+        self.last = now;
+        self.critical = self.compute_critical(p);
+    }
+
+    fn compute_critical(&self, p: &PhiAccrual) -> u64 {
+        let n = self.intervals.len() as f64;
+        let mean = if self.intervals.is_empty() {
+            p.first_heartbeat_estimate.as_nanos() as f64
+        } else {
+            self.sum as f64 / n
+        };
+        let critical = match p.variant {
+            PhiVariant::Normal => {
+                let variance = (self.sum_squares as f64 / n - mean * mean).max(0.0);
+                let sd = libm::sqrt(variance).max(p.min_std_deviation.as_nanos() as f64);
+                let m = mean + p.acceptable_heartbeat_pause.as_nanos() as f64;
+                m + phi_normal_y(p.threshold) * sd
+            }
+            // Cassandra convicts when Δt / mean / ln 10 exceeds the threshold.
+            PhiVariant::Exponential => p.threshold * std::f64::consts::LN_10 * mean,
+        };
+        libm::round(critical.max(0.0)) as u64
+    }
+}
+
+/// The standardised elapsed time y at which Akka's φ reaches `threshold`:
+/// φ = −log10(e / (1 + e)) with e = exp(−y(1.5976 + 0.070566 y²)), so
+/// 0.070566 y³ + 1.5976 y = ln(10^φ − 1), a monotone cubic solved by Cardano's formula.
+pub fn phi_normal_y(threshold: f64) -> f64 {
+    let target = libm::log(libm::pow(10.0, threshold) - 1.0);
+    let (a, c) = (0.070566, 1.5976);
+    let (p, q) = (c / a, -target / a);
+    let d = libm::sqrt(q * q / 4.0 + p * p * p / 27.0);
+    libm::cbrt(-q / 2.0 + d) + libm::cbrt(-q / 2.0 - d)
 }
 
 const SECOND: i64 = 1_000_000_000;
@@ -308,9 +421,9 @@ const MINUTE: i64 = 60 * SECOND;
 impl Rule {
     /// Whether `elapsed` ns since the last heartbeat make a client offline.
     #[inline]
-    fn is_overdue(&self, elapsed: i64) -> bool {
-        match self.params.elapsed {
-            Elapsed::Total => elapsed >= self.params.threshold.as_nanos() as i64,
+    fn is_overdue(&self, elapsed: i64, threshold: u64) -> bool {
+        match self.elapsed {
+            Elapsed::Total => elapsed >= threshold as i64,
             // TimeSpan.Seconds truncates toward zero, so a negative span never reaches a
             // positive threshold.
             Elapsed::SecondsComponent => {
@@ -322,11 +435,11 @@ impl Rule {
     /// The first scan instant at or after `t` (true time).
     #[inline]
     fn scan_at_or_after(&self, t: u64) -> u64 {
-        let s = self.params.scan_interval.as_nanos();
+        let s = self.scan_interval;
         if s == 0 {
             return t;
         }
-        let first = self.params.scan_phase.as_nanos().saturating_add(s);
+        let first = self.scan_phase.saturating_add(s);
         if t <= first {
             return first;
         }
@@ -337,12 +450,10 @@ impl Rule {
     /// The first scan instant at or after `now` at which a client whose elapsed time was
     /// zero at true time `base` is overdue, assuming no further heartbeat and no clock
     /// step; NONE if that is at or after `end`.
-    fn next_due(&self, base: i64, now: u64, end: u64) -> u64 {
+    fn next_due(&self, base: i64, now: u64, end: u64, threshold: u64) -> u64 {
         let at_or_after = |t: i64| self.scan_at_or_after(t.max(now as i64).max(0) as u64);
-        let due = match self.params.elapsed {
-            Elapsed::Total => {
-                at_or_after(base.saturating_add(self.params.threshold.as_nanos() as i64))
-            }
+        let due = match self.elapsed {
+            Elapsed::Total => at_or_after(base.saturating_add(threshold as i64)),
             Elapsed::SecondsComponent => {
                 // Overdue exactly in the windows [base + 60k s + Tc, base + 60(k+1) s).
                 let tc = self.threshold_whole_secs * SECOND;
@@ -391,13 +502,16 @@ pub fn estimate_events(s: &Scenario) -> u64 {
         }
     }
     for d in &s.detectors {
-        let DetectorKind::FixedTimeout(ft) = d.kind;
         // About one check per threshold per client, at least one per scan.
-        let mut period = ft.threshold.as_secs_f64().max(1e-9);
-        if ft.elapsed == Elapsed::SecondsComponent {
-            period = period.min(1.0);
-        }
-        total += clients as f64 * (secs / period + 1.0);
+        let period = match &d.kind {
+            DetectorKind::FixedTimeout(ft) if ft.elapsed == Elapsed::SecondsComponent => {
+                ft.threshold.as_secs_f64().min(1.0)
+            }
+            DetectorKind::FixedTimeout(ft) => ft.threshold.as_secs_f64(),
+            // Phi re-arms a check on every heartbeat.
+            DetectorKind::PhiAccrual(p) => p.first_heartbeat_estimate.as_secs_f64(),
+        };
+        total += clients as f64 * (secs / period.max(1e-9) + 1.0);
     }
     total.min(u64::MAX as f64) as u64
 }
@@ -496,6 +610,8 @@ pub struct World<'s> {
     clock_stepped: bool,
     /// The server is stalled before this time.
     stalled_until: u64,
+    /// When the current (or last) stall began.
+    stall_began: u64,
     /// End of the latest server-wide fault window (stall, clock step), for `during_fault`.
     server_fault_until: u64,
     /// Arrivals waiting for a stall to end, in arrival order.
@@ -554,9 +670,15 @@ impl<'s> World<'s> {
             }
         }
         for d in &s.detectors {
-            let DetectorKind::FixedTimeout(ft) = d.kind;
-            horizon = horizon.max(ft.threshold.as_nanos() + ft.scan_interval.as_nanos());
-            rate += total as f64 * 1e9 / ft.threshold.as_nanos().max(1) as f64;
+            let (scan, _, _) = d.kind.scanning();
+            let threshold = match &d.kind {
+                DetectorKind::FixedTimeout(ft) => ft.threshold.as_nanos(),
+                DetectorKind::PhiAccrual(p) => {
+                    p.first_heartbeat_estimate.as_nanos() + p.acceptable_heartbeat_pause.as_nanos()
+                }
+            };
+            horizon = horizon.max(threshold + scan.as_nanos());
+            rate += total as f64 * 1e9 / threshold.max(1) as f64;
         }
         let horizon = horizon
             .min(s.duration.as_nanos())
@@ -647,12 +769,24 @@ impl<'s> World<'s> {
             .detectors
             .iter()
             .map(|d| {
-                let DetectorKind::FixedTimeout(params) = d.kind;
+                let (scan_interval, scan_phase, rejoin) = d.kind.scanning();
+                let (threshold, elapsed, phi) = match &d.kind {
+                    DetectorKind::FixedTimeout(ft) => (ft.threshold.as_nanos(), ft.elapsed, None),
+                    DetectorKind::PhiAccrual(p) => (0, Elapsed::Total, Some(*p)),
+                };
                 DetectorRt {
+                    windows: match &phi {
+                        Some(p) => vec![PhiWindow::new(p); total],
+                        None => Vec::new(),
+                    },
                     rule: Rule {
-                        params,
-                        threshold_whole_secs: params.threshold.as_nanos().div_ceil(SECOND as u64)
-                            as i64,
+                        scan_interval: scan_interval.as_nanos(),
+                        scan_phase: scan_phase.as_nanos(),
+                        rejoin,
+                        elapsed,
+                        threshold,
+                        threshold_whole_secs: threshold.div_ceil(SECOND as u64) as i64,
+                        phi,
                     },
                     watches: vec![
                         Watch {
@@ -704,13 +838,16 @@ impl<'s> World<'s> {
             group_start,
             events: 0,
             n_detectors: u16::try_from(s.detectors.len()).expect("too many detectors"),
+            // Phi learns from every arrival, so its arrivals are all queued.
             lazy_arrivals: !disturbs_arrivals
                 && s.detectors.iter().all(|d| match d.kind {
                     DetectorKind::FixedTimeout(ft) => ft.elapsed == Elapsed::Total,
+                    DetectorKind::PhiAccrual(_) => false,
                 }),
             clock_offset: 0,
             clock_stepped: false,
             stalled_until: 0,
+            stall_began: 0,
             server_fault_until: 0,
             backlog: Vec::new(),
         }
@@ -952,10 +1089,13 @@ impl<'s> World<'s> {
         let base = now as i64;
         for di in 0..self.detectors.len() {
             let d = &mut self.detectors[di];
+            if let (Some(p), Some(win)) = (d.rule.phi, d.windows.get_mut(ci)) {
+                win.arrive(now, &p);
+            }
             let w = &mut d.watches[ci];
             let became_online = match w.status {
                 Status::Unknown => true,
-                Status::Offline => d.rule.params.rejoin == Rejoin::Announce,
+                Status::Offline => d.rule.rejoin == Rejoin::Announce,
                 Status::Online => false,
             };
             if became_online {
@@ -987,13 +1127,19 @@ impl<'s> World<'s> {
                 continue;
             }
             // Under the total rule a later heartbeat only moves the deadline later, so an
-            // armed check stays valid; under the seconds rule, or once a clock step has
-            // made stamps and arrival times disagree, it may need to come earlier.
+            // armed check stays valid; under the seconds rule, for phi (whose threshold
+            // moves), or once a clock step has made stamps and arrival times disagree, it
+            // may need to come earlier.
             let rearm = w.armed_at == NONE
                 || self.clock_stepped
-                || d.rule.params.elapsed == Elapsed::SecondsComponent;
+                || d.rule.phi.is_some()
+                || d.rule.elapsed == Elapsed::SecondsComponent;
             if rearm {
-                let due = d.rule.next_due(base, now + 1, self.end);
+                let threshold = match (d.rule.phi, d.windows.get(ci)) {
+                    (Some(_), Some(win)) => win.critical,
+                    _ => d.rule.threshold,
+                };
+                let due = d.rule.next_due(base, now + 1, self.end, threshold);
                 if due < w.armed_at {
                     w.armed_at = due;
                     self.queue
@@ -1016,30 +1162,33 @@ impl<'s> World<'s> {
             // of the stall looks at every client.
             return;
         }
-        self.evaluate(di as usize, id, trace);
+        self.evaluate(di as usize, id, true, trace);
     }
 
     /// One scan of one client by one detector: offline if overdue, else re-armed.
-    fn evaluate(&mut self, di: usize, id: u32, trace: &mut Trace<'_>) {
+    /// `convict` false re-arms without any offline verdict (Cassandra's local-pause guard).
+    fn evaluate(&mut self, di: usize, id: u32, convict: bool, trace: &mut Trace<'_>) {
         let now = self.now;
         let ci = id as usize;
         let c = &mut self.clients[ci];
         c.settle(now);
         let (gi, up, last) = (c.group as usize, c.up, c.last_arrival);
         let d = &mut self.detectors[di];
-        let w = &mut d.watches[ci];
-        if w.status != Status::Online {
+        if d.watches[ci].status != Status::Online {
             return;
         }
-        // Stamps differ from arrival times only once the server clock has stepped.
-        let base = if self.clock_stepped {
+        // Stamps differ from arrival times only once the server clock has stepped; phi
+        // measures with a monotonic clock, as Akka and Cassandra do.
+        let base = if self.clock_stepped && d.rule.phi.is_none() {
             last as i64 + self.cold[ci].stamp_offset - self.clock_offset
         } else {
             last as i64
         };
         let elapsed = now as i64 - base;
-        if !d.rule.is_overdue(elapsed) {
-            let due = d.rule.next_due(base, now + 1, self.end);
+        let threshold = d.threshold(ci);
+        let w = &mut d.watches[ci];
+        if !d.rule.is_overdue(elapsed, threshold) || !convict {
+            let due = d.rule.next_due(base, now + 1, self.end, threshold);
             if due != NONE && due < w.armed_at {
                 w.armed_at = due;
                 self.queue
@@ -1070,7 +1219,6 @@ impl<'s> World<'s> {
             // A mistake. It is caused by a fault if a fault window touching this client
             // was active within the threshold before the verdict.
             let window_end = self.cold[ci].fault_until.max(self.server_fault_until);
-            let threshold = d.rule.params.threshold.as_nanos();
             if window_end != 0 && window_end.saturating_add(threshold) >= now {
                 acc.fp_during_fault += 1;
             } else {
@@ -1114,6 +1262,9 @@ impl<'s> World<'s> {
         match fault.action {
             FaultAction::ServerStall { duration } => {
                 let until = now.saturating_add(duration.as_nanos());
+                if now >= self.stalled_until {
+                    self.stall_began = now;
+                }
                 self.stalled_until = self.stalled_until.max(until);
                 self.server_fault_until = self.server_fault_until.max(until);
                 if until < self.end {
@@ -1175,9 +1326,17 @@ impl<'s> World<'s> {
                 if w.status != Status::Online {
                     continue;
                 }
-                let base = self.clients[ci].last_arrival as i64 + self.cold[ci].stamp_offset
-                    - self.clock_offset;
-                let due = d.rule.next_due(base, now, self.end);
+                let last = self.clients[ci].last_arrival as i64;
+                let base = if d.rule.phi.is_some() {
+                    last
+                } else {
+                    last + self.cold[ci].stamp_offset - self.clock_offset
+                };
+                let threshold = match d.windows.get(ci) {
+                    Some(win) => win.critical,
+                    None => d.rule.threshold,
+                };
+                let due = d.rule.next_due(base, now, self.end, threshold);
                 w.armed_at = due;
                 if due != NONE {
                     self.queue.push(
@@ -1198,10 +1357,14 @@ impl<'s> World<'s> {
             return; // a longer stall began meanwhile; its own end will come
         }
         let clients = self.clients.len() as u32;
+        let stall = self.now - self.stall_began;
         for di in 0..self.detectors.len() {
+            // Cassandra does not convict right after its own process was paused.
+            let convict = !matches!(self.detectors[di].rule.phi, Some(p)
+                if p.variant == PhiVariant::Exponential && stall > p.local_pause.as_nanos());
             for id in 0..clients {
                 self.detectors[di].watches[id as usize].armed_at = NONE;
-                self.evaluate(di, id, trace);
+                self.evaluate(di, id, convict, trace);
             }
         }
         let backlog = std::mem::take(&mut self.backlog);

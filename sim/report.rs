@@ -352,23 +352,27 @@ impl Report {
                     .zip(periods)
                     .map(|(((g, acc), ga), &p)| {
                         let f = detector_figures(acc, ga.up_ns, p, confidence);
-                        let DetectorKind::FixedTimeout(ft) = d.kind;
-                        let analytic = analytic::analyse(
-                            scenario,
-                            g,
-                            &ft,
-                            &Observed {
-                                latency_min: f.latency.stats.min_ns,
-                                latency_max: f.latency.stats.max_ns,
-                                latency_mean_ci: f.latency.stats.mean_ci_ns,
-                                latency_count: f.latency.count,
-                                spurious_per_client_hour_ci: f
-                                    .false_positives
-                                    .spurious_per_client_hour_ci,
-                                mistake_mean_ci: f.mistakes.stats.mean_ci_ns,
-                                mistake_count: f.mistakes.count,
-                            },
-                        );
+                        let analytic = match &d.kind {
+                            DetectorKind::FixedTimeout(ft) => analytic::analyse(
+                                scenario,
+                                g,
+                                ft,
+                                &Observed {
+                                    latency_min: f.latency.stats.min_ns,
+                                    latency_max: f.latency.stats.max_ns,
+                                    latency_mean_ci: f.latency.stats.mean_ci_ns,
+                                    latency_count: f.latency.count,
+                                    spurious_per_client_hour_ci: f
+                                        .false_positives
+                                        .spurious_per_client_hour_ci,
+                                    mistake_mean_ci: f.mistakes.stats.mean_ci_ns,
+                                    mistake_count: f.mistakes.count,
+                                },
+                            ),
+                            DetectorKind::PhiAccrual(_) => Analytic::none(
+                                "phi accrual adapts its threshold to the observed heartbeats",
+                            ),
+                        };
                         (
                             g.name.clone(),
                             GroupDetectorReport {

@@ -168,14 +168,53 @@ pub struct Detector {
 #[derive(Clone, Debug, PartialEq)]
 pub enum DetectorKind {
     FixedTimeout(FixedTimeout),
+    PhiAccrual(PhiAccrual),
 }
 
 impl DetectorKind {
     pub fn name(&self) -> &'static str {
         match self {
             DetectorKind::FixedTimeout(_) => "fixed-timeout",
+            DetectorKind::PhiAccrual(_) => "phi-accrual",
         }
     }
+
+    /// The scan grid, threshold-free: (scan interval, scan phase, rejoin).
+    pub fn scanning(&self) -> (SimDuration, SimDuration, Rejoin) {
+        match self {
+            DetectorKind::FixedTimeout(f) => (f.scan_interval, f.scan_phase, f.rejoin),
+            DetectorKind::PhiAccrual(p) => (p.scan_interval, p.scan_phase, p.rejoin),
+        }
+    }
+}
+
+/// How phi is computed from the window of inter-arrival times.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PhiVariant {
+    /// Akka: φ = −log10(1 − F(Δt)) with F the logistic approximation of the normal CDF.
+    Normal,
+    /// Cassandra: φ = Δt / mean / ln 10.
+    Exponential,
+}
+
+/// The φ accrual failure detector (Hayashibara et al., SRDS 2004), as Akka or Cassandra
+/// implement it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PhiAccrual {
+    pub scan_interval: SimDuration,
+    pub scan_phase: SimDuration,
+    pub threshold: f64,
+    pub variant: PhiVariant,
+    pub max_sample_size: u32,
+    pub min_std_deviation: SimDuration,
+    pub acceptable_heartbeat_pause: SimDuration,
+    pub first_heartbeat_estimate: SimDuration,
+    /// Exponential variant: longer intervals are not added to the window.
+    pub max_interval: SimDuration,
+    /// Exponential variant: after a server stall longer than this, the catch-up scan
+    /// convicts nobody (Cassandra's local-pause guard).
+    pub local_pause: SimDuration,
+    pub rejoin: Rejoin,
 }
 
 /// The sample's scanner: at each scan, a known online client whose last heartbeat is at
@@ -1290,20 +1329,132 @@ impl Validator {
         self.named_list(v, "detectors", "name", Self::detector, |d| &d.name)
     }
 
+    fn phi(&mut self, v: &Value, path: &str, name: Option<String>) -> Option<Detector> {
+        let map = self.object(
+            v,
+            path,
+            &[
+                "name",
+                "kind",
+                "scan_interval",
+                "scan_phase",
+                "threshold",
+                "variant",
+                "max_sample_size",
+                "min_std_deviation",
+                "acceptable_heartbeat_pause",
+                "first_heartbeat_estimate",
+                "max_interval",
+                "local_pause",
+                "rejoin",
+            ],
+        )?;
+        let dur = |v: &mut Self, key: &str, default: SimDuration, positive: bool| match map.get(key)
+        {
+            None => Some(default),
+            Some(d) if positive => v.positive_duration(d, &join(path, key)),
+            Some(d) => v.duration(d, &join(path, key)),
+        };
+        let scan_interval = dur(self, "scan_interval", SimDuration::ZERO, false);
+        let scan_phase = dur(self, "scan_phase", SimDuration::ZERO, false);
+        let min_std = dur(
+            self,
+            "min_std_deviation",
+            SimDuration::from_millis(100),
+            true,
+        );
+        let pause = dur(
+            self,
+            "acceptable_heartbeat_pause",
+            SimDuration::from_secs(3),
+            false,
+        );
+        let estimate = dur(
+            self,
+            "first_heartbeat_estimate",
+            SimDuration::from_secs(1),
+            true,
+        );
+        let max_interval = match (map.get("max_interval"), estimate) {
+            (Some(d), _) => self.positive_duration(d, &join(path, "max_interval")),
+            (None, Some(e)) => Some(SimDuration::from_nanos(2 * e.as_nanos())),
+            (None, None) => None,
+        };
+        let local_pause = dur(self, "local_pause", SimDuration::from_secs(5), true);
+        let threshold = match map.get("threshold") {
+            None => Some(8.0),
+            Some(t) => self.positive_number(t, &join(path, "threshold")),
+        };
+        let variant = match map.get("variant") {
+            None => Some(PhiVariant::Normal),
+            Some(x) => self
+                .choice(x, &join(path, "variant"), &["normal", "exponential"])
+                .map(|c| {
+                    if c == "normal" {
+                        PhiVariant::Normal
+                    } else {
+                        PhiVariant::Exponential
+                    }
+                }),
+        };
+        let samples = match map.get("max_sample_size") {
+            None => Some(1000),
+            Some(n) => self.integer(n, &join(path, "max_sample_size"), 2, 100_000),
+        };
+        let rejoin = match map.get("rejoin") {
+            None => Some(Rejoin::Announce),
+            Some(r) => self
+                .choice(r, &join(path, "rejoin"), &["announce", "never"])
+                .map(|c| {
+                    if c == "announce" {
+                        Rejoin::Announce
+                    } else {
+                        Rejoin::Never
+                    }
+                }),
+        };
+        Some(Detector {
+            name: name?,
+            kind: DetectorKind::PhiAccrual(PhiAccrual {
+                scan_interval: scan_interval?,
+                scan_phase: scan_phase?,
+                threshold: threshold?,
+                variant: variant?,
+                max_sample_size: samples? as u32,
+                min_std_deviation: min_std?,
+                acceptable_heartbeat_pause: pause?,
+                first_heartbeat_estimate: estimate?,
+                max_interval: max_interval?,
+                local_pause: local_pause?,
+                rejoin: rejoin?,
+            }),
+        })
+    }
+
     fn detector(&mut self, v: &Value, path: &str) -> Option<Detector> {
-        const KINDS: [&str; 1] = ["fixed-timeout"];
+        const KINDS: [&str; 2] = ["fixed-timeout", "phi-accrual"];
         let kind = match v.get("kind") {
             Some(k) => self.choice(k, &join(path, "kind"), &KINDS),
             None => {
                 if v.is_object() {
                     self.problem(
                         &join(path, "kind"),
-                        "missing required field (one of: fixed-timeout)",
+                        "missing required field (one of: fixed-timeout, phi-accrual)",
                     );
                 }
                 None
             }
         };
+        if kind == Some("phi-accrual") {
+            let name = v
+                .get("name")
+                .map(|n| self.identifier(n, &join(path, "name"), "a detector name"))
+                .unwrap_or_else(|| {
+                    self.problem(&join(path, "name"), "missing required field");
+                    None
+                });
+            return self.phi(v, path, name);
+        }
         let map = self.object(
             v,
             path,
@@ -1667,7 +1818,9 @@ mod tests {
         );
         assert_eq!(s.groups[0].transport, Transport::Datagram);
         assert_eq!(hb.drift_ppm, Drift::Fixed(0.0));
-        let DetectorKind::FixedTimeout(ft) = s.detectors[0].kind;
+        let DetectorKind::FixedTimeout(ft) = s.detectors[0].kind else {
+            panic!("a fixed-timeout detector")
+        };
         assert_eq!(ft.elapsed, Elapsed::Total);
         assert_eq!(ft.rejoin, Rejoin::Announce);
         assert_eq!(ft.scan_phase, SimDuration::ZERO);

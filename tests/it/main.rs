@@ -8,6 +8,7 @@ mod determinism;
 mod golden;
 mod network;
 mod oracle;
+mod phi;
 mod props;
 mod sweep;
 mod tidy;
