@@ -267,8 +267,26 @@ fn diff_of_a_report_with_itself_shows_no_change_and_otherwise_lists_changes() {
 
 #[test]
 fn the_project_gates_itself_with_its_committed_scenarios() {
-    let out = hbsim(&["check", "--golden", "reports", "scenarios", "--quiet"]);
-    assert!(out.status.success(), "{}", text(&out.stdout));
-    let expectations = text(&out.stdout);
-    assert!(expectations.contains(", 0 failed"));
+    let scenarios: Vec<String> = std::fs::read_dir(root().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| p.to_str().unwrap().to_string())
+        .collect();
+    let mut args = vec!["check", "--golden", "reports", "--quiet"];
+    args.extend(scenarios.iter().map(String::as_str));
+    for args in [
+        args,
+        vec![
+            "check",
+            "--golden",
+            "reports/presets",
+            "scenarios/presets",
+            "--quiet",
+        ],
+    ] {
+        let out = hbsim(&args);
+        assert!(out.status.success(), "{}", text(&out.stdout));
+        assert!(text(&out.stdout).contains(", 0 failed"));
+    }
 }

@@ -2,7 +2,7 @@
 //! reports on repeated runs and equal to the committed goldens, documented exit codes,
 //! every validation problem listed with file, path, value and rule, and the flags work.
 
-use crate::common::{root, scenarios, stem, temp_dir};
+use crate::common::{golden_dir, root, scenarios, stem, temp_dir};
 use std::process::{Command, Output};
 
 fn hbsim(args: &[&str]) -> Output {
@@ -46,7 +46,7 @@ fn the_binary_reproduces_the_goldens_byte_for_byte_twice() {
         for name in names {
             let first = std::fs::read(a.join(&name)).unwrap();
             let second = std::fs::read(b.join(&name)).unwrap();
-            let golden = std::fs::read(root().join("reports").join(&name)).unwrap();
+            let golden = std::fs::read(golden_dir(&p).join(&name)).unwrap();
             assert!(first == second, "{name} differs between runs");
             assert!(
                 first == golden,

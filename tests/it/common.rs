@@ -7,16 +7,30 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Every committed scenario, sorted by path.
+/// Every committed scenario (`scenarios/*.json`, then `scenarios/presets/*.json`), sorted
+/// by path within each folder.
 pub fn scenarios() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
-        .expect("scenarios/ exists")
-        .map(|e| e.expect("readable entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    v.sort();
-    assert!(!v.is_empty(), "no committed scenarios found");
-    v
+    let mut all = Vec::new();
+    for dir in ["scenarios", "scenarios/presets"] {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+            .expect("scenario folder exists")
+            .map(|e| e.expect("readable entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        v.sort();
+        all.extend(v);
+    }
+    assert!(!all.is_empty(), "no committed scenarios found");
+    all
+}
+
+/// Where the golden reports of a committed scenario live: `reports/` mirrors `scenarios/`.
+pub fn golden_dir(scenario: &Path) -> PathBuf {
+    let parent = scenario.parent().expect("a scenario has a folder");
+    let relative = parent
+        .strip_prefix(root().join("scenarios"))
+        .expect("committed scenarios are under scenarios/");
+    root().join("reports").join(relative)
 }
 
 pub fn stem(p: &Path) -> String {

@@ -1,7 +1,7 @@
 //! Goal: the committed reports under `reports/` are exactly what the committed scenarios
 //! produce. `UPDATE_GOLDEN=1 cargo test --release` rewrites them on purpose.
 
-use crate::common::{root, run, scenarios, stem};
+use crate::common::{golden_dir, root, run, scenarios, stem};
 
 #[test]
 fn committed_reports_match_their_scenarios() {
@@ -32,7 +32,7 @@ fn committed_reports_match_their_scenarios() {
         ];
         files.extend(pictures);
         for (name, produced) in files {
-            let golden = root().join("reports").join(&name);
+            let golden = golden_dir(&path).join(&name);
             if update {
                 std::fs::write(&golden, &produced).unwrap();
                 continue;
@@ -75,7 +75,7 @@ fn committed_reports_match_their_scenarios() {
         let result =
             hbsim::sweep::SweepResult::new(&s.name, &bytes, s.seed, plan.axes.clone(), rows);
         for (name, produced) in hbsim::sweep::outputs(&result) {
-            let golden = root().join("reports").join(&name);
+            let golden = golden_dir(&path).join(&name);
             if update {
                 std::fs::write(&golden, &produced).unwrap();
             } else if std::fs::read_to_string(&golden).ok().as_deref() != Some(produced.as_str()) {
