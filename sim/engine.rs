@@ -14,8 +14,8 @@ use crate::metrics::{DetectorAcc, GroupAcc};
 use crate::queue::EventQueue;
 use crate::rng::{self, Dist, Purpose, Stream};
 use crate::scenario::{
-    DetectorKind, Drift, Elapsed, FaultAction, Group, Loss, Phase, PhiAccrual, PhiVariant, Rejoin,
-    Scenario, Schedule, StreamParams, Transport,
+    DetectorKind, Drift, Elapsed, FaultAction, Group, Loss, Phase, PhiAccrual, PhiVariant, Ping,
+    Rejoin, Scenario, Schedule, StreamParams, Transport,
 };
 use crate::tcp::{self, Tcp};
 use crate::time::{SimDuration, SimTime};
@@ -121,14 +121,22 @@ const K_DATAGRAM: u8 = 0;
 const K_SEGMENT: u8 = 1;
 /// A stream acknowledgement arrives at the client: (client, low 32 bits of the ack).
 const K_ACK: u8 = 2;
+/// A ping reaches the client: (client, detector << 24 | ping number).
+const K_PING_AT_CLIENT: u8 = 3;
+/// A ping's reply reaches the server: (client, detector << 24 | ping number).
+const K_PING_REPLY: u8 = 4;
 // Kinds of evaluation-class events.
 /// A fixed-timeout deadline check: (client, detector).
 const K_CHECK: u8 = 0;
+/// A ping's timeout: (client, detector << 24 | ping number).
+const K_PING_TIMEOUT: u8 = 1;
 // Kinds of send-class events.
 /// The client's heartbeat timer fires: (client, generation).
 const K_SEND: u8 = 0;
 /// The client's retransmission timer fires: (client, timer generation).
 const K_RTO: u8 = 1;
+/// The server pings a client: (client, detector).
+const K_PING: u8 = 2;
 
 /// A detector's verdict about a client, or a change of ground truth.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -291,7 +299,34 @@ struct DetectorRt {
     acc: Vec<DetectorAcc>,
     /// Per client, for phi-accrual detectors (empty otherwise).
     windows: Vec<PhiWindow>,
+    /// An active ping detector's settings, its per-client state and its own streams.
+    ping: Option<PingRt>,
 }
+
+/// One client's side of a ping detector.
+#[derive(Clone, Copy, Debug, Default)]
+struct PingState {
+    /// Number of the current ping (low 24 bits travel in events).
+    seq: u32,
+    answered: bool,
+    misses: u32,
+    /// Gilbert–Elliott states of the ping's own packets down and up.
+    down_bad: bool,
+    up_bad: bool,
+}
+
+/// A ping detector: settings, per-client state, and per-client streams of its own.
+struct PingRt {
+    params: Ping,
+    states: Vec<PingState>,
+    phase: Vec<u64>,
+    down_delay: Vec<Stream>,
+    down_loss: Vec<Stream>,
+    up_delay: Vec<Stream>,
+    up_loss: Vec<Stream>,
+}
+
+const PING_SEQ_MASK: u32 = (1 << 24) - 1;
 
 impl DetectorRt {
     /// The elapsed time at which client `ci` is overdue.
@@ -510,6 +545,8 @@ pub fn estimate_events(s: &Scenario) -> u64 {
             DetectorKind::FixedTimeout(ft) => ft.threshold.as_secs_f64(),
             // Phi re-arms a check on every heartbeat.
             DetectorKind::PhiAccrual(p) => p.first_heartbeat_estimate.as_secs_f64(),
+            // A ping, its delivery, its reply and its timeout.
+            DetectorKind::Ping(p) => p.interval.as_secs_f64() / 4.0,
         };
         total += clients as f64 * (secs / period.max(1e-9) + 1.0);
     }
@@ -676,6 +713,7 @@ impl<'s> World<'s> {
                 DetectorKind::PhiAccrual(p) => {
                     p.first_heartbeat_estimate.as_nanos() + p.acceptable_heartbeat_pause.as_nanos()
                 }
+                DetectorKind::Ping(p) => p.interval.as_nanos() / 4,
             };
             horizon = horizon.max(threshold + scan.as_nanos());
             rate += total as f64 * 1e9 / threshold.max(1) as f64;
@@ -765,7 +803,7 @@ impl<'s> World<'s> {
             Vec::new()
         };
 
-        let detectors = s
+        let detectors: Vec<DetectorRt> = s
             .detectors
             .iter()
             .map(|d| {
@@ -773,8 +811,42 @@ impl<'s> World<'s> {
                 let (threshold, elapsed, phi) = match &d.kind {
                     DetectorKind::FixedTimeout(ft) => (ft.threshold.as_nanos(), ft.elapsed, None),
                     DetectorKind::PhiAccrual(p) => (0, Elapsed::Total, Some(*p)),
+                    // The ping's verdict window: its misses and the last timeout.
+                    DetectorKind::Ping(p) => (
+                        p.interval.as_nanos() * p.misses as u64 + p.timeout.as_nanos(),
+                        Elapsed::Total,
+                        None,
+                    ),
+                };
+                let ping = match &d.kind {
+                    DetectorKind::Ping(p) => {
+                        let label = |what: &str| format!("ping.{}.{what}", d.name);
+                        let per_client = |what: &str| -> Vec<Stream> {
+                            let mut out = Vec::with_capacity(total);
+                            for g in &s.groups {
+                                let key = rng::key_for_label(seed, &label(what), &g.name);
+                                out.extend((0..g.count).map(|i| rng::stream(key, i)));
+                            }
+                            out
+                        };
+                        let mut phase_streams = per_client("phase");
+                        Some(PingRt {
+                            params: *p,
+                            states: vec![PingState::default(); total],
+                            phase: phase_streams
+                                .iter_mut()
+                                .map(|r| rng::below(r, p.interval.as_nanos()))
+                                .collect(),
+                            down_delay: per_client("down.delay"),
+                            down_loss: per_client("down.loss"),
+                            up_delay: per_client("up.delay"),
+                            up_loss: per_client("up.loss"),
+                        })
+                    }
+                    _ => None,
                 };
                 DetectorRt {
+                    ping,
                     windows: match &phi {
                         Some(p) => vec![PhiWindow::new(p); total],
                         None => Vec::new(),
@@ -814,6 +886,16 @@ impl<'s> World<'s> {
                 ..GroupAcc::default()
             })
             .collect();
+        // The first ping of each active detector to each client, at its own phase.
+        for (di, d) in detectors.iter().enumerate() {
+            if let Some(p) = &d.ping {
+                for (ci, &phase) in p.phase.iter().enumerate() {
+                    if phase < s.duration.as_nanos() {
+                        queue.push(phase, CLASS_SEND, K_PING, Event::new(ci as u32, di as u32));
+                    }
+                }
+            }
+        }
         let disturbs_arrivals = s.faults.iter().any(|f| {
             matches!(
                 f.action,
@@ -843,6 +925,7 @@ impl<'s> World<'s> {
                 && s.detectors.iter().all(|d| match d.kind {
                     DetectorKind::FixedTimeout(ft) => ft.elapsed == Elapsed::Total,
                     DetectorKind::PhiAccrual(_) => false,
+                    DetectorKind::Ping(_) => true,
                 }),
             clock_offset: 0,
             clock_stepped: false,
@@ -891,6 +974,12 @@ impl<'s> World<'s> {
                 (CLASS_DELIVER, K_SEGMENT) => self.on_segment(event.a, event.b, &mut trace),
                 (CLASS_DELIVER, K_ACK) => self.on_ack(event.a, event.b),
                 (CLASS_SEND, K_RTO) => self.on_rto(event.a, event.b),
+                (CLASS_SEND, K_PING) => self.on_ping(event.a, event.b),
+                (CLASS_DELIVER, K_PING_AT_CLIENT) => self.on_ping_at_client(event.a, event.b),
+                (CLASS_DELIVER, K_PING_REPLY) => self.on_ping_reply(event.a, event.b, &mut trace),
+                (CLASS_EVALUATE, K_PING_TIMEOUT) => {
+                    self.on_ping_timeout(event.a, event.b, &mut trace)
+                }
                 (CLASS_FAULT, K_FAULT) => self.on_fault(event.a as usize, &mut trace),
                 (CLASS_FAULT, K_CHURN_DOWN) => self.on_churn_down(event.a, event.b, &mut trace),
                 (CLASS_FAULT, K_CHURN_UP) => self.on_churn_up(event.a, event.b, &mut trace),
@@ -1085,10 +1174,13 @@ impl<'s> World<'s> {
         if self.clock_stepped {
             self.cold[ci].stamp_offset = self.clock_offset;
         }
-        let (gi, up) = (c.group as usize, c.up);
         let base = now as i64;
         for di in 0..self.detectors.len() {
             let d = &mut self.detectors[di];
+            if d.ping.is_some() {
+                // Active detectors learn from their own probes, not from heartbeats.
+                continue;
+            }
             if let (Some(p), Some(win)) = (d.rule.phi, d.windows.get_mut(ci)) {
                 win.arrive(now, &p);
             }
@@ -1099,30 +1191,10 @@ impl<'s> World<'s> {
                 Status::Online => false,
             };
             if became_online {
-                account(w, &mut d.acc[gi], up, now);
-                if w.mistake_start != NONE {
-                    d.acc[gi].mistakes.push(now - w.mistake_start);
-                    w.mistake_start = NONE;
-                    w.last_recovery = now;
-                }
-                if w.first_contact == NONE {
-                    w.first_contact = now;
-                }
-                w.status = Status::Online;
-                self.clients[ci].online_in += 1;
-                if let Some(t) = trace.as_mut() {
-                    let (group, index) = locate(&self.group_start, id);
-                    (*t)(&VerdictEvent {
-                        time: SimTime(now),
-                        detector: Some(di),
-                        group,
-                        index,
-                        verdict: Verdict::Online,
-                        last_arrival: SimTime(now),
-                        client_up: up,
-                    });
-                }
+                self.mark_online(di, id, trace);
             }
+            let d = &mut self.detectors[di];
+            let w = &mut d.watches[ci];
             if w.status != Status::Online {
                 continue;
             }
@@ -1149,6 +1221,39 @@ impl<'s> World<'s> {
         }
     }
 
+    /// Detector `di` turns client `id` online now (first contact or rejoin).
+    fn mark_online(&mut self, di: usize, id: u32, trace: &mut Trace<'_>) {
+        let now = self.now;
+        let ci = id as usize;
+        let (gi, up) = (self.clients[ci].group as usize, self.clients[ci].up);
+        let d = &mut self.detectors[di];
+        let w = &mut d.watches[ci];
+        account(w, &mut d.acc[gi], up, now);
+        if w.mistake_start != NONE {
+            d.acc[gi].mistakes.push(now - w.mistake_start);
+            w.mistake_start = NONE;
+            w.last_recovery = now;
+        }
+        if w.first_contact == NONE {
+            w.first_contact = now;
+        }
+        w.status = Status::Online;
+        self.clients[ci].online_in += 1;
+        if let Some(t) = trace.as_mut() {
+            let (group, index) = locate(&self.group_start, id);
+            let last = self.clients[ci].last_arrival;
+            (*t)(&VerdictEvent {
+                time: SimTime(now),
+                detector: Some(di),
+                group,
+                index,
+                verdict: Verdict::Online,
+                last_arrival: SimTime(if last == NONE { 0 } else { last }),
+                client_up: up,
+            });
+        }
+    }
+
     fn on_check(&mut self, di: u32, id: u32, trace: &mut Trace<'_>) {
         let now = self.now;
         let ci = id as usize;
@@ -1172,7 +1277,7 @@ impl<'s> World<'s> {
         let ci = id as usize;
         let c = &mut self.clients[ci];
         c.settle(now);
-        let (gi, up, last) = (c.group as usize, c.up, c.last_arrival);
+        let last = c.last_arrival;
         let d = &mut self.detectors[di];
         if d.watches[ci].status != Status::Online {
             return;
@@ -1196,6 +1301,21 @@ impl<'s> World<'s> {
             }
             return;
         }
+        self.mark_offline(di, id, threshold, trace);
+    }
+
+    /// Detector `di` turns client `id` offline now. `window` is how far back a fault
+    /// window makes the verdict `during_fault`.
+    fn mark_offline(&mut self, di: usize, id: u32, window: u64, trace: &mut Trace<'_>) {
+        let now = self.now;
+        let ci = id as usize;
+        let c = &mut self.clients[ci];
+        // Recorded arrivals up to now have happened; later ones are queued below.
+        c.settle(now);
+        let (gi, up, last) = (c.group as usize, c.up, c.last_arrival);
+        let threshold = window;
+        let d = &mut self.detectors[di];
+        let w = &mut d.watches[ci];
         let acc = &mut d.acc[gi];
         account(w, acc, up, now);
         w.status = Status::Offline;
@@ -1250,9 +1370,127 @@ impl<'s> World<'s> {
                 group,
                 index,
                 verdict: Verdict::Offline,
-                last_arrival: SimTime(last),
+                last_arrival: SimTime(if last == NONE { 0 } else { last }),
                 client_up: up,
             });
+        }
+    }
+
+    /// The server sends the next ping of detector `di` to client `id`.
+    fn on_ping(&mut self, id: u32, di: u32) {
+        let now = self.now;
+        let ci = id as usize;
+        let partitioned = self.partitioned(ci, now);
+        let gi = self.clients[ci].group as usize;
+        let g = &self.groups[gi];
+        let Some(p) = self.detectors[di as usize].ping.as_mut() else {
+            unreachable!("a ping event of a passive detector")
+        };
+        let st = &mut p.states[ci];
+        st.seq = st.seq.wrapping_add(1);
+        st.answered = false;
+        let tag = (di << 24) | (st.seq & PING_SEQ_MASK);
+        // The ping's own streams: adding a ping detector changes no other draw.
+        let delay = g.downlink.delay(pick(&mut p.down_delay, ci));
+        let lost = g
+            .downlink
+            .lost(&mut st.down_bad, pick(&mut p.down_loss, ci))
+            || partitioned;
+        let acc = &mut self.group_acc[gi];
+        acc.probes_sent += 1;
+        acc.bytes_down += p.params.bytes as u64;
+        let (interval, timeout) = (p.params.interval.as_nanos(), p.params.timeout.as_nanos());
+        if !lost && now.saturating_add(delay) < self.end {
+            self.queue.push(
+                now + delay,
+                CLASS_DELIVER,
+                K_PING_AT_CLIENT,
+                Event::new(id, tag),
+            );
+        }
+        if now + timeout < self.end {
+            self.queue.push(
+                now + timeout,
+                CLASS_EVALUATE,
+                K_PING_TIMEOUT,
+                Event::new(id, tag),
+            );
+        }
+        if now + interval < self.end {
+            self.queue
+                .push(now + interval, CLASS_SEND, K_PING, Event::new(id, di));
+        }
+    }
+
+    /// A ping reaches the client; a running process answers it.
+    fn on_ping_at_client(&mut self, id: u32, tag: u32) {
+        let now = self.now;
+        let ci = id as usize;
+        let running = self.clients[ci].up && now >= self.cold[ci].paused_until;
+        if self.partitioned(ci, now) || !running {
+            return;
+        }
+        let gi = self.clients[ci].group as usize;
+        let g = &self.groups[gi];
+        let di = (tag >> 24) as usize;
+        let p = self.detectors[di].ping.as_mut().expect("a ping detector");
+        let st = &mut p.states[ci];
+        let delay = g.uplink.delay(pick(&mut p.up_delay, ci));
+        let lost = g.uplink.lost(&mut st.up_bad, pick(&mut p.up_loss, ci));
+        self.group_acc[gi].bytes_up += p.params.bytes as u64;
+        if !lost && now.saturating_add(delay) < self.end {
+            self.queue.push(
+                now + delay,
+                CLASS_DELIVER,
+                K_PING_REPLY,
+                Event::new(id, tag),
+            );
+        }
+    }
+
+    /// A reply reaches the server: the client is alive, if the reply is for the current
+    /// ping and in time (a reply at the timeout instant counts: deliveries come first).
+    fn on_ping_reply(&mut self, id: u32, tag: u32, trace: &mut Trace<'_>) {
+        let ci = id as usize;
+        if self.partitioned(ci, self.now) {
+            return;
+        }
+        let di = (tag >> 24) as usize;
+        let d = &mut self.detectors[di];
+        let p = d.ping.as_mut().expect("a ping detector");
+        let st = &mut p.states[ci];
+        if st.answered || (st.seq & PING_SEQ_MASK) != (tag & PING_SEQ_MASK) {
+            return; // late: its timeout has passed, or a newer ping is out
+        }
+        st.answered = true;
+        st.misses = 0;
+        let back = match d.watches[ci].status {
+            Status::Unknown => true,
+            Status::Offline => d.rule.rejoin == Rejoin::Announce,
+            Status::Online => false,
+        };
+        let gi = self.clients[ci].group as usize;
+        self.group_acc[gi].probe_replies += 1;
+        if back {
+            self.mark_online(di, id, trace);
+        }
+    }
+
+    /// A ping's timeout: unanswered, it counts as a miss; enough misses in a row make the
+    /// client offline.
+    fn on_ping_timeout(&mut self, id: u32, tag: u32, trace: &mut Trace<'_>) {
+        let ci = id as usize;
+        let di = (tag >> 24) as usize;
+        let d = &mut self.detectors[di];
+        let window = d.rule.threshold;
+        let p = d.ping.as_mut().expect("a ping detector");
+        let st = &mut p.states[ci];
+        if st.answered || (st.seq & PING_SEQ_MASK) != (tag & PING_SEQ_MASK) {
+            return;
+        }
+        st.misses += 1;
+        if st.misses >= p.params.misses && d.watches[ci].status == Status::Online {
+            self.mark_offline(di, id, window, trace);
         }
     }
 

@@ -35,7 +35,7 @@ pub struct MetricPath {
 
 const DURATION_STATS: [&str; 7] = ["min", "mean", "p50", "p90", "p99", "p999", "max"];
 const INTERVAL_DURATION_STATS: [&str; 5] = ["mean", "p50", "p90", "p99", "p999"];
-const TRAFFIC: [&str; 12] = [
+const TRAFFIC: [&str; 14] = [
     "heartbeats_sent",
     "delivered",
     "lost",
@@ -44,6 +44,8 @@ const TRAFFIC: [&str; 12] = [
     "retransmissions",
     "segments_dropped",
     "connection_breaks",
+    "probes_sent",
+    "probe_replies",
     "bytes_up",
     "bytes_down",
     "heartbeats_per_client_hour",

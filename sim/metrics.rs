@@ -139,6 +139,9 @@ pub struct GroupAcc {
     pub segments_dropped: u64,
     /// Stream connections broken after the retry budget.
     pub connection_breaks: u64,
+    /// Pings sent by active detectors, and replies received in time.
+    pub probes_sent: u64,
+    pub probe_replies: u64,
     pub bytes_up: u64,
     pub bytes_down: u64,
 }
@@ -155,6 +158,8 @@ impl GroupAcc {
         self.retransmissions += other.retransmissions;
         self.segments_dropped += other.segments_dropped;
         self.connection_breaks += other.connection_breaks;
+        self.probes_sent += other.probes_sent;
+        self.probe_replies += other.probe_replies;
         self.bytes_up += other.bytes_up;
         self.bytes_down += other.bytes_down;
     }

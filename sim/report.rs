@@ -157,6 +157,9 @@ pub struct Traffic {
     pub retransmissions: u64,
     pub segments_dropped: u64,
     pub connection_breaks: u64,
+    /// Pings sent by active detectors, and the replies that came back in time.
+    pub probes_sent: u64,
+    pub probe_replies: u64,
     pub bytes_up: u64,
     pub bytes_down: u64,
     pub heartbeats_per_client_hour: Option<f64>,
@@ -178,6 +181,8 @@ pub struct GroupTraffic {
     pub retransmissions: u64,
     pub segments_dropped: u64,
     pub connection_breaks: u64,
+    pub probes_sent: u64,
+    pub probe_replies: u64,
     pub bytes_up: u64,
     pub bytes_down: u64,
     pub heartbeats_per_client_hour: Option<f64>,
@@ -372,6 +377,9 @@ impl Report {
                             DetectorKind::PhiAccrual(_) => Analytic::none(
                                 "phi accrual adapts its threshold to the observed heartbeats",
                             ),
+                            DetectorKind::Ping(_) => Analytic::none(
+                                "the closed forms are for the passive fixed-timeout scanner",
+                            ),
                         };
                         (
                             g.name.clone(),
@@ -417,6 +425,8 @@ impl Report {
             retransmissions: all_groups.retransmissions,
             segments_dropped: all_groups.segments_dropped,
             connection_breaks: all_groups.connection_breaks,
+            probes_sent: all_groups.probes_sent,
+            probe_replies: all_groups.probe_replies,
             bytes_up: all_groups.bytes_up,
             bytes_down: all_groups.bytes_down,
             heartbeats_per_client_hour: per_hour(
@@ -447,6 +457,8 @@ impl Report {
                                 retransmissions: a.retransmissions,
                                 segments_dropped: a.segments_dropped,
                                 connection_breaks: a.connection_breaks,
+                                probes_sent: a.probes_sent,
+                                probe_replies: a.probe_replies,
                                 bytes_up: a.bytes_up,
                                 bytes_down: a.bytes_down,
                                 heartbeats_per_client_hour: per_hour(

@@ -75,8 +75,14 @@ fn splitmix64(state: &mut u64) -> u64 {
 
 /// The key shared by all clients of `group` for `purpose`.
 pub fn key(seed: u64, purpose: Purpose, group: &str) -> [u8; 32] {
-    let mut label = Vec::with_capacity(purpose.label().len() + 1 + group.len());
-    label.extend_from_slice(purpose.label().as_bytes());
+    key_for_label(seed, purpose.label(), group)
+}
+
+/// The key for a purpose named at run time (an active detector's own traffic:
+/// `ping.NAME.down.delay`, ...).
+pub fn key_for_label(seed: u64, purpose: &str, group: &str) -> [u8; 32] {
+    let mut label = Vec::with_capacity(purpose.len() + 1 + group.len());
+    label.extend_from_slice(purpose.as_bytes());
     label.push(0);
     label.extend_from_slice(group.as_bytes());
     let mut state = seed ^ fnv1a(&label).rotate_left(17);

@@ -169,6 +169,19 @@ pub struct Detector {
 pub enum DetectorKind {
     FixedTimeout(FixedTimeout),
     PhiAccrual(PhiAccrual),
+    Ping(Ping),
+}
+
+/// An active detector: the server pings each client every `interval` over the downlink
+/// and waits `timeout` for the reply over the uplink; `misses` consecutive unanswered
+/// pings make the client offline, and an answered ping makes it online.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ping {
+    pub interval: SimDuration,
+    pub timeout: SimDuration,
+    pub misses: u32,
+    pub bytes: u32,
+    pub rejoin: Rejoin,
 }
 
 impl DetectorKind {
@@ -176,6 +189,7 @@ impl DetectorKind {
         match self {
             DetectorKind::FixedTimeout(_) => "fixed-timeout",
             DetectorKind::PhiAccrual(_) => "phi-accrual",
+            DetectorKind::Ping(_) => "ping",
         }
     }
 
@@ -184,6 +198,7 @@ impl DetectorKind {
         match self {
             DetectorKind::FixedTimeout(f) => (f.scan_interval, f.scan_phase, f.rejoin),
             DetectorKind::PhiAccrual(p) => (p.scan_interval, p.scan_phase, p.rejoin),
+            DetectorKind::Ping(p) => (SimDuration::ZERO, SimDuration::ZERO, p.rejoin),
         }
     }
 }
@@ -1431,20 +1446,102 @@ impl Validator {
         })
     }
 
+    fn ping(&mut self, v: &Value, path: &str, name: Option<String>) -> Option<Detector> {
+        let map = self.object(
+            v,
+            path,
+            &[
+                "name",
+                "kind",
+                "direction",
+                "interval",
+                "timeout",
+                "misses",
+                "bytes",
+                "rejoin",
+            ],
+        )?;
+        if let Some(d) = map.get("direction") {
+            self.choice(d, &join(path, "direction"), &["server-to-client"]);
+        }
+        let interval = self
+            .required(map, path, "interval")
+            .and_then(|i| self.positive_duration(i, &join(path, "interval")));
+        let timeout = self
+            .required(map, path, "timeout")
+            .and_then(|t| self.positive_duration(t, &join(path, "timeout")));
+        if let (Some(i), Some(t)) = (interval, timeout) {
+            if t > i {
+                self.problem(
+                    &join(path, "timeout"),
+                    format!(
+                        "must not exceed the ping interval \"{}\" (got \"{}\")",
+                        format_duration_spec(i.as_nanos()),
+                        format_duration_spec(t.as_nanos())
+                    ),
+                );
+            }
+        }
+        let misses = match map.get("misses") {
+            None => Some(1),
+            Some(m) => self.integer(m, &join(path, "misses"), 1, 1000),
+        };
+        let bytes = match map.get("bytes") {
+            None => Some(64),
+            Some(b) => self.integer(b, &join(path, "bytes"), 0, u32::MAX as u64),
+        };
+        let rejoin = match map.get("rejoin") {
+            None => Some(Rejoin::Announce),
+            Some(r) => self
+                .choice(r, &join(path, "rejoin"), &["announce", "never"])
+                .map(|c| {
+                    if c == "announce" {
+                        Rejoin::Announce
+                    } else {
+                        Rejoin::Never
+                    }
+                }),
+        };
+        let (interval, timeout) = (interval?, timeout?);
+        if timeout > interval {
+            return None;
+        }
+        Some(Detector {
+            name: name?,
+            kind: DetectorKind::Ping(Ping {
+                interval,
+                timeout,
+                misses: misses? as u32,
+                bytes: bytes? as u32,
+                rejoin: rejoin?,
+            }),
+        })
+    }
+
     fn detector(&mut self, v: &Value, path: &str) -> Option<Detector> {
-        const KINDS: [&str; 2] = ["fixed-timeout", "phi-accrual"];
+        const KINDS: [&str; 3] = ["fixed-timeout", "phi-accrual", "ping"];
         let kind = match v.get("kind") {
             Some(k) => self.choice(k, &join(path, "kind"), &KINDS),
             None => {
                 if v.is_object() {
                     self.problem(
                         &join(path, "kind"),
-                        "missing required field (one of: fixed-timeout, phi-accrual)",
+                        "missing required field (one of: fixed-timeout, phi-accrual, ping)",
                     );
                 }
                 None
             }
         };
+        if kind == Some("ping") {
+            let name = v
+                .get("name")
+                .map(|n| self.identifier(n, &join(path, "name"), "a detector name"))
+                .unwrap_or_else(|| {
+                    self.problem(&join(path, "name"), "missing required field");
+                    None
+                });
+            return self.ping(v, path, name);
+        }
         if kind == Some("phi-accrual") {
             let name = v
                 .get("name")

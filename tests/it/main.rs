@@ -9,6 +9,7 @@ mod golden;
 mod network;
 mod oracle;
 mod phi;
+mod ping;
 mod props;
 mod sweep;
 mod tidy;

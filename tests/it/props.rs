@@ -161,8 +161,13 @@ proptest! {
         duplicate in 0.0f64..0.5,
         pause_ms in proptest::option::of((0u64..30_000, 1u64..10_000)),
         churn in any::<bool>(),
+        with_ping in any::<bool>(),
     ) {
         let mut s = c.scenario();
+        if with_ping {
+            s["detectors"].as_array_mut().unwrap().push(json!(
+                { "name": "ping", "kind": "ping", "interval": "700ms", "timeout": "300ms", "misses": 2 }));
+        }
         let loss = if bursts {
             json!({ "model": "gilbert-elliott", "p_enter_bad": p / 5.0, "p_leave_bad": 0.3,
                     "loss_good": p / 10.0, "loss_bad": 0.8 })

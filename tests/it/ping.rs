@@ -1,0 +1,89 @@
+//! Goal: the server-to-client ping detector behaves as the reference's probe formulas say:
+//! after a crash at a uniform time, detection takes the wait for the next ping plus the
+//! timeout (in [τ, h + τ), mean h/2 + τ); independent losses make mistakes at the rate of
+//! `misses` consecutive failed round trips; pings cost traffic both ways.
+
+use crate::common::run;
+use serde_json::{json, Value};
+
+fn scenario(ping: Value, loss: f64, crash: bool) -> Value {
+    let mut s = json!({
+        "name": "ping", "seed": 12, "duration": "1h",
+        "clients": [{ "group": "c", "count": 500, "heartbeat": { "interval": "1s" },
+            "uplink": { "loss": { "model": "bernoulli", "p": loss } } }],
+        "detectors": [ping]
+    });
+    if crash {
+        s["faults"] = json!([{ "at": "30m", "action": "crash", "clients": "c" }]);
+    }
+    s
+}
+
+#[test]
+fn detection_takes_the_wait_for_the_next_ping_plus_the_timeout() {
+    let ping = json!({ "name": "p", "kind": "ping", "interval": "10s", "timeout": "2s" });
+    let r = run(&scenario(ping, 0.0, true).to_string());
+    let l = &r.detectors.get("p").unwrap().detection_latency;
+    assert_eq!(l.count, 500);
+    // L ∈ [τ, h + τ) = [2 s, 12 s), mean h/2 + τ = 7 s; sd = h/√12 = 2.89 s, standard
+    // error over 500 crashes 0.13 s; tolerance 0.6 s (4.6 standard errors).
+    assert!(
+        l.stats.min_ns.unwrap() >= 2_000_000_000 && l.stats.max_ns.unwrap() < 12_000_000_000,
+        "{l:?}"
+    );
+    let mean = l.stats.mean_ns.unwrap() as f64 / 1e9;
+    assert!((mean - 7.0).abs() < 0.6, "mean {mean}");
+    assert_eq!(r.detectors.get("p").unwrap().false_positives.total, 0);
+}
+
+#[test]
+fn losses_make_mistakes_at_the_rate_of_consecutive_failed_round_trips() {
+    // Loss p both ways: a round trip fails with q = 1 − (1 − p)² = 0.19; three misses in
+    // a row after an answered ping: (1 − q)·q³ per ping; 360 pings per client-hour.
+    let ping =
+        json!({ "name": "p", "kind": "ping", "interval": "10s", "timeout": "2s", "misses": 3 });
+    let r = run(&scenario(ping, 0.1, false).to_string());
+    let d = r.detectors.get("p").unwrap();
+    let q: f64 = 1.0 - 0.9 * 0.9;
+    let expected = (1.0 - q) * q.powi(3) * 360.0 * 500.0;
+    let got = d.false_positives.spurious as f64;
+    // Poisson sd √expected ≈ 31; tolerance 4 sd.
+    assert!(
+        (got - expected).abs() < 4.0 * expected.sqrt(),
+        "{got} vs {expected}"
+    );
+    // Traffic: one ping per client every 10 s, bytes both ways.
+    let t = &r.traffic;
+    assert!((t.probes_sent as i64 - 500 * 360).abs() <= 500, "{t:?}");
+    let answered = t.probe_replies as f64 / t.probes_sent as f64;
+    assert!((answered - 0.81).abs() < 0.01, "{answered}");
+    assert!(t.bytes_down >= t.probes_sent * 64);
+}
+
+#[test]
+fn a_paused_client_cannot_answer_and_adding_a_ping_changes_nothing_else() {
+    let fixed =
+        json!({ "name": "f", "kind": "fixed-timeout", "scan_interval": "1s", "threshold": "3s" });
+    let ping =
+        json!({ "name": "p", "kind": "ping", "interval": "1s", "timeout": "500ms", "misses": 2 });
+    let mut s = scenario(fixed.clone(), 0.05, true);
+    s["clients"][0]["count"] = json!(50);
+    s["faults"].as_array_mut().unwrap().push(json!(
+        { "at": "10m", "action": "pause", "clients": "c[0..10]", "for": "10s" }));
+    let alone = run(&s.to_string());
+    s["detectors"] = json!([fixed, ping]);
+    let both = run(&s.to_string());
+    assert_eq!(alone.detectors.get("f"), both.detectors.get("f"));
+    let p = both.detectors.get("p").unwrap();
+    assert!(
+        p.false_positives.during_fault >= 10,
+        "{:?}",
+        p.false_positives
+    );
+    assert_eq!(
+        p.detection_latency.count
+            + p.detection_latency.missed
+            + p.detection_latency.already_offline,
+        50
+    );
+}
