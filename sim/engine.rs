@@ -765,7 +765,7 @@ impl<'s> World<'s> {
                     timer_scale: 1e6 / (1e6 + ppm),
                     downlink_bad: false,
                 });
-                if phase < s.duration.as_nanos() {
+                if g.heartbeat.enabled && phase < s.duration.as_nanos() {
                     queue.push(phase, CLASS_SEND, K_SEND, Event::new(id, 0));
                 }
             }
@@ -1736,8 +1736,10 @@ impl<'s> World<'s> {
         if let (Some(t), Some(p)) = (self.tcp.get_mut(ci), self.groups[gi].stream) {
             t.reconnect(&p);
         }
-        self.queue
-            .push(now, CLASS_SEND, K_SEND, Event::new(id, generation));
+        if self.scenario.groups[gi].heartbeat.enabled {
+            self.queue
+                .push(now, CLASS_SEND, K_SEND, Event::new(id, generation));
+        }
     }
 
     /// The application writes one heartbeat into the client's stream connection.

@@ -568,6 +568,33 @@ impl Report {
                 "![spurious false positives by group]({name}-groups.svg)\n"
             );
         }
+        let _ = writeln!(o, "## At a glance\n");
+        let _ = writeln!(
+            o,
+            "| detector | kind | detection latency p99 [CI] | missed | spurious / client-day [CI] | mistake mean | query accuracy |"
+        );
+        let _ = writeln!(o, "|---|---|--:|--:|--:|--:|--:|");
+        for (name, d) in &self.detectors.0 {
+            let st = &d.detection_latency.stats;
+            let fp = &d.false_positives;
+            let _ = writeln!(
+                o,
+                "| `{name}` | {} | {} | {} | {} | {} | {} |",
+                d.kind,
+                dur_ci(st.p99_ns, st.p99_ci_ns),
+                d.detection_latency.missed,
+                rate_ci(fp.spurious_per_client_day, fp.spurious_per_client_day_ci),
+                opt_dur(d.mistake_duration.stats.mean_ns),
+                opt_percent(d.query_accuracy)
+            );
+        }
+        let _ = writeln!(
+            o,
+            "\nCost: {} bytes and {} heartbeats per client-hour ({} probes sent by active detectors).\n",
+            opt_rate(self.traffic.bytes_per_client_hour),
+            opt_rate(self.traffic.heartbeats_per_client_hour),
+            self.traffic.probes_sent
+        );
         for (name, d) in &self.detectors.0 {
             let _ = writeln!(o, "## Detector `{name}` ({})\n", d.kind);
             let _ = writeln!(o, "### Detection latency\n");

@@ -83,6 +83,8 @@ pub struct Heartbeat {
     pub overshoot: Option<Dist>,
     pub bytes: u32,
     pub drift_ppm: Drift,
+    /// False for clients that send no application heartbeats (probed only).
+    pub enabled: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1044,11 +1046,28 @@ impl Validator {
                 "overshoot",
                 "bytes",
                 "drift_ppm",
+                "enabled",
             ],
         )?;
-        let interval = self
-            .required(map, path, "interval")
-            .and_then(|i| self.positive_duration(i, &join(path, "interval")));
+        let enabled = match map.get("enabled") {
+            None => Some(true),
+            Some(Value::Bool(b)) => Some(*b),
+            Some(e) => {
+                self.problem(
+                    &join(path, "enabled"),
+                    format!("expected true or false (got {})", show(e)),
+                );
+                None
+            }
+        };
+        // Clients without application heartbeats (an active detector's probes only) need
+        // no interval.
+        let interval = if enabled == Some(false) && !map.contains_key("interval") {
+            Some(SimDuration::SECOND)
+        } else {
+            self.required(map, path, "interval")
+                .and_then(|i| self.positive_duration(i, &join(path, "interval")))
+        };
         let jitter = match map.get("jitter") {
             Some(j) => self.duration(j, &join(path, "jitter")),
             None => Some(SimDuration::ZERO),
@@ -1125,6 +1144,7 @@ impl Validator {
             overshoot: overshoot?,
             bytes: bytes? as u32,
             drift_ppm: drift_ppm?,
+            enabled: enabled?,
         })
     }
 
