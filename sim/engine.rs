@@ -1074,22 +1074,29 @@ impl<'s> World<'s> {
         t < self.clients[ci].disturbed_until && t < self.cold[ci].partitioned_until
     }
 
-    /// Sends one datagram heartbeat (and perhaps a duplicate) on the uplink.
-    fn datagram_send(&mut self, id: u32) {
-        let now = self.now;
-        let ci = id as usize;
-        let partitioned = self.partitioned(ci, now);
+    /// The delay and fate of the next packet on client `ci`'s uplink. Every draw happens
+    /// for every packet, lost or not, so that each stream stays aligned with the send
+    /// sequence whatever the other settings (common random numbers across loss settings).
+    #[inline]
+    fn uplink_draw(&mut self, ci: usize) -> (u64, bool) {
+        let partitioned = self.partitioned(ci, self.now);
         let c = &mut self.clients[ci];
-        let gi = c.group as usize;
-        let g = &self.groups[gi];
-        // Every draw happens for every heartbeat, lost or not, so that each stream stays
-        // aligned with the send sequence whatever the other settings (common random
-        // numbers across loss settings).
+        let g = &self.groups[c.group as usize];
         let delay = g.uplink.delay(pick(&mut self.rng.uplink_delay, ci));
         let lost = g
             .uplink
             .lost(&mut c.uplink_bad, pick(&mut self.rng.uplink_loss, ci))
             || partitioned;
+        (delay, lost)
+    }
+
+    /// Sends one datagram heartbeat (and perhaps a duplicate) on the uplink.
+    fn datagram_send(&mut self, id: u32) {
+        let now = self.now;
+        let ci = id as usize;
+        let (delay, lost) = self.uplink_draw(ci);
+        let gi = self.clients[ci].group as usize;
+        let g = &self.groups[gi];
         let acc = &mut self.group_acc[gi];
         if lost {
             acc.lost += 1;
@@ -1772,15 +1779,9 @@ impl<'s> World<'s> {
     fn stream_transmit(&mut self, id: u32, seq: u64) {
         let now = self.now;
         let ci = id as usize;
-        let partitioned = self.partitioned(ci, now);
-        let c = &mut self.clients[ci];
-        let gi = c.group as usize;
+        let (delay, lost) = self.uplink_draw(ci);
+        let gi = self.clients[ci].group as usize;
         let g = &self.groups[gi];
-        let delay = g.uplink.delay(pick(&mut self.rng.uplink_delay, ci));
-        let lost = g
-            .uplink
-            .lost(&mut c.uplink_bad, pick(&mut self.rng.uplink_loss, ci))
-            || partitioned;
         if lost {
             // The retransmission timer will send it again.
             self.group_acc[gi].segments_dropped += 1;

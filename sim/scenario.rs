@@ -6,7 +6,7 @@
 //! Durations are converted once, here, to integer nanoseconds; probabilities to
 //! `rng::Chance`-ready floats checked to lie in [0, 1].
 
-use crate::expect::{self, Bound, Expectation, Unit};
+use crate::expect::{self, edit_distance, Bound, Expectation, Unit};
 use crate::rng::Dist;
 use crate::time::{format_duration_spec, parse_duration, SimDuration, SimTime};
 use serde_json::{Map, Value};
@@ -414,20 +414,6 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 /// "did you mean" hint for a misspelt name, if one candidate is close.
 fn suggestion(got: &str, candidates: &[&str]) -> String {
     candidates
@@ -761,14 +747,26 @@ impl Validator {
         detectors: &[String],
         groups: &[GroupName],
     ) -> Option<Vec<Expectation>> {
+        self.entries(v, "expect", |me, item, path| {
+            me.expectation(item, path, detectors, groups)
+        })
+    }
+
+    /// An array at `key` of entries each parsed by `entry`; all are checked.
+    fn entries<T>(
+        &mut self,
+        v: &Value,
+        key: &str,
+        mut entry: impl FnMut(&mut Self, &Value, &str) -> Option<T>,
+    ) -> Option<Vec<T>> {
         let Some(items) = v.as_array() else {
-            self.problem("expect", format!("expected an array (got {})", show(v)));
+            self.problem(key, format!("expected an array (got {})", show(v)));
             return None;
         };
         let mut out = Vec::new();
         let mut ok = true;
         for (i, item) in items.iter().enumerate() {
-            match self.expectation(item, &format!("expect[{i}]"), detectors, groups) {
+            match entry(self, item, &format!("{key}[{i}]")) {
                 Some(e) => out.push(e),
                 None => ok = false,
             }
@@ -1655,19 +1653,9 @@ impl Validator {
         let Some(v) = v else {
             return Some(Vec::new());
         };
-        let Some(items) = v.as_array() else {
-            self.problem("faults", format!("expected an array (got {})", show(v)));
-            return None;
-        };
-        let mut out = Vec::new();
-        let mut ok = true;
-        for (i, item) in items.iter().enumerate() {
-            match self.fault(item, &format!("faults[{i}]"), groups, duration) {
-                Some(f) => out.push(f),
-                None => ok = false,
-            }
-        }
-        ok.then_some(out)
+        self.entries(v, "faults", |me, item, path| {
+            me.fault(item, path, groups, duration)
+        })
     }
 
     fn fault(
