@@ -15,7 +15,7 @@ use crate::queue::EventQueue;
 use crate::rng::{self, Dist, Purpose, Stream};
 use crate::scenario::{
     DetectorKind, Drift, Elapsed, FaultAction, Group, Loss, Phase, PhiAccrual, PhiVariant, Ping,
-    Rejoin, Scenario, Schedule, StreamParams, Transport,
+    Rejoin, Scenario, Schedule, StreamParams, TcpKeepalive, Transport,
 };
 use crate::tcp::{self, Tcp};
 use crate::time::{SimDuration, SimTime};
@@ -114,6 +114,8 @@ const K_CHURN_DOWN: u8 = 1;
 const K_CHURN_UP: u8 = 2;
 /// A server stall may end: (0, 0).
 const K_STALL_END: u8 = 3;
+/// A client's stream connection is (re)established: (client, detector).
+const K_KA_CONNECT: u8 = 4;
 // Kinds of delivery-class events.
 /// A datagram heartbeat arrives at the server: (client, 0).
 const K_DATAGRAM: u8 = 0;
@@ -125,11 +127,19 @@ const K_ACK: u8 = 2;
 const K_PING_AT_CLIENT: u8 = 3;
 /// A ping's reply reaches the server: (client, detector << 24 | ping number).
 const K_PING_REPLY: u8 = 4;
+/// A keepalive probe reaches the client: (client, detector).
+const K_KA_PROBE: u8 = 5;
+/// The client kernel's answer to a probe reaches the server: (client, detector).
+const K_KA_ACK: u8 = 6;
+/// The FIN/RST of a crashed client process reaches the server: (client, detector).
+const K_KA_FIN: u8 = 7;
 // Kinds of evaluation-class events.
 /// A fixed-timeout deadline check: (client, detector).
 const K_CHECK: u8 = 0;
 /// A ping's timeout: (client, detector << 24 | ping number).
 const K_PING_TIMEOUT: u8 = 1;
+/// A keepalive timer: (client, detector << 24 | timer generation).
+const K_KA_TIMER: u8 = 2;
 // Kinds of send-class events.
 /// The client's heartbeat timer fires: (client, generation).
 const K_SEND: u8 = 0;
@@ -301,6 +311,7 @@ struct DetectorRt {
     windows: Vec<PhiWindow>,
     /// An active ping detector's settings, its per-client state and its own streams.
     ping: Option<PingRt>,
+    keepalive: Option<KeepaliveRt>,
 }
 
 /// One client's side of a ping detector.
@@ -327,6 +338,29 @@ struct PingRt {
 }
 
 const PING_SEQ_MASK: u32 = (1 << 24) - 1;
+
+/// One client's connection as the server's keepalive sees it.
+#[derive(Clone, Copy, Debug, Default)]
+struct KeepaliveState {
+    /// Last time anything arrived on the connection.
+    last_rx: u64,
+    /// Unanswered probes since then.
+    probes_out: u32,
+    /// Generation of the armed timer (older timer events are stale).
+    generation: u32,
+    down_bad: bool,
+    up_bad: bool,
+}
+
+/// A tcp-keepalive detector: settings, per-client connection state, its own streams.
+struct KeepaliveRt {
+    params: TcpKeepalive,
+    states: Vec<KeepaliveState>,
+    down_delay: Vec<Stream>,
+    down_loss: Vec<Stream>,
+    up_delay: Vec<Stream>,
+    up_loss: Vec<Stream>,
+}
 
 impl DetectorRt {
     /// The elapsed time at which client `ci` is overdue.
@@ -547,6 +581,9 @@ pub fn estimate_events(s: &Scenario) -> u64 {
             DetectorKind::PhiAccrual(p) => p.first_heartbeat_estimate.as_secs_f64(),
             // A ping, its delivery, its reply and its timeout.
             DetectorKind::Ping(p) => p.interval.as_secs_f64() / 4.0,
+            DetectorKind::TcpKeepalive(k) => {
+                k.interval.as_secs_f64().min(k.idle.as_secs_f64()) / 2.0
+            }
         };
         total += clients as f64 * (secs / period.max(1e-9) + 1.0);
     }
@@ -714,6 +751,7 @@ impl<'s> World<'s> {
                     p.first_heartbeat_estimate.as_nanos() + p.acceptable_heartbeat_pause.as_nanos()
                 }
                 DetectorKind::Ping(p) => p.interval.as_nanos() / 4,
+                DetectorKind::TcpKeepalive(k) => k.interval.as_nanos(),
             };
             horizon = horizon.max(threshold + scan.as_nanos());
             rate += total as f64 * 1e9 / threshold.max(1) as f64;
@@ -817,6 +855,42 @@ impl<'s> World<'s> {
                         Elapsed::Total,
                         None,
                     ),
+                    DetectorKind::TcpKeepalive(k) => (
+                        k.idle.as_nanos() + k.interval.as_nanos() * k.probes as u64,
+                        Elapsed::Total,
+                        None,
+                    ),
+                };
+                let own_streams = |prefix: &str| {
+                    let per_client = |what: &str| -> Vec<Stream> {
+                        let mut out = Vec::with_capacity(total);
+                        for g in &s.groups {
+                            let label = format!("{prefix}.{}.{what}", d.name);
+                            let key = rng::key_for_label(seed, &label, &g.name);
+                            out.extend((0..g.count).map(|i| rng::stream(key, i)));
+                        }
+                        out
+                    };
+                    (
+                        per_client("down.delay"),
+                        per_client("down.loss"),
+                        per_client("up.delay"),
+                        per_client("up.loss"),
+                    )
+                };
+                let keepalive = match &d.kind {
+                    DetectorKind::TcpKeepalive(k) => {
+                        let (down_delay, down_loss, up_delay, up_loss) = own_streams("keepalive");
+                        Some(KeepaliveRt {
+                            params: *k,
+                            states: vec![KeepaliveState::default(); total],
+                            down_delay,
+                            down_loss,
+                            up_delay,
+                            up_loss,
+                        })
+                    }
+                    _ => None,
                 };
                 let ping = match &d.kind {
                     DetectorKind::Ping(p) => {
@@ -847,6 +921,7 @@ impl<'s> World<'s> {
                 };
                 DetectorRt {
                     ping,
+                    keepalive,
                     windows: match &phi {
                         Some(p) => vec![PhiWindow::new(p); total],
                         None => Vec::new(),
@@ -886,6 +961,19 @@ impl<'s> World<'s> {
                 ..GroupAcc::default()
             })
             .collect();
+        // Every keepalive connection is open from the start.
+        for (di, d) in detectors.iter().enumerate() {
+            if d.keepalive.is_some() {
+                for ci in 0..total {
+                    queue.push(
+                        0,
+                        CLASS_FAULT,
+                        K_KA_CONNECT,
+                        Event::new(ci as u32, di as u32),
+                    );
+                }
+            }
+        }
         // The first ping of each active detector to each client, at its own phase.
         for (di, d) in detectors.iter().enumerate() {
             if let Some(p) = &d.ping {
@@ -925,7 +1013,7 @@ impl<'s> World<'s> {
                 && s.detectors.iter().all(|d| match d.kind {
                     DetectorKind::FixedTimeout(ft) => ft.elapsed == Elapsed::Total,
                     DetectorKind::PhiAccrual(_) => false,
-                    DetectorKind::Ping(_) => true,
+                    DetectorKind::Ping(_) | DetectorKind::TcpKeepalive(_) => true,
                 }),
             clock_offset: 0,
             clock_stepped: false,
@@ -975,6 +1063,11 @@ impl<'s> World<'s> {
                 (CLASS_DELIVER, K_ACK) => self.on_ack(event.a, event.b),
                 (CLASS_SEND, K_RTO) => self.on_rto(event.a, event.b),
                 (CLASS_SEND, K_PING) => self.on_ping(event.a, event.b),
+                (CLASS_FAULT, K_KA_CONNECT) => self.on_ka_connect(event.a, event.b, &mut trace),
+                (CLASS_EVALUATE, K_KA_TIMER) => self.on_ka_timer(event.a, event.b, &mut trace),
+                (CLASS_DELIVER, K_KA_PROBE) => self.on_ka_probe(event.a, event.b),
+                (CLASS_DELIVER, K_KA_ACK) => self.on_ka_ack(event.a, event.b),
+                (CLASS_DELIVER, K_KA_FIN) => self.on_ka_fin(event.a, event.b, &mut trace),
                 (CLASS_DELIVER, K_PING_AT_CLIENT) => self.on_ping_at_client(event.a, event.b),
                 (CLASS_DELIVER, K_PING_REPLY) => self.on_ping_reply(event.a, event.b, &mut trace),
                 (CLASS_EVALUATE, K_PING_TIMEOUT) => {
@@ -1184,7 +1277,7 @@ impl<'s> World<'s> {
         let base = now as i64;
         for di in 0..self.detectors.len() {
             let d = &mut self.detectors[di];
-            if d.ping.is_some() {
+            if d.ping.is_some() || d.keepalive.is_some() {
                 // Active detectors learn from their own probes, not from heartbeats.
                 continue;
             }
@@ -1532,7 +1625,12 @@ impl<'s> World<'s> {
             for i in r.start..r.end {
                 let id = base + i;
                 match fault.action {
-                    FaultAction::Crash => self.crash(id, trace),
+                    FaultAction::Crash { process } => {
+                        if process && self.clients[id as usize].up {
+                            self.send_fins(id);
+                        }
+                        self.crash(id, trace)
+                    }
                     FaultAction::Restart => self.restart(id, trace),
                     FaultAction::Pause { duration } => {
                         let until = now.saturating_add(duration.as_nanos());
@@ -1747,6 +1845,195 @@ impl<'s> World<'s> {
             self.queue
                 .push(now, CLASS_SEND, K_SEND, Event::new(id, generation));
         }
+        // A restarted client opens new connections.
+        for di in 0..self.detectors.len() {
+            if self.detectors[di].keepalive.is_some() {
+                self.queue
+                    .push(now, CLASS_FAULT, K_KA_CONNECT, Event::new(id, di as u32));
+            }
+        }
+    }
+
+    /// A connection is (re)established: the server knows the client, and the keepalive
+    /// timer starts.
+    fn on_ka_connect(&mut self, id: u32, di: u32, trace: &mut Trace<'_>) {
+        let now = self.now;
+        let ci = id as usize;
+        if !self.clients[ci].up {
+            return;
+        }
+        let d = &mut self.detectors[di as usize];
+        let back = match d.watches[ci].status {
+            Status::Unknown => true,
+            Status::Offline => d.rule.rejoin == Rejoin::Announce,
+            Status::Online => false,
+        };
+        let k = d.keepalive.as_mut().expect("a keepalive detector");
+        let st = &mut k.states[ci];
+        st.last_rx = now;
+        st.probes_out = 0;
+        if back {
+            self.mark_online(di as usize, id, trace);
+        }
+        self.arm_ka(id, di, now + self.ka_params(di).idle.as_nanos());
+    }
+
+    fn ka_params(&self, di: u32) -> TcpKeepalive {
+        self.detectors[di as usize]
+            .keepalive
+            .as_ref()
+            .expect("a keepalive detector")
+            .params
+    }
+
+    fn arm_ka(&mut self, id: u32, di: u32, at: u64) {
+        let st = &mut self.detectors[di as usize]
+            .keepalive
+            .as_mut()
+            .expect("a keepalive detector")
+            .states[id as usize];
+        st.generation = st.generation.wrapping_add(1);
+        let tag = (di << 24) | (st.generation & PING_SEQ_MASK);
+        if at < self.end {
+            self.queue
+                .push(at, CLASS_EVALUATE, K_KA_TIMER, Event::new(id, tag));
+        }
+    }
+
+    /// The keepalive timer: idle long enough, probe; `probes` probes unanswered, reset.
+    fn on_ka_timer(&mut self, id: u32, tag: u32, trace: &mut Trace<'_>) {
+        let now = self.now;
+        let ci = id as usize;
+        let di = tag >> 24;
+        let params = self.ka_params(di);
+        let d = &mut self.detectors[di as usize];
+        let online = d.watches[ci].status == Status::Online;
+        let window = d.rule.threshold;
+        let st = d.keepalive.as_mut().expect("a keepalive detector").states[ci];
+        if (st.generation & PING_SEQ_MASK) != (tag & PING_SEQ_MASK) || !online {
+            return;
+        }
+        if st.probes_out == 0 && now < st.last_rx + params.idle.as_nanos() {
+            // Data arrived since the timer was set: wait for the idle time again.
+            self.arm_ka(id, di, st.last_rx + params.idle.as_nanos());
+            return;
+        }
+        if st.probes_out >= params.probes {
+            // The connection is reset: the client is offline.
+            self.detectors[di as usize]
+                .keepalive
+                .as_mut()
+                .expect("keepalive")
+                .states[ci]
+                .probes_out = 0;
+            self.mark_offline(di as usize, id, window, trace);
+            return;
+        }
+        let partitioned = self.partitioned(ci, now);
+        let gi = self.clients[ci].group as usize;
+        let g = &self.groups[gi];
+        let k = self.detectors[di as usize]
+            .keepalive
+            .as_mut()
+            .expect("keepalive");
+        let st = &mut k.states[ci];
+        st.probes_out += 1;
+        let delay = g.downlink.delay(pick(&mut k.down_delay, ci));
+        let lost = g
+            .downlink
+            .lost(&mut st.down_bad, pick(&mut k.down_loss, ci))
+            || partitioned;
+        let acc = &mut self.group_acc[gi];
+        acc.probes_sent += 1;
+        acc.bytes_down += tcp::ACK_BYTES;
+        if !lost && now.saturating_add(delay) < self.end {
+            self.queue
+                .push(now + delay, CLASS_DELIVER, K_KA_PROBE, Event::new(id, di));
+        }
+        self.arm_ka(id, di, now + params.interval.as_nanos());
+    }
+
+    /// A keepalive probe reaches the client: its kernel answers while the host is up
+    /// (even if the process is paused).
+    fn on_ka_probe(&mut self, id: u32, di: u32) {
+        let now = self.now;
+        let ci = id as usize;
+        if !self.clients[ci].up || self.partitioned(ci, now) {
+            return;
+        }
+        let gi = self.clients[ci].group as usize;
+        let g = &self.groups[gi];
+        let k = self.detectors[di as usize]
+            .keepalive
+            .as_mut()
+            .expect("keepalive");
+        let st = &mut k.states[ci];
+        let delay = g.uplink.delay(pick(&mut k.up_delay, ci));
+        let lost = g.uplink.lost(&mut st.up_bad, pick(&mut k.up_loss, ci));
+        self.group_acc[gi].bytes_up += tcp::ACK_BYTES;
+        if !lost && now.saturating_add(delay) < self.end {
+            self.queue
+                .push(now + delay, CLASS_DELIVER, K_KA_ACK, Event::new(id, di));
+        }
+    }
+
+    /// The answer to a probe: the connection is alive.
+    fn on_ka_ack(&mut self, id: u32, di: u32) {
+        let now = self.now;
+        let ci = id as usize;
+        if self.partitioned(ci, now) {
+            return;
+        }
+        let idle = self.ka_params(di).idle.as_nanos();
+        let d = &mut self.detectors[di as usize];
+        if d.watches[ci].status != Status::Online {
+            return; // an answer on a connection already reset
+        }
+        let st = &mut d.keepalive.as_mut().expect("keepalive").states[ci];
+        st.last_rx = now;
+        st.probes_out = 0;
+        let gi = self.clients[ci].group as usize;
+        self.group_acc[gi].probe_replies += 1;
+        self.arm_ka(id, di, now + idle);
+    }
+
+    /// A crashed process's operating system closes its connections: FIN/RST on the
+    /// uplink of every keepalive detector's connection.
+    fn send_fins(&mut self, id: u32) {
+        let now = self.now;
+        let ci = id as usize;
+        let partitioned = self.partitioned(ci, now);
+        let gi = self.clients[ci].group as usize;
+        let g = &self.groups[gi];
+        for (di, d) in self.detectors.iter_mut().enumerate() {
+            let Some(k) = d.keepalive.as_mut() else {
+                continue;
+            };
+            let st = &mut k.states[ci];
+            let delay = g.uplink.delay(pick(&mut k.up_delay, ci));
+            let lost = g.uplink.lost(&mut st.up_bad, pick(&mut k.up_loss, ci)) || partitioned;
+            if !lost && now.saturating_add(delay) < self.end {
+                self.queue.push(
+                    now + delay,
+                    CLASS_DELIVER,
+                    K_KA_FIN,
+                    Event::new(id, di as u32),
+                );
+            }
+        }
+    }
+
+    /// The FIN/RST arrives: the server closes the connection at once.
+    fn on_ka_fin(&mut self, id: u32, di: u32, trace: &mut Trace<'_>) {
+        let ci = id as usize;
+        if self.partitioned(ci, self.now) {
+            return;
+        }
+        let d = &self.detectors[di as usize];
+        if d.watches[ci].status == Status::Online {
+            let window = d.rule.threshold;
+            self.mark_offline(di as usize, id, window, trace);
+        }
     }
 
     /// The application writes one heartbeat into the client's stream connection.
@@ -1809,6 +2096,14 @@ impl<'s> World<'s> {
         if self.partitioned(ci, now) {
             self.group_acc[gi].segments_dropped += 1;
             return;
+        }
+        // Anything arriving on the connection resets its keepalive.
+        for d in &mut self.detectors {
+            if let Some(k) = d.keepalive.as_mut() {
+                let st = &mut k.states[ci];
+                st.last_rx = now;
+                st.probes_out = 0;
+            }
         }
         let t = &mut self.tcp[ci];
         let seq = tcp::widen(t.rcv_nxt, low);

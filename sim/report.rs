@@ -377,9 +377,11 @@ impl Report {
                             DetectorKind::PhiAccrual(_) => Analytic::none(
                                 "phi accrual adapts its threshold to the observed heartbeats",
                             ),
-                            DetectorKind::Ping(_) => Analytic::none(
-                                "the closed forms are for the passive fixed-timeout scanner",
-                            ),
+                            DetectorKind::Ping(_) | DetectorKind::TcpKeepalive(_) => {
+                                Analytic::none(
+                                    "the closed forms are for the passive fixed-timeout scanner",
+                                )
+                            }
                         };
                         (
                             g.name.clone(),

@@ -172,6 +172,18 @@ pub enum DetectorKind {
     FixedTimeout(FixedTimeout),
     PhiAccrual(PhiAccrual),
     Ping(Ping),
+    TcpKeepalive(TcpKeepalive),
+}
+
+/// TCP keepalive on the server's end of each client's stream connection: after `idle`
+/// with nothing received, a probe every `interval`; after `probes` unanswered probes the
+/// connection is reset (offline). The client's kernel answers while its host is up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TcpKeepalive {
+    pub idle: SimDuration,
+    pub interval: SimDuration,
+    pub probes: u32,
+    pub rejoin: Rejoin,
 }
 
 /// An active detector: the server pings each client every `interval` over the downlink
@@ -192,6 +204,7 @@ impl DetectorKind {
             DetectorKind::FixedTimeout(_) => "fixed-timeout",
             DetectorKind::PhiAccrual(_) => "phi-accrual",
             DetectorKind::Ping(_) => "ping",
+            DetectorKind::TcpKeepalive(_) => "tcp-keepalive",
         }
     }
 
@@ -201,6 +214,7 @@ impl DetectorKind {
             DetectorKind::FixedTimeout(f) => (f.scan_interval, f.scan_phase, f.rejoin),
             DetectorKind::PhiAccrual(p) => (p.scan_interval, p.scan_phase, p.rejoin),
             DetectorKind::Ping(p) => (SimDuration::ZERO, SimDuration::ZERO, p.rejoin),
+            DetectorKind::TcpKeepalive(k) => (SimDuration::ZERO, SimDuration::ZERO, k.rejoin),
         }
     }
 }
@@ -270,7 +284,11 @@ pub struct Fault {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FaultAction {
-    Crash,
+    /// `mode` process: the operating system closes the client's connections (FIN/RST);
+    /// host (the default): the machine goes silent.
+    Crash {
+        process: bool,
+    },
     Restart,
     /// The client process stalls: alive but silent.
     Pause {
@@ -679,6 +697,24 @@ impl Validator {
             .and_then(|d| self.positive_duration(d, "duration"));
         let groups = self.groups(map.get("clients"));
         let detectors = self.detectors(map.get("detectors"));
+        if let (Some(gs), Some(ds)) = (&groups, &detectors) {
+            for (di, d) in ds.iter().enumerate() {
+                if !matches!(d.kind, DetectorKind::TcpKeepalive(_)) {
+                    continue;
+                }
+                for (gi, g) in gs.iter().enumerate() {
+                    if g.transport == Transport::Datagram {
+                        self.problem(
+                            &format!("detectors[{di}].kind"),
+                            format!(
+                                "tcp-keepalive watches stream connections, but clients[{gi}] (\"{}\") uses datagram transport; give it \"transport\": {{\"kind\": \"stream\"}}",
+                                g.name
+                            ),
+                        );
+                    }
+                }
+            }
+        }
         // Selectors are checked against every group whose name could be read, even if the
         // group itself has problems, so that fault errors are reported in the same pass.
         let names = group_names(map.get("clients"));
@@ -1464,6 +1500,44 @@ impl Validator {
         })
     }
 
+    fn keepalive(&mut self, v: &Value, path: &str, name: Option<String>) -> Option<Detector> {
+        let map = self.object(
+            v,
+            path,
+            &["name", "kind", "idle", "interval", "probes", "rejoin"],
+        )?;
+        let idle = self
+            .required(map, path, "idle")
+            .and_then(|i| self.positive_duration(i, &join(path, "idle")));
+        let interval = self
+            .required(map, path, "interval")
+            .and_then(|i| self.positive_duration(i, &join(path, "interval")));
+        let probes = self
+            .required(map, path, "probes")
+            .and_then(|p| self.integer(p, &join(path, "probes"), 1, 1000));
+        let rejoin = match map.get("rejoin") {
+            None => Some(Rejoin::Announce),
+            Some(r) => self
+                .choice(r, &join(path, "rejoin"), &["announce", "never"])
+                .map(|c| {
+                    if c == "announce" {
+                        Rejoin::Announce
+                    } else {
+                        Rejoin::Never
+                    }
+                }),
+        };
+        Some(Detector {
+            name: name?,
+            kind: DetectorKind::TcpKeepalive(TcpKeepalive {
+                idle: idle?,
+                interval: interval?,
+                probes: probes? as u32,
+                rejoin: rejoin?,
+            }),
+        })
+    }
+
     fn ping(&mut self, v: &Value, path: &str, name: Option<String>) -> Option<Detector> {
         let map = self.object(
             v,
@@ -1537,19 +1611,29 @@ impl Validator {
     }
 
     fn detector(&mut self, v: &Value, path: &str) -> Option<Detector> {
-        const KINDS: [&str; 3] = ["fixed-timeout", "phi-accrual", "ping"];
+        const KINDS: [&str; 4] = ["fixed-timeout", "phi-accrual", "ping", "tcp-keepalive"];
         let kind = match v.get("kind") {
             Some(k) => self.choice(k, &join(path, "kind"), &KINDS),
             None => {
                 if v.is_object() {
                     self.problem(
                         &join(path, "kind"),
-                        "missing required field (one of: fixed-timeout, phi-accrual, ping)",
+                        "missing required field (one of: fixed-timeout, phi-accrual, ping, tcp-keepalive)",
                     );
                 }
                 None
             }
         };
+        if kind == Some("tcp-keepalive") {
+            let name = v
+                .get("name")
+                .map(|n| self.identifier(n, &join(path, "name"), "a detector name"))
+                .unwrap_or_else(|| {
+                    self.problem(&join(path, "name"), "missing required field");
+                    None
+                });
+            return self.keepalive(v, path, name);
+        }
         if kind == Some("ping") {
             let name = v
                 .get("name")
@@ -1687,7 +1771,8 @@ impl Validator {
             }
         };
         let known: &[&str] = match action {
-            Some("crash" | "restart") | None => &["at", "action", "clients"],
+            Some("crash") => &["at", "action", "clients", "mode"],
+            Some("restart") | None => &["at", "action", "clients"],
             Some("pause" | "partition") => &["at", "action", "clients", "for"],
             Some("server-stall") => &["at", "action", "for"],
             Some("churn") => &["at", "action", "clients", "mtbf", "mttr"],
@@ -1715,7 +1800,14 @@ impl Validator {
                 .and_then(|d| v.positive_duration(d, &join(path, key)))
         };
         let action = match action {
-            "crash" => Some(FaultAction::Crash),
+            "crash" => match map.get("mode") {
+                None => Some(FaultAction::Crash { process: false }),
+                Some(m) => self
+                    .choice(m, &join(path, "mode"), &["host", "process"])
+                    .map(|m| FaultAction::Crash {
+                        process: m == "process",
+                    }),
+            },
             "restart" => Some(FaultAction::Restart),
             "pause" => positive(self, "for").map(|duration| FaultAction::Pause { duration }),
             "partition" => {

@@ -6,6 +6,7 @@ mod cli;
 mod common;
 mod determinism;
 mod golden;
+mod keepalive;
 mod network;
 mod oracle;
 mod phi;
