@@ -106,3 +106,21 @@ fn keepalive_needs_stream_connections() {
         "{err}"
     );
 }
+
+#[test]
+fn adding_keepalive_changes_no_other_detectors_results() {
+    let app =
+        json!({ "name": "app", "kind": "fixed-timeout", "scan_interval": "1s", "threshold": "3s" });
+    let quick = json!({ "name": "quick", "kind": "tcp-keepalive", "idle": "5s", "interval": "1s", "probes": 3 });
+    let faults = json!([{ "at": "1000s", "action": "crash", "clients": "c[0..5]" },
+                        { "at": "2000s", "action": "partition", "clients": "c[5..10]", "for": "30s" }]);
+    let mut alone = scenario(true, app.clone(), faults.clone());
+    alone["clients"][0]["uplink"]["loss"] = json!({ "model": "bernoulli", "p": 0.1 });
+    let mut both = alone.clone();
+    both["detectors"] = json!([app, quick]);
+    let a = run(&alone.to_string());
+    let b = run(&both.to_string());
+    assert_eq!(a.detectors.get("app"), b.detectors.get("app"));
+    assert_eq!(a.traffic.heartbeats_sent, b.traffic.heartbeats_sent);
+    assert!(b.detectors.get("quick").unwrap().detection_latency.count == 5);
+}
