@@ -115,6 +115,8 @@ pub fn analyse(s: &Scenario, g: &Group, ft: &FixedTimeout, seen: &Observed) -> A
                 | FaultAction::ClockStep { .. }
                 | FaultAction::Pause { .. }
                 | FaultAction::Partition { .. }
+                | FaultAction::ServerCrash
+                | FaultAction::ServerRestart
         )
     });
     let hb = &g.heartbeat;
@@ -128,7 +130,7 @@ pub fn analyse(s: &Scenario, g: &Group, ft: &FixedTimeout, seen: &Observed) -> A
     } else if ft.elapsed != Elapsed::Total {
         Some("the seconds-component rule is not monotone in elapsed time")
     } else if disturbed {
-        Some("pauses, partitions, stalls or clock steps break the assumptions")
+        Some("pauses, partitions, stalls, clock steps or server crashes break the assumptions")
     } else {
         None
     };

@@ -133,6 +133,8 @@ const K_KA_PROBE: u8 = 5;
 const K_KA_ACK: u8 = 6;
 /// The FIN/RST of a crashed client process reaches the server: (client, detector).
 const K_KA_FIN: u8 = 7;
+/// A client's ping reaches the server: (client, detector << 24 | ping number).
+const K_CPING_AT_SERVER: u8 = 8;
 // Kinds of evaluation-class events.
 /// A fixed-timeout deadline check: (client, detector).
 const K_CHECK: u8 = 0;
@@ -312,6 +314,9 @@ struct DetectorRt {
     /// An active ping detector's settings, its per-client state and its own streams.
     ping: Option<PingRt>,
     keepalive: Option<KeepaliveRt>,
+    /// A client-to-server ping: each client's watch is its verdict about the server, so
+    /// ground truth is the server's.
+    about_server: bool,
 }
 
 /// One client's side of a ping detector.
@@ -678,6 +683,8 @@ pub struct World<'s> {
     /// seconds-component rule (it may move a check earlier), and with partitions, server
     /// stalls or clock steps in the scenario.
     lazy_arrivals: bool,
+    /// Whether the server process is running (see `server-crash`).
+    server_up: bool,
     /// Server wall clock minus true time.
     clock_offset: i64,
     /// Whether the server clock has stepped (until then every stamp is its arrival time).
@@ -920,6 +927,7 @@ impl<'s> World<'s> {
                     _ => None,
                 };
                 DetectorRt {
+                    about_server: matches!(&d.kind, DetectorKind::Ping(p) if p.client_to_server),
                     ping,
                     keepalive,
                     windows: match &phi {
@@ -990,6 +998,7 @@ impl<'s> World<'s> {
                 FaultAction::Partition { .. }
                     | FaultAction::ServerStall { .. }
                     | FaultAction::ClockStep { .. }
+                    | FaultAction::ServerCrash
             )
         });
 
@@ -1007,7 +1016,14 @@ impl<'s> World<'s> {
             group_acc,
             group_start,
             events: 0,
-            n_detectors: u16::try_from(s.detectors.len()).expect("too many detectors"),
+            // Detectors whose verdicts are about clients (the lazy-arrival rule counts them).
+            n_detectors: u16::try_from(
+                s.detectors
+                    .iter()
+                    .filter(|d| !matches!(&d.kind, DetectorKind::Ping(p) if p.client_to_server))
+                    .count(),
+            )
+            .expect("too many detectors"),
             // Phi learns from every arrival, so its arrivals are all queued.
             lazy_arrivals: !disturbs_arrivals
                 && s.detectors.iter().all(|d| match d.kind {
@@ -1015,6 +1031,7 @@ impl<'s> World<'s> {
                     DetectorKind::PhiAccrual(_) => false,
                     DetectorKind::Ping(_) | DetectorKind::TcpKeepalive(_) => true,
                 }),
+            server_up: true,
             clock_offset: 0,
             clock_stepped: false,
             stalled_until: 0,
@@ -1068,6 +1085,9 @@ impl<'s> World<'s> {
                 (CLASS_DELIVER, K_KA_PROBE) => self.on_ka_probe(event.a, event.b),
                 (CLASS_DELIVER, K_KA_ACK) => self.on_ka_ack(event.a, event.b),
                 (CLASS_DELIVER, K_KA_FIN) => self.on_ka_fin(event.a, event.b, &mut trace),
+                (CLASS_DELIVER, K_CPING_AT_SERVER) => {
+                    self.on_client_ping_at_server(event.a, event.b)
+                }
                 (CLASS_DELIVER, K_PING_AT_CLIENT) => self.on_ping_at_client(event.a, event.b),
                 (CLASS_DELIVER, K_PING_REPLY) => self.on_ping_reply(event.a, event.b, &mut trace),
                 (CLASS_EVALUATE, K_PING_TIMEOUT) => {
@@ -1257,6 +1277,9 @@ impl<'s> World<'s> {
 
     /// A heartbeat reaches the server application, or waits if the server is stalled.
     fn arrive(&mut self, id: u32, trace: &mut Trace<'_>) {
+        if !self.server_up {
+            return; // nobody is listening
+        }
         if self.now < self.stalled_until {
             self.backlog.push(id);
         } else {
@@ -1325,7 +1348,13 @@ impl<'s> World<'s> {
     fn mark_online(&mut self, di: usize, id: u32, trace: &mut Trace<'_>) {
         let now = self.now;
         let ci = id as usize;
-        let (gi, up) = (self.clients[ci].group as usize, self.clients[ci].up);
+        let about_server = self.detectors[di].about_server;
+        let gi = self.clients[ci].group as usize;
+        let up = if about_server {
+            self.server_up
+        } else {
+            self.clients[ci].up
+        };
         let d = &mut self.detectors[di];
         let w = &mut d.watches[ci];
         account(w, &mut d.acc[gi], up, now);
@@ -1338,7 +1367,9 @@ impl<'s> World<'s> {
             w.first_contact = now;
         }
         w.status = Status::Online;
-        self.clients[ci].online_in += 1;
+        if !about_server {
+            self.clients[ci].online_in += 1;
+        }
         if let Some(t) = trace.as_mut() {
             let (group, index) = locate(&self.group_start, id);
             let last = self.clients[ci].last_arrival;
@@ -1362,6 +1393,9 @@ impl<'s> World<'s> {
             return; // superseded by an earlier check
         }
         w.armed_at = NONE;
+        if !self.server_up {
+            return; // a dead server checks nothing; it starts afresh on restart
+        }
         if now < self.stalled_until {
             // Scans are skipped while the server is stalled; the catch-up scan at the end
             // of the stall looks at every client.
@@ -1409,17 +1443,22 @@ impl<'s> World<'s> {
     fn mark_offline(&mut self, di: usize, id: u32, window: u64, trace: &mut Trace<'_>) {
         let now = self.now;
         let ci = id as usize;
+        let server_up = self.server_up;
         let c = &mut self.clients[ci];
         // Recorded arrivals up to now have happened; later ones are queued below.
         c.settle(now);
-        let (gi, up, last) = (c.group as usize, c.up, c.last_arrival);
-        let threshold = window;
         let d = &mut self.detectors[di];
+        let about_server = d.about_server;
+        let (gi, last) = (c.group as usize, c.last_arrival);
+        let up = if about_server { server_up } else { c.up };
+        let threshold = window;
         let w = &mut d.watches[ci];
         let acc = &mut d.acc[gi];
         account(w, acc, up, now);
         w.status = Status::Offline;
-        c.online_in -= 1;
+        if !about_server {
+            c.online_in -= 1;
+        }
         // Heartbeats still in flight must now arrive as queued deliveries, since their
         // arrival will change this detector's verdict.
         for slot in &mut c.in_flight {
@@ -1480,6 +1519,25 @@ impl<'s> World<'s> {
     fn on_ping(&mut self, id: u32, di: u32) {
         let now = self.now;
         let ci = id as usize;
+        let (interval, c2s) = {
+            let p = &self.detectors[di as usize]
+                .ping
+                .as_ref()
+                .expect("a ping detector")
+                .params;
+            (p.interval.as_nanos(), p.client_to_server)
+        };
+        if c2s {
+            return self.on_client_ping(id, di);
+        }
+        if !self.server_up {
+            // A dead server sends nothing; its timer goes on for when it restarts.
+            if now + interval < self.end {
+                self.queue
+                    .push(now + interval, CLASS_SEND, K_PING, Event::new(id, di));
+            }
+            return;
+        }
         let partitioned = self.partitioned(ci, now);
         let gi = self.clients[ci].group as usize;
         let g = &self.groups[gi];
@@ -1548,14 +1606,93 @@ impl<'s> World<'s> {
         }
     }
 
-    /// A reply reaches the server: the client is alive, if the reply is for the current
-    /// ping and in time (a reply at the timeout instant counts: deliveries come first).
+    /// A client's ping: a running client sends it to the server and starts its timeout.
+    fn on_client_ping(&mut self, id: u32, di: u32) {
+        let now = self.now;
+        let ci = id as usize;
+        let running = self.clients[ci].up && now >= self.cold[ci].paused_until;
+        let partitioned = self.partitioned(ci, now);
+        let gi = self.clients[ci].group as usize;
+        let g = &self.groups[gi];
+        let p = self.detectors[di as usize]
+            .ping
+            .as_mut()
+            .expect("a ping detector");
+        let (interval, timeout) = (p.params.interval.as_nanos(), p.params.timeout.as_nanos());
+        if now + interval < self.end {
+            self.queue
+                .push(now + interval, CLASS_SEND, K_PING, Event::new(id, di));
+        }
+        if !running {
+            return;
+        }
+        let st = &mut p.states[ci];
+        st.seq = st.seq.wrapping_add(1);
+        st.answered = false;
+        let tag = (di << 24) | (st.seq & PING_SEQ_MASK);
+        let delay = g.uplink.delay(pick(&mut p.up_delay, ci));
+        let lost = g.uplink.lost(&mut st.up_bad, pick(&mut p.up_loss, ci)) || partitioned;
+        let acc = &mut self.group_acc[gi];
+        acc.probes_sent += 1;
+        acc.bytes_up += p.params.bytes as u64;
+        if !lost && now.saturating_add(delay) < self.end {
+            self.queue.push(
+                now + delay,
+                CLASS_DELIVER,
+                K_CPING_AT_SERVER,
+                Event::new(id, tag),
+            );
+        }
+        if now + timeout < self.end {
+            self.queue.push(
+                now + timeout,
+                CLASS_EVALUATE,
+                K_PING_TIMEOUT,
+                Event::new(id, tag),
+            );
+        }
+    }
+
+    /// A client's ping reaches the server, which answers if it is running and not stalled.
+    fn on_client_ping_at_server(&mut self, id: u32, tag: u32) {
+        let now = self.now;
+        let ci = id as usize;
+        if !self.server_up || now < self.stalled_until || self.partitioned(ci, now) {
+            return;
+        }
+        let gi = self.clients[ci].group as usize;
+        let g = &self.groups[gi];
+        let di = (tag >> 24) as usize;
+        let p = self.detectors[di].ping.as_mut().expect("a ping detector");
+        let st = &mut p.states[ci];
+        let delay = g.downlink.delay(pick(&mut p.down_delay, ci));
+        let lost = g
+            .downlink
+            .lost(&mut st.down_bad, pick(&mut p.down_loss, ci));
+        self.group_acc[gi].bytes_down += p.params.bytes as u64;
+        if !lost && now.saturating_add(delay) < self.end {
+            self.queue.push(
+                now + delay,
+                CLASS_DELIVER,
+                K_PING_REPLY,
+                Event::new(id, tag),
+            );
+        }
+    }
+
+    /// A reply reaches the server (or, for a client's ping, the client): the other side is
+    /// alive, if the reply is for the current ping and in time (a reply at the timeout
+    /// instant counts: deliveries come first).
     fn on_ping_reply(&mut self, id: u32, tag: u32, trace: &mut Trace<'_>) {
         let ci = id as usize;
         if self.partitioned(ci, self.now) {
             return;
         }
         let di = (tag >> 24) as usize;
+        let about_server = self.detectors[di].about_server;
+        if (!about_server && !self.server_up) || (about_server && !self.clients[ci].up) {
+            return; // the receiving side is dead
+        }
         let d = &mut self.detectors[di];
         let p = d.ping.as_mut().expect("a ping detector");
         let st = &mut p.states[ci];
@@ -1581,6 +1718,10 @@ impl<'s> World<'s> {
     fn on_ping_timeout(&mut self, id: u32, tag: u32, trace: &mut Trace<'_>) {
         let ci = id as usize;
         let di = (tag >> 24) as usize;
+        let about_server = self.detectors[di].about_server;
+        if (!about_server && !self.server_up) || (about_server && !self.clients[ci].up) {
+            return; // the timer's owner is dead
+        }
         let d = &mut self.detectors[di];
         let window = d.rule.threshold;
         let p = d.ping.as_mut().expect("a ping detector");
@@ -1609,6 +1750,14 @@ impl<'s> World<'s> {
                     self.queue
                         .push(until, CLASS_FAULT, K_STALL_END, Event::new(0, 0));
                 }
+                return;
+            }
+            FaultAction::ServerCrash => {
+                self.server_crash();
+                return;
+            }
+            FaultAction::ServerRestart => {
+                self.server_restart();
                 return;
             }
             FaultAction::ClockStep { by_ns } => {
@@ -1651,13 +1800,114 @@ impl<'s> World<'s> {
                     FaultAction::Churn { mtbf, .. } => {
                         self.schedule_churn(id, index as u32, mtbf, K_CHURN_DOWN)
                     }
-                    FaultAction::ServerStall { .. } | FaultAction::ClockStep { .. } => {
+                    FaultAction::ServerStall { .. }
+                    | FaultAction::ClockStep { .. }
+                    | FaultAction::ServerCrash
+                    | FaultAction::ServerRestart => {
                         unreachable!("server-wide faults have no targets")
                     }
                 }
             }
         }
         let _ = trace;
+    }
+
+    /// The server process dies. Clients' pings about the server now have a crash to
+    /// detect; every server-side detector loses what it knew (undetected client crashes
+    /// are missed, open mistakes censored) and starts from scratch when it restarts.
+    fn server_crash(&mut self) {
+        if !self.server_up {
+            return;
+        }
+        let now = self.now;
+        for d in &mut self.detectors {
+            let fresh_window = d.rule.phi.map(|p| PhiWindow::new(&p));
+            for (ci, w) in d.watches.iter_mut().enumerate() {
+                let c = &mut self.clients[ci];
+                let acc = &mut d.acc[c.group as usize];
+                if d.about_server {
+                    account(w, acc, true, now);
+                    match w.status {
+                        Status::Online | Status::Unknown => w.pending_crash = now,
+                        Status::Offline => acc.already_offline += 1,
+                    }
+                    if w.mistake_start != NONE {
+                        acc.censored += 1;
+                        w.mistake_start = NONE;
+                    }
+                    w.last_mistake = NONE;
+                    w.last_recovery = NONE;
+                    continue;
+                }
+                account(w, acc, c.up, now);
+                if w.pending_crash != NONE {
+                    acc.missed += 1;
+                    w.pending_crash = NONE;
+                }
+                if w.mistake_start != NONE {
+                    acc.censored += 1;
+                    w.mistake_start = NONE;
+                }
+                if w.status == Status::Online {
+                    c.online_in -= 1;
+                }
+                w.status = Status::Unknown;
+                w.armed_at = NONE;
+                w.last_mistake = NONE;
+                w.last_recovery = NONE;
+                if let (Some(fresh), Some(win)) = (&fresh_window, d.windows.get_mut(ci)) {
+                    *win = fresh.clone();
+                }
+            }
+            if !d.about_server {
+                if let Some(p) = d.ping.as_mut() {
+                    for st in &mut p.states {
+                        st.answered = true;
+                        st.misses = 0;
+                    }
+                }
+            }
+        }
+        self.server_up = false;
+    }
+
+    /// The server starts again, knowing no client: clients' pings may find it again, and
+    /// keepalive connections are opened anew.
+    fn server_restart(&mut self) {
+        if self.server_up {
+            return;
+        }
+        let now = self.now;
+        for di in 0..self.detectors.len() {
+            let d = &mut self.detectors[di];
+            for (ci, w) in d.watches.iter_mut().enumerate() {
+                let acc = &mut d.acc[self.clients[ci].group as usize];
+                if d.about_server {
+                    account(w, acc, false, now);
+                    if w.pending_crash != NONE {
+                        acc.missed += 1;
+                        w.pending_crash = NONE;
+                    }
+                } else {
+                    account(w, acc, self.clients[ci].up, now);
+                }
+            }
+            if d.keepalive.is_some() {
+                for ci in 0..self.clients.len() {
+                    if self.clients[ci].up {
+                        self.queue.push(
+                            now,
+                            CLASS_FAULT,
+                            K_KA_CONNECT,
+                            Event::new(ci as u32, di as u32),
+                        );
+                    }
+                }
+            }
+        }
+        self.server_up = true;
+        // A verdict soon after the outage is a mistake caused by it.
+        self.server_fault_until = self.server_fault_until.max(now);
     }
 
     /// After a clock step every online client's deadline moves: arm a fresh check for
@@ -1783,9 +2033,20 @@ impl<'s> World<'s> {
         self.trace_truth(id, Verdict::Crashed, trace);
         let c = &mut self.clients[ci];
         let gi = c.group as usize;
+        let server_up = self.server_up;
         for d in &mut self.detectors {
             let w = &mut d.watches[ci];
             let acc = &mut d.acc[gi];
+            if d.about_server {
+                // A dead client has no view of the server any more.
+                account(w, acc, server_up, now);
+                if w.mistake_start != NONE {
+                    acc.censored += 1;
+                    w.mistake_start = NONE;
+                }
+                w.status = Status::Unknown;
+                continue;
+            }
             account(w, acc, true, now);
             match w.status {
                 Status::Online | Status::Unknown => w.pending_crash = now,
@@ -1824,6 +2085,9 @@ impl<'s> World<'s> {
         let c = &mut self.clients[ci];
         let gi = c.group as usize;
         for d in &mut self.detectors {
+            if d.about_server {
+                continue;
+            }
             let w = &mut d.watches[ci];
             account(w, &mut d.acc[gi], false, now);
             if w.pending_crash != NONE {
@@ -1906,6 +2170,9 @@ impl<'s> World<'s> {
         let ci = id as usize;
         let di = tag >> 24;
         let params = self.ka_params(di);
+        if !self.server_up {
+            return; // the connection died with the server
+        }
         let d = &mut self.detectors[di as usize];
         let online = d.watches[ci].status == Status::Online;
         let window = d.rule.threshold;
@@ -2093,7 +2360,7 @@ impl<'s> World<'s> {
         let now = self.now;
         let ci = id as usize;
         let gi = self.clients[ci].group as usize;
-        if self.partitioned(ci, now) {
+        if self.partitioned(ci, now) || !self.server_up {
             self.group_acc[gi].segments_dropped += 1;
             return;
         }
@@ -2194,7 +2461,8 @@ impl<'s> World<'s> {
             for d in &mut self.detectors {
                 let w = &mut d.watches[ci];
                 let acc = &mut d.acc[gi];
-                account(w, acc, c.up, end);
+                let up = if d.about_server { self.server_up } else { c.up };
+                account(w, acc, up, end);
                 if w.pending_crash != NONE {
                     acc.missed += 1;
                 }

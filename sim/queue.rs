@@ -19,12 +19,12 @@ const BUCKET_KEEP: usize = 32;
 /// Bits of `Entry::order` below the class.
 const CLASS_SHIFT: u32 = 60;
 /// Bits of `Entry::order` below the scheduling order (they hold the kind).
-const SEQ_SHIFT: u32 = 3;
+const SEQ_SHIFT: u32 = 4;
 const KIND_MASK: u64 = (1 << SEQ_SHIFT) - 1;
 
 struct Entry<T> {
     time: u64,
-    /// `class << 60 | seq << 3 | kind`: the tie-breakers after time, packed in one integer.
+    /// `class << 60 | seq << 4 | kind`: the tie-breakers after time, packed in one integer.
     order: u64,
     item: T,
 }
@@ -130,7 +130,7 @@ impl<T> EventQueue<T> {
         self.len == 0
     }
 
-    /// Schedules `item` of kind `kind` (0..8) at `time` in same-instant class `class`
+    /// Schedules `item` of kind `kind` (0..16) at `time` in same-instant class `class`
     /// (0..16). Entries must not be scheduled before the last popped time.
     #[inline]
     pub fn push(&mut self, time: u64, class: u8, kind: u8, item: T) {
@@ -326,19 +326,19 @@ mod tests {
             for (ahead, class, pop) in ops {
                 if pop {
                     let got = q.pop();
-                    let want = reference.pop_first().map(|((t, c, _), v)| (t, c, (v % 8) as u8, v));
+                    let want = reference.pop_first().map(|((t, c, _), v)| (t, c, (v % 16) as u8, v));
                     prop_assert_eq!(got, want);
                     if let Some((t, _, _, _)) = got { now = t; }
                 } else {
                     let t = now + ahead * ahead / 1000;
-                    q.push(t, class, (seq % 8) as u8, seq);
+                    q.push(t, class, (seq % 16) as u8, seq);
                     reference.insert((t, class, seq), seq);
                     seq += 1;
                 }
                 prop_assert_eq!(q.len(), reference.len());
             }
             while let Some((k, v)) = reference.pop_first() {
-                prop_assert_eq!(q.pop(), Some((k.0, k.1, (v % 8) as u8, v)));
+                prop_assert_eq!(q.pop(), Some((k.0, k.1, (v % 16) as u8, v)));
             }
             prop_assert_eq!(q.pop(), None);
         }

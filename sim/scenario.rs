@@ -191,6 +191,9 @@ pub struct TcpKeepalive {
 /// pings make the client offline, and an answered ping makes it online.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ping {
+    /// `false`: the server pings clients; `true`: each client pings the server (the
+    /// 5-step scheme) and its own verdict is about the server.
+    pub client_to_server: bool,
     pub interval: SimDuration,
     pub timeout: SimDuration,
     pub misses: u32,
@@ -312,6 +315,11 @@ pub enum FaultAction {
     ClockStep {
         by_ns: i64,
     },
+    /// The server process dies: it receives, answers and checks nothing, and forgets every
+    /// client; clients' own ping detectors notice.
+    ServerCrash,
+    /// The server starts again with no knowledge of its clients.
+    ServerRestart,
 }
 
 impl FaultAction {
@@ -319,7 +327,10 @@ impl FaultAction {
     pub fn is_server_wide(&self) -> bool {
         matches!(
             self,
-            FaultAction::ServerStall { .. } | FaultAction::ClockStep { .. }
+            FaultAction::ServerStall { .. }
+                | FaultAction::ClockStep { .. }
+                | FaultAction::ServerCrash
+                | FaultAction::ServerRestart
         )
     }
 }
@@ -1553,9 +1564,16 @@ impl Validator {
                 "rejoin",
             ],
         )?;
-        if let Some(d) = map.get("direction") {
-            self.choice(d, &join(path, "direction"), &["server-to-client"]);
-        }
+        let client_to_server = match map.get("direction") {
+            None => Some(false),
+            Some(d) => self
+                .choice(
+                    d,
+                    &join(path, "direction"),
+                    &["server-to-client", "client-to-server"],
+                )
+                .map(|d| d == "client-to-server"),
+        };
         let interval = self
             .required(map, path, "interval")
             .and_then(|i| self.positive_duration(i, &join(path, "interval")));
@@ -1601,6 +1619,7 @@ impl Validator {
         Some(Detector {
             name: name?,
             kind: DetectorKind::Ping(Ping {
+                client_to_server: client_to_server?,
                 interval,
                 timeout,
                 misses: misses? as u32,
@@ -1749,7 +1768,7 @@ impl Validator {
         groups: &[GroupName],
         duration: Option<SimDuration>,
     ) -> Option<Fault> {
-        const ACTIONS: [&str; 7] = [
+        const ACTIONS: [&str; 9] = [
             "crash",
             "restart",
             "pause",
@@ -1757,6 +1776,8 @@ impl Validator {
             "server-stall",
             "churn",
             "clock-step",
+            "server-crash",
+            "server-restart",
         ];
         let action = match v.get("action") {
             Some(a) => self.choice(a, &join(path, "action"), &ACTIONS),
@@ -1776,6 +1797,7 @@ impl Validator {
             Some("pause" | "partition") => &["at", "action", "clients", "for"],
             Some("server-stall") => &["at", "action", "for"],
             Some("churn") => &["at", "action", "clients", "mtbf", "mttr"],
+            Some("server-crash" | "server-restart") => &["at", "action"],
             Some(_) => &["at", "action", "by"],
         };
         let map = self.object(v, path, known)?;
@@ -1816,6 +1838,8 @@ impl Validator {
             "server-stall" => {
                 positive(self, "for").map(|duration| FaultAction::ServerStall { duration })
             }
+            "server-crash" => Some(FaultAction::ServerCrash),
+            "server-restart" => Some(FaultAction::ServerRestart),
             "churn" => {
                 let mtbf = positive(self, "mtbf");
                 let mttr = positive(self, "mttr");

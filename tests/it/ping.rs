@@ -87,3 +87,76 @@ fn a_paused_client_cannot_answer_and_adding_a_ping_changes_nothing_else() {
         50
     );
 }
+
+fn outage(ping: Value, loss: f64) -> Value {
+    json!({
+        "name": "c2s", "seed": 13, "duration": "1h",
+        "clients": [{ "group": "c", "count": 200, "heartbeat": { "interval": "1s" },
+            "uplink": { "delay": { "dist": "constant", "value": "20ms" },
+                        "loss": { "model": "bernoulli", "p": loss } } }],
+        "detectors": [ping, { "name": "scanner", "kind": "fixed-timeout", "scan_interval": "1s", "threshold": "3s" }],
+        "faults": [{ "at": "30m", "action": "server-crash" }, { "at": "40m", "action": "server-restart" }]
+    })
+}
+
+#[test]
+fn clients_detect_the_servers_death_with_their_own_pings() {
+    // The 5-step scheme: every client probes the server every 10 s and gives up after a
+    // 2 s timeout. The server dies at 30 min: each client notices at its next probe plus
+    // the timeout, in [τ, h + τ) = [2 s, 12 s), mean h/2 + τ = 7 s (sd 2.9 s, standard
+    // error over 200 clients 0.2 s; tolerance 1 s).
+    let ping = json!({ "name": "probe", "kind": "ping", "direction": "client-to-server",
+                       "interval": "10s", "timeout": "2s" });
+    let r = run(&outage(ping, 0.0).to_string());
+    let p = r.detectors.get("probe").unwrap();
+    let l = &p.detection_latency;
+    assert_eq!(l.count, 200, "every client notices: {l:?}");
+    assert!(
+        l.stats.min_ns.unwrap() >= 2_000_000_000 && l.stats.max_ns.unwrap() < 12_000_000_000,
+        "{l:?}"
+    );
+    let mean = l.stats.mean_ns.unwrap() as f64 / 1e9;
+    assert!((mean - 7.0).abs() < 1.0, "{mean}");
+    // Without loss nobody is wrong about a running server, and after the restart every
+    // client finds it again.
+    assert_eq!(p.false_positives.total, 0);
+    assert_eq!(l.missed, 0);
+    // The server-side scanner was dead during the outage: no mistakes, and it knows its
+    // clients again after the restart (probes and heartbeats flow).
+    let s = r.detectors.get("scanner").unwrap();
+    assert_eq!(s.false_positives.total, 0);
+    assert!(r.traffic.probes_sent > 0 && r.traffic.probe_replies < r.traffic.probes_sent);
+}
+
+#[test]
+fn lossy_links_make_clients_wrongly_give_up_on_a_running_server() {
+    // Round trip fails with q = 1 − (1 − p)² = 0.19; two misses in a row after an
+    // answered probe: (1 − q)·q² per probe, 360 probes per client-hour, 50 minutes of
+    // the hour with the server up.
+    let ping = json!({ "name": "probe", "kind": "ping", "direction": "client-to-server",
+                       "interval": "10s", "timeout": "2s", "misses": 2 });
+    let r = run(&outage(ping, 0.1).to_string());
+    let p = r.detectors.get("probe").unwrap();
+    let q: f64 = 1.0 - 0.9 * 0.9;
+    let expected = (1.0 - q) * q * q * 360.0 * (50.0 / 60.0) * 200.0;
+    let got = p.false_positives.total as f64;
+    assert!(
+        (got - expected).abs() < 5.0 * expected.sqrt(),
+        "{got} vs {expected}"
+    );
+}
+
+#[test]
+fn server_faults_take_no_client_selector() {
+    let mut s = outage(
+        json!({ "name": "probe", "kind": "ping", "direction": "client-to-server",
+                               "interval": "10s", "timeout": "2s" }),
+        0.0,
+    );
+    s["faults"][0]["clients"] = json!("c");
+    let err = hbsim::parse(&s.to_string()).unwrap_err().to_string();
+    assert!(
+        err.contains("faults[0].clients: unknown field (expected one of: at, action)"),
+        "{err}"
+    );
+}
