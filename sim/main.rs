@@ -50,6 +50,10 @@ enum Command {
     /// false-positive targets
     #[command(after_help = EXIT_HELP)]
     Tune(TuneArgs),
+    /// Print the JSON Schema of scenario files (draft 2020-12), for editors to complete
+    /// and check scenarios with: `hbsim schema > hbsim.schema.json` beside the scenario
+    /// folder, then `"$schema": "../hbsim.schema.json"` in a scenario
+    Schema,
 }
 
 #[derive(Args)]
@@ -274,6 +278,10 @@ fn main() -> ExitCode {
         Command::Diff(args) => cmd_diff::run(args),
         Command::Sweep(args) => cmd_sweep::run(args),
         Command::Tune(args) => cmd_tune::run(args),
+        Command::Schema => {
+            print!("{}", hbsim::scenario::SCHEMA);
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

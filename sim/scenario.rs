@@ -396,6 +396,12 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
+/// The JSON Schema (draft 2020-12) of scenario files, printed by `hbsim schema`. It states
+/// the fields, kinds, defaults and per-value rules that [`parse`] enforces; rules that
+/// relate several values (jitter at most the interval, selectors naming existing groups,
+/// metric paths) are the validator's alone.
+pub const SCHEMA: &str = include_str!("scenario.schema.json");
+
 /// Parses and validates scenario text.
 pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
     let value: Value = serde_json::from_str(text).map_err(|e| ScenarioError::Json {

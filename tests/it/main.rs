@@ -12,5 +12,6 @@ mod oracle;
 mod phi;
 mod ping;
 mod props;
+mod schema;
 mod sweep;
 mod tidy;
