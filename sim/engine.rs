@@ -613,6 +613,37 @@ fn pick(streams: &mut [Stream], i: usize) -> Option<&mut Stream> {
     streams.get_mut(i)
 }
 
+/// Queues one probe of a ping detector: its arrival at the far end `delay` from now unless
+/// it is `lost`, and the prober's timeout; nothing at or after the end of the run.
+#[allow(clippy::too_many_arguments)]
+fn queue_probe(
+    queue: &mut EventQueue<Event>,
+    end: u64,
+    now: u64,
+    (delay, lost): (u64, bool),
+    arrival_kind: u8,
+    timeout: u64,
+    id: u32,
+    tag: u32,
+) {
+    if !lost && now.saturating_add(delay) < end {
+        queue.push(
+            now + delay,
+            CLASS_DELIVER,
+            arrival_kind,
+            Event::new(id, tag),
+        );
+    }
+    if now + timeout < end {
+        queue.push(
+            now + timeout,
+            CLASS_EVALUATE,
+            K_PING_TIMEOUT,
+            Event::new(id, tag),
+        );
+    }
+}
+
 fn streams_for(
     s: &Scenario,
     seed: u64,
@@ -1558,22 +1589,16 @@ impl<'s> World<'s> {
         acc.probes_sent += 1;
         acc.bytes_down += p.params.bytes as u64;
         let (interval, timeout) = (p.params.interval.as_nanos(), p.params.timeout.as_nanos());
-        if !lost && now.saturating_add(delay) < self.end {
-            self.queue.push(
-                now + delay,
-                CLASS_DELIVER,
-                K_PING_AT_CLIENT,
-                Event::new(id, tag),
-            );
-        }
-        if now + timeout < self.end {
-            self.queue.push(
-                now + timeout,
-                CLASS_EVALUATE,
-                K_PING_TIMEOUT,
-                Event::new(id, tag),
-            );
-        }
+        queue_probe(
+            &mut self.queue,
+            self.end,
+            now,
+            (delay, lost),
+            K_PING_AT_CLIENT,
+            timeout,
+            id,
+            tag,
+        );
         if now + interval < self.end {
             self.queue
                 .push(now + interval, CLASS_SEND, K_PING, Event::new(id, di));
@@ -1635,22 +1660,16 @@ impl<'s> World<'s> {
         let acc = &mut self.group_acc[gi];
         acc.probes_sent += 1;
         acc.bytes_up += p.params.bytes as u64;
-        if !lost && now.saturating_add(delay) < self.end {
-            self.queue.push(
-                now + delay,
-                CLASS_DELIVER,
-                K_CPING_AT_SERVER,
-                Event::new(id, tag),
-            );
-        }
-        if now + timeout < self.end {
-            self.queue.push(
-                now + timeout,
-                CLASS_EVALUATE,
-                K_PING_TIMEOUT,
-                Event::new(id, tag),
-            );
-        }
+        queue_probe(
+            &mut self.queue,
+            self.end,
+            now,
+            (delay, lost),
+            K_CPING_AT_SERVER,
+            timeout,
+            id,
+            tag,
+        );
     }
 
     /// A client's ping reaches the server, which answers if it is running and not stalled.
