@@ -160,3 +160,28 @@ fn server_faults_take_no_client_selector() {
         "{err}"
     );
 }
+
+#[test]
+fn a_stalled_server_leaves_client_probes_unanswered() {
+    // A 30 s stall with 10 s probes and a 2 s timeout: every client's probe in the stall
+    // goes unanswered, so each client gives up on the (running) server exactly once; its
+    // next probe after the stall is answered again. These are mistakes during a fault,
+    // not spurious ones.
+    let ping = json!({ "name": "probe", "kind": "ping", "direction": "client-to-server",
+                       "interval": "10s", "timeout": "2s" });
+    let mut s = outage(ping, 0.0);
+    s["faults"] = json!([{ "at": "30m", "action": "server-stall", "for": "30s" }]);
+    let r = run(&s.to_string());
+    let d = r.detectors.get("probe").unwrap();
+    let fp = &d.false_positives;
+    assert_eq!(
+        (fp.total, fp.during_fault, fp.spurious),
+        (200, 200, 0),
+        "{fp:?}"
+    );
+    // Every mistake ends (the first probe after the stall is answered) and lasts less than
+    // the stall plus one probe interval.
+    let m = &d.mistake_duration;
+    assert_eq!((m.count, m.censored), (200, 0), "{m:?}");
+    assert!(m.stats.max_ns.unwrap() < 40_000_000_000, "{m:?}");
+}
