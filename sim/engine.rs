@@ -368,6 +368,13 @@ struct KeepaliveRt {
 }
 
 impl DetectorRt {
+    /// Whether the detector probes on its own (ping, keepalive): it learns nothing from
+    /// heartbeats, and heartbeat-driven scans (deadlines, catch-up scans, clock-step
+    /// re-arming) never judge its clients.
+    fn is_active(&self) -> bool {
+        self.ping.is_some() || self.keepalive.is_some()
+    }
+
     /// The elapsed time at which client `ci` is overdue.
     #[inline]
     fn threshold(&self, ci: usize) -> u64 {
@@ -1331,7 +1338,7 @@ impl<'s> World<'s> {
         let base = now as i64;
         for di in 0..self.detectors.len() {
             let d = &mut self.detectors[di];
-            if d.ping.is_some() || d.keepalive.is_some() {
+            if d.is_active() {
                 // Active detectors learn from their own probes, not from heartbeats.
                 continue;
             }
@@ -1934,6 +1941,9 @@ impl<'s> World<'s> {
     fn rearm_all(&mut self) {
         let now = self.now;
         for (di, d) in self.detectors.iter_mut().enumerate() {
+            if d.is_active() {
+                continue;
+            }
             for (ci, w) in d.watches.iter_mut().enumerate() {
                 if w.status != Status::Online {
                     continue;
@@ -1971,6 +1981,9 @@ impl<'s> World<'s> {
         let clients = self.clients.len() as u32;
         let stall = self.now - self.stall_began;
         for di in 0..self.detectors.len() {
+            if self.detectors[di].is_active() {
+                continue; // probes and their timeouts judge these clients
+            }
             // Cassandra does not convict right after its own process was paused.
             let convict = !matches!(self.detectors[di].rule.phi, Some(p)
                 if p.variant == PhiVariant::Exponential && stall > p.local_pause.as_nanos());

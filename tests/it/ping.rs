@@ -185,3 +185,39 @@ fn a_stalled_server_leaves_client_probes_unanswered() {
     assert_eq!((m.count, m.censored), (200, 0), "{m:?}");
     assert!(m.stats.max_ns.unwrap() < 40_000_000_000, "{m:?}");
 }
+
+#[test]
+fn server_stalls_and_clock_steps_leave_active_detectors_to_their_probes() {
+    // Clients that send no heartbeats, watched only by a server ping and TCP keepalive:
+    // the catch-up scan after a server stall and the re-arming after a clock step are
+    // about heartbeats, so they must not judge these clients (they once convicted every
+    // client for 10 minutes of heartbeat silence).
+    let s = json!({
+        "name": "active", "seed": 5, "duration": "20m",
+        "clients": [{ "group": "c", "count": 20, "heartbeat": { "enabled": false },
+                      "uplink": { "delay": { "dist": "constant", "value": "10ms" } },
+                      "transport": { "kind": "stream" } }],
+        "detectors": [
+            { "name": "ping", "kind": "ping", "interval": "5s", "timeout": "1s" },
+            { "name": "ka", "kind": "tcp-keepalive", "idle": "30s", "interval": "5s", "probes": 3 }
+        ],
+        "faults": [
+            { "at": "10m", "action": "server-stall", "for": "3s" },
+            { "at": "12m", "action": "clock-step", "by": "+1h" },
+            { "at": "15m", "action": "crash", "clients": "c[0]" }
+        ]
+    });
+    let r = run(&s.to_string());
+    for (name, bound_s) in [("ping", 6.0), ("ka", 45.0)] {
+        let d = r.detectors.get(name).unwrap();
+        assert_eq!(
+            d.false_positives.total, 0,
+            "{name}: {:?}",
+            d.false_positives
+        );
+        let l = &d.detection_latency;
+        assert_eq!(l.count, 1, "{name}: {l:?}");
+        let got = l.stats.max_ns.unwrap() as f64 / 1e9;
+        assert!(got <= bound_s, "{name}: detected after {got} s");
+    }
+}
