@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
 /// Scenario files under `paths`: files as given, directories searched recursively for
-/// `*.json`, each directory's entries sorted by name.
+/// `*.json` (except `*.schema.json`, such as the output of `hbsim schema`), each
+/// directory's entries sorted by name.
 fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
@@ -21,7 +22,9 @@ fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
         for p in entries {
             if p.is_dir() {
                 walk(&p, out)?;
-            } else if p.extension().is_some_and(|e| e == "json") {
+            } else if p.extension().is_some_and(|e| e == "json")
+                && !p.to_string_lossy().ends_with(".schema.json")
+            {
                 out.push(p);
             }
         }

@@ -51,8 +51,8 @@ enum Command {
     #[command(after_help = EXIT_HELP)]
     Tune(TuneArgs),
     /// Print the JSON Schema of scenario files (draft 2020-12), for editors to complete
-    /// and check scenarios with: `hbsim schema > hbsim.schema.json` beside the scenario
-    /// folder, then `"$schema": "../hbsim.schema.json"` in a scenario
+    /// and check scenarios with: `hbsim schema > scenarios/hbsim.schema.json`, then
+    /// `"$schema": "./hbsim.schema.json"` in a scenario (`check DIR` skips `*.schema.json`)
     Schema,
 }
 

@@ -594,3 +594,29 @@ fn schema_and_validator_agree_on_invalid_variants() {
         agree(label, v, false);
     }
 }
+
+#[test]
+fn a_schema_saved_beside_scenarios_is_not_taken_for_one() {
+    // The editor set-up from README: the schema saved in the scenario folder and named by
+    // each scenario's `$schema`; `hbsim check DIR` runs the scenario and skips the schema.
+    let dir = common::temp_dir("schema-beside");
+    std::fs::write(dir.join("hbsim.schema.json"), hbsim::scenario::SCHEMA).unwrap();
+    let mut scenario = base();
+    scenario["$schema"] = json!("./hbsim.schema.json");
+    std::fs::write(dir.join("base.json"), scenario.to_string()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hbsim"))
+        .args(["check", "--format", "json"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_str(&stdout).expect("JSON on stdout");
+    let checks = report["checks"].as_array().expect("a list of checks");
+    assert!(!checks.is_empty(), "{stdout}");
+    assert!(checks.iter().all(|c| c["scenario"] == "base"), "{stdout}");
+}
