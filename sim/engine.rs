@@ -324,7 +324,9 @@ struct DetectorRt {
 struct PingState {
     /// Number of the current ping (low 24 bits travel in events).
     seq: u32,
-    answered: bool,
+    /// The current ping is over: answered in time, or timed out (a later reply is
+    /// ignored), or forgotten by a restarted server.
+    settled: bool,
     misses: u32,
     /// Gilbert–Elliott states of the ping's own packets down and up.
     down_bad: bool,
@@ -1584,7 +1586,7 @@ impl<'s> World<'s> {
         };
         let st = &mut p.states[ci];
         st.seq = st.seq.wrapping_add(1);
-        st.answered = false;
+        st.settled = false;
         let tag = (di << 24) | (st.seq & PING_SEQ_MASK);
         // The ping's own streams: adding a ping detector changes no other draw.
         let delay = g.downlink.delay(pick(&mut p.down_delay, ci));
@@ -1660,7 +1662,7 @@ impl<'s> World<'s> {
         }
         let st = &mut p.states[ci];
         st.seq = st.seq.wrapping_add(1);
-        st.answered = false;
+        st.settled = false;
         let tag = (di << 24) | (st.seq & PING_SEQ_MASK);
         let delay = g.uplink.delay(pick(&mut p.up_delay, ci));
         let lost = g.uplink.lost(&mut st.up_bad, pick(&mut p.up_loss, ci)) || partitioned;
@@ -1722,10 +1724,10 @@ impl<'s> World<'s> {
         let d = &mut self.detectors[di];
         let p = d.ping.as_mut().expect("a ping detector");
         let st = &mut p.states[ci];
-        if st.answered || (st.seq & PING_SEQ_MASK) != (tag & PING_SEQ_MASK) {
+        if st.settled || (st.seq & PING_SEQ_MASK) != (tag & PING_SEQ_MASK) {
             return; // late: its timeout has passed, or a newer ping is out
         }
-        st.answered = true;
+        st.settled = true;
         st.misses = 0;
         let back = match d.watches[ci].status {
             Status::Unknown => true,
@@ -1752,9 +1754,10 @@ impl<'s> World<'s> {
         let window = d.rule.threshold;
         let p = d.ping.as_mut().expect("a ping detector");
         let st = &mut p.states[ci];
-        if st.answered || (st.seq & PING_SEQ_MASK) != (tag & PING_SEQ_MASK) {
+        if st.settled || (st.seq & PING_SEQ_MASK) != (tag & PING_SEQ_MASK) {
             return;
         }
+        st.settled = true;
         st.misses += 1;
         if st.misses >= p.params.misses && d.watches[ci].status == Status::Online {
             self.mark_offline(di, id, window, trace);
@@ -1888,7 +1891,7 @@ impl<'s> World<'s> {
             if !d.about_server {
                 if let Some(p) = d.ping.as_mut() {
                     for st in &mut p.states {
-                        st.answered = true;
+                        st.settled = true;
                         st.misses = 0;
                     }
                 }

@@ -221,3 +221,30 @@ fn server_stalls_and_clock_steps_leave_active_detectors_to_their_probes() {
         assert!(got <= bound_s, "{name}: detected after {got} s");
     }
 }
+
+#[test]
+fn a_reply_after_the_timeout_does_not_answer_the_ping() {
+    // A round trip of exactly 1.2 s (600 ms each way): with a 1.2 s timeout the reply
+    // arrives at the timeout instant and counts (deliveries come first), so every client
+    // is online and never flagged; with a 1 s timeout every reply is late, so no client
+    // is ever heard from, and the late replies count for nothing.
+    for (timeout, answered) in [("1200ms", true), ("1s", false)] {
+        let mut s = scenario(
+            json!({ "name": "p", "kind": "ping", "interval": "5s", "timeout": timeout }),
+            0.0,
+            false,
+        );
+        s["clients"][0]["uplink"]["delay"] = json!({ "dist": "constant", "value": "600ms" });
+        let r = run(&s.to_string());
+        let d = r.detectors.get("p").unwrap();
+        assert_eq!(d.false_positives.total, 0, "{timeout}");
+        if answered {
+            // All but the pings of the last 1.2 s, whose replies would come after the end
+            // (at most one per client with a 5 s interval).
+            let unanswered = r.traffic.probes_sent - r.traffic.probe_replies;
+            assert!(unanswered <= 500, "{timeout}: {unanswered} unanswered");
+        } else {
+            assert_eq!(r.traffic.probe_replies, 0, "{timeout}");
+        }
+    }
+}
