@@ -437,15 +437,16 @@ fn event_line(s: &Scenario, e: &VerdictEvent) -> String {
         Verdict::Online => "online ",
         _ => "offline",
     };
+    // A client's ping of the server judges the server: its ground truth is the server's.
+    let subject = match &s.detectors[d].kind {
+        hbsim::scenario::DetectorKind::Ping(p) if p.client_to_server => "server",
+        _ => "client",
+    };
     format!(
-        "{time:>12} s  {}  {client}  {verdict}  last heartbeat {} s  ({})",
+        "{time:>12} s  {}  {client}  {verdict}  last heartbeat {} s  ({subject} {})",
         s.detectors[d].name,
         secs(e.last_arrival.as_nanos()),
-        if e.client_up {
-            "client up"
-        } else {
-            "client down"
-        }
+        if e.client_up { "up" } else { "down" }
     )
 }
 

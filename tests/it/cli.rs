@@ -312,3 +312,38 @@ fn replications_merge_identically_for_any_thread_count() {
     assert_eq!(v["detectors"]["seed"]["detection_latency"]["count"], 60);
     assert!(v["detectors"]["seed"]["detection_latency"]["mean_ci_ns"].is_array());
 }
+
+#[test]
+fn events_of_a_client_to_server_ping_show_the_servers_ground_truth() {
+    // In server-outage the server is down from 20 to 25 min: the clients' `probe`
+    // verdicts then judge a dead server, the scanner's lines still judge clients.
+    let out_dir = temp_dir("events-server");
+    let out = hbsim(&[
+        "run",
+        "scenarios/server-outage.json",
+        "--events",
+        "--quiet",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let stdout = text(&out.stdout);
+    let in_outage = |l: &&str| {
+        let t: f64 = l.split_whitespace().next().unwrap().parse().unwrap();
+        (1200.0..1500.0).contains(&t)
+    };
+    let probe: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("  probe  ") && l.contains(" offline "))
+        .filter(in_outage)
+        .collect();
+    assert_eq!(probe.len(), 150, "every client gives up on the dead server");
+    assert!(
+        probe.iter().all(|l| l.ends_with("(server down)")),
+        "{probe:?}"
+    );
+    assert!(stdout
+        .lines()
+        .filter(|l| l.contains("  scanner  "))
+        .all(|l| l.ends_with("(client up)") || l.ends_with("(client down)")));
+}
