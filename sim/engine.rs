@@ -1855,17 +1855,7 @@ impl<'s> World<'s> {
                 let c = &mut self.clients[ci];
                 let acc = &mut d.acc[c.group as usize];
                 if d.about_server {
-                    account(w, acc, true, now);
-                    match w.status {
-                        Status::Online | Status::Unknown => w.pending_crash = now,
-                        Status::Offline => acc.already_offline += 1,
-                    }
-                    if w.mistake_start != NONE {
-                        acc.censored += 1;
-                        w.mistake_start = NONE;
-                    }
-                    w.last_mistake = NONE;
-                    w.last_recovery = NONE;
+                    subject_died(w, acc, now);
                     continue;
                 }
                 account(w, acc, c.up, now);
@@ -2082,20 +2072,7 @@ impl<'s> World<'s> {
                 w.status = Status::Unknown;
                 continue;
             }
-            account(w, acc, true, now);
-            match w.status {
-                Status::Online | Status::Unknown => w.pending_crash = now,
-                Status::Offline => acc.already_offline += 1,
-            }
-            if w.mistake_start != NONE {
-                // The suspicion became true; how long the mistake would have lasted is
-                // unknown.
-                acc.censored += 1;
-                w.mistake_start = NONE;
-            }
-            // Recurrence and good periods are measured within one up period.
-            w.last_mistake = NONE;
-            w.last_recovery = NONE;
+            subject_died(w, acc, now);
         }
         c.up = false;
         c.generation = c.generation.wrapping_add(1);
@@ -2515,6 +2492,25 @@ impl<'s> World<'s> {
             events_processed: self.events,
         }
     }
+}
+
+/// The watched subject (a client, or the server for a client-to-server ping) dies now:
+/// the watch's time so far is accounted as up, the crash waits for its detection (or
+/// counts as already detected), and a running mistake is censored.
+fn subject_died(w: &mut Watch, acc: &mut DetectorAcc, now: u64) {
+    account(w, acc, true, now);
+    match w.status {
+        Status::Online | Status::Unknown => w.pending_crash = now,
+        Status::Offline => acc.already_offline += 1,
+    }
+    if w.mistake_start != NONE {
+        // The suspicion became true; how long the mistake would have lasted is unknown.
+        acc.censored += 1;
+        w.mistake_start = NONE;
+    }
+    // Recurrence and good periods are measured within one up period.
+    w.last_mistake = NONE;
+    w.last_recovery = NONE;
 }
 
 /// Brings one watch's query-accuracy clocks up to `now`, given whether the client was up
