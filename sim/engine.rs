@@ -1769,6 +1769,9 @@ impl<'s> World<'s> {
         let fault = &self.scenario.faults[index];
         match fault.action {
             FaultAction::ServerStall { duration } => {
+                if !self.server_up {
+                    return; // a dead server cannot stall
+                }
                 let until = now.saturating_add(duration.as_nanos());
                 if now >= self.stalled_until {
                     self.stall_began = now;
@@ -1887,6 +1890,10 @@ impl<'s> World<'s> {
                 }
             }
         }
+        // A dead process is not stalled: the arrivals it was holding die with it, and a
+        // restarted server starts unstalled.
+        self.backlog.clear();
+        self.stalled_until = self.stalled_until.min(now);
         self.server_up = false;
     }
 
@@ -1970,6 +1977,9 @@ impl<'s> World<'s> {
     fn on_stall_end(&mut self, trace: &mut Trace<'_>) {
         if self.now < self.stalled_until {
             return; // a longer stall began meanwhile; its own end will come
+        }
+        if !self.server_up {
+            return; // the server died during the stall and checks nothing
         }
         let clients = self.clients.len() as u32;
         let stall = self.now - self.stall_began;

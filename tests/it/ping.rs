@@ -248,3 +248,50 @@ fn a_reply_after_the_timeout_does_not_answer_the_ping() {
         }
     }
 }
+
+#[test]
+fn a_server_that_dies_during_a_stall_judges_nobody_until_it_restarts() {
+    // The server stalls at 100 s for 10 s and dies at 105 s; it restarts at 200 s. The
+    // heartbeats held by the stall die with it: no verdict may change between the crash
+    // and the restart (the stall's end once applied them and made every client online on
+    // a dead server). A stall that begins while the server is dead is ignored, so the
+    // restarted server judges at once.
+    let s = json!({
+        "name": "sc", "seed": 3, "duration": "5m",
+        "clients": [{ "group": "c", "count": 20, "heartbeat": { "interval": "1s" },
+                      "uplink": { "delay": { "dist": "constant", "value": "10ms" } } }],
+        "detectors": [{ "name": "ft", "kind": "fixed-timeout", "scan_interval": "1s", "threshold": "3s" }],
+        "faults": [
+            { "at": "100s", "action": "server-stall", "for": "10s" },
+            { "at": "105s", "action": "server-crash" },
+            { "at": "150s", "action": "server-stall", "for": "100s" },
+            { "at": "200s", "action": "server-restart" }
+        ]
+    });
+    let text = s.to_string();
+    let parsed = hbsim::parse(&text).unwrap();
+    let mut during = 0;
+    let mut back = 0;
+    let mut check = |e: &hbsim::VerdictEvent| {
+        let t = e.time.as_nanos();
+        if e.detector.is_some() && (105_000_000_000..200_000_000_000).contains(&t) {
+            during += 1;
+        }
+        if e.detector.is_some() && (200_000_000_000..202_000_000_000).contains(&t) {
+            back += 1;
+        }
+    };
+    hbsim::run(
+        &parsed,
+        text.as_bytes(),
+        parsed.seed,
+        hbsim::Limits::default(),
+        Some(&mut check),
+    )
+    .unwrap();
+    assert_eq!(during, 0, "verdicts while the server was dead");
+    assert_eq!(
+        back, 20,
+        "every client is known again within a second of the restart"
+    );
+}
