@@ -1622,14 +1622,38 @@ impl<'s> World<'s> {
         if self.partitioned(ci, now) || !running {
             return;
         }
+        self.send_ping_reply(id, tag, true);
+    }
+
+    /// Sends the answer to ping `tag` of client `id`: up from the client, or down from the
+    /// server, on the ping's own streams.
+    fn send_ping_reply(&mut self, id: u32, tag: u32, upward: bool) {
+        let now = self.now;
+        let ci = id as usize;
         let gi = self.clients[ci].group as usize;
         let g = &self.groups[gi];
         let di = (tag >> 24) as usize;
         let p = self.detectors[di].ping.as_mut().expect("a ping detector");
         let st = &mut p.states[ci];
-        let delay = g.uplink.delay(pick(&mut p.up_delay, ci));
-        let lost = g.uplink.lost(&mut st.up_bad, pick(&mut p.up_loss, ci));
-        self.group_acc[gi].bytes_up += p.params.bytes as u64;
+        let (delay, lost) = if upward {
+            let delay = g.uplink.delay(pick(&mut p.up_delay, ci));
+            (
+                delay,
+                g.uplink.lost(&mut st.up_bad, pick(&mut p.up_loss, ci)),
+            )
+        } else {
+            let delay = g.downlink.delay(pick(&mut p.down_delay, ci));
+            let lost = g
+                .downlink
+                .lost(&mut st.down_bad, pick(&mut p.down_loss, ci));
+            (delay, lost)
+        };
+        let acc = &mut self.group_acc[gi];
+        if upward {
+            acc.bytes_up += p.params.bytes as u64;
+        } else {
+            acc.bytes_down += p.params.bytes as u64;
+        }
         if !lost && now.saturating_add(delay) < self.end {
             self.queue.push(
                 now + delay,
@@ -1688,24 +1712,7 @@ impl<'s> World<'s> {
         if !self.server_up || now < self.stalled_until || self.partitioned(ci, now) {
             return;
         }
-        let gi = self.clients[ci].group as usize;
-        let g = &self.groups[gi];
-        let di = (tag >> 24) as usize;
-        let p = self.detectors[di].ping.as_mut().expect("a ping detector");
-        let st = &mut p.states[ci];
-        let delay = g.downlink.delay(pick(&mut p.down_delay, ci));
-        let lost = g
-            .downlink
-            .lost(&mut st.down_bad, pick(&mut p.down_loss, ci));
-        self.group_acc[gi].bytes_down += p.params.bytes as u64;
-        if !lost && now.saturating_add(delay) < self.end {
-            self.queue.push(
-                now + delay,
-                CLASS_DELIVER,
-                K_PING_REPLY,
-                Event::new(id, tag),
-            );
-        }
+        self.send_ping_reply(id, tag, false);
     }
 
     /// A reply reaches the server (or, for a client's ping, the client): the other side is
