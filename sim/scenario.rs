@@ -670,6 +670,89 @@ impl Validator {
         }
     }
 
+    /// An optional field taking one of a fixed set of values, each standing for a `T`;
+    /// `default` when the field is absent.
+    fn optional_choice<T: Copy>(
+        &mut self,
+        map: &Map<String, Value>,
+        path: &str,
+        key: &str,
+        options: &[(&str, T)],
+        default: T,
+    ) -> Option<T> {
+        let Some(v) = map.get(key) else {
+            return Some(default);
+        };
+        let names: Vec<&str> = options.iter().map(|(name, _)| *name).collect();
+        let chosen = self.choice(v, &join(path, key), &names)?;
+        options
+            .iter()
+            .find(|(name, _)| *name == chosen)
+            .map(|(_, t)| *t)
+    }
+
+    /// An optional integer field in `lo..=hi`; `default` when the field is absent.
+    fn optional_integer(
+        &mut self,
+        map: &Map<String, Value>,
+        path: &str,
+        key: &str,
+        (lo, hi): (u64, u64),
+        default: u64,
+    ) -> Option<u64> {
+        match map.get(key) {
+            None => Some(default),
+            Some(n) => self.integer(n, &join(path, key), lo, hi),
+        }
+    }
+
+    /// An optional duration field (positive if `positive`); `default` when absent.
+    fn optional_duration(
+        &mut self,
+        map: &Map<String, Value>,
+        path: &str,
+        key: &str,
+        default: SimDuration,
+        positive: bool,
+    ) -> Option<SimDuration> {
+        match map.get(key) {
+            None => Some(default),
+            Some(d) if positive => self.positive_duration(d, &join(path, key)),
+            Some(d) => self.duration(d, &join(path, key)),
+        }
+    }
+
+    /// Whether `hi` is at least `lo`; if not, says so at `path.hi_key`.
+    fn at_least(
+        &mut self,
+        path: &str,
+        (lo_key, lo): (&str, SimDuration),
+        (hi_key, hi): (&str, SimDuration),
+    ) -> bool {
+        if lo > hi {
+            self.problem(
+                &join(path, hi_key),
+                format!(
+                    "must be at least {lo_key} \"{}\" (got \"{}\")",
+                    format_duration_spec(lo.as_nanos()),
+                    format_duration_spec(hi.as_nanos())
+                ),
+            );
+        }
+        lo <= hi
+    }
+
+    /// A detector's `rejoin` field (`"announce"` unless given).
+    fn rejoin(&mut self, map: &Map<String, Value>, path: &str) -> Option<Rejoin> {
+        self.optional_choice(
+            map,
+            path,
+            "rejoin",
+            &[("announce", Rejoin::Announce), ("never", Rejoin::Never)],
+            Rejoin::Announce,
+        )
+    }
+
     fn scenario(&mut self, v: &Value) -> Option<Scenario> {
         let map = self.object(
             v,
@@ -701,14 +784,8 @@ impl Validator {
             Some(d) => self.string(d, "description"),
             None => Some(String::new()),
         };
-        let seed = match map.get("seed") {
-            Some(s) => self.integer(s, "seed", 0, u64::MAX),
-            None => Some(0),
-        };
-        let replications = match map.get("replications") {
-            Some(r) => self.integer(r, "replications", 1, 10_000),
-            None => Some(1),
-        };
+        let seed = self.optional_integer(map, "", "seed", (0, u64::MAX), 0);
+        let replications = self.optional_integer(map, "", "replications", (1, 10_000), 1);
         let duration = self
             .required(map, "", "duration")
             .and_then(|d| self.positive_duration(d, "duration"));
@@ -1042,27 +1119,15 @@ impl Validator {
             }
             return Some(Transport::Datagram);
         }
-        let dur = |v: &mut Self, key: &str, default: SimDuration| match map.get(key) {
-            None => Some(default),
-            Some(d) => v.positive_duration(d, &join(path, key)),
-        };
-        let rto_initial = dur(self, "rto_initial", SimDuration::from_secs(1));
-        let rto_min = dur(self, "rto_min", SimDuration::from_millis(200));
-        let rto_max = dur(self, "rto_max", SimDuration::from_secs(120));
-        let retries = match map.get("retries") {
-            None => Some(15),
-            Some(r) => self.integer(r, &join(path, "retries"), 1, 255),
-        };
+        let rto_initial =
+            self.optional_duration(map, path, "rto_initial", SimDuration::from_secs(1), true);
+        let rto_min =
+            self.optional_duration(map, path, "rto_min", SimDuration::from_millis(200), true);
+        let rto_max =
+            self.optional_duration(map, path, "rto_max", SimDuration::from_secs(120), true);
+        let retries = self.optional_integer(map, path, "retries", (1, 255), 15);
         let (rto_initial, rto_min, rto_max) = (rto_initial?, rto_min?, rto_max?);
-        if rto_min > rto_max {
-            self.problem(
-                &join(path, "rto_max"),
-                format!(
-                    "must be at least rto_min \"{}\" (got \"{}\")",
-                    format_duration_spec(rto_min.as_nanos()),
-                    format_duration_spec(rto_max.as_nanos())
-                ),
-            );
+        if !self.at_least(path, ("rto_min", rto_min), ("rto_max", rto_max)) {
             return None;
         }
         if !(rto_min..=rto_max).contains(&rto_initial) {
@@ -1119,10 +1184,7 @@ impl Validator {
             self.required(map, path, "interval")
                 .and_then(|i| self.positive_duration(i, &join(path, "interval")))
         };
-        let jitter = match map.get("jitter") {
-            Some(j) => self.duration(j, &join(path, "jitter")),
-            None => Some(SimDuration::ZERO),
-        };
+        let jitter = self.optional_duration(map, path, "jitter", SimDuration::ZERO, false);
         if let (Some(i), Some(j)) = (interval, jitter) {
             if j > i {
                 self.problem(
@@ -1163,26 +1225,21 @@ impl Validator {
                 None
             }
         };
-        let schedule = match map.get("schedule") {
-            None => Some(Schedule::FixedRate),
-            Some(s) => self
-                .choice(s, &join(path, "schedule"), &["fixed-rate", "fixed-delay"])
-                .map(|c| {
-                    if c == "fixed-rate" {
-                        Schedule::FixedRate
-                    } else {
-                        Schedule::FixedDelay
-                    }
-                }),
-        };
+        let schedule = self.optional_choice(
+            map,
+            path,
+            "schedule",
+            &[
+                ("fixed-rate", Schedule::FixedRate),
+                ("fixed-delay", Schedule::FixedDelay),
+            ],
+            Schedule::FixedRate,
+        );
         let overshoot = match map.get("overshoot") {
             None => Some(None),
             Some(o) => self.dist(o, &join(path, "overshoot")).map(Some),
         };
-        let bytes = match map.get("bytes") {
-            None => Some(64),
-            Some(b) => self.integer(b, &join(path, "bytes"), 0, u32::MAX as u64),
-        };
+        let bytes = self.optional_integer(map, path, "bytes", (0, u32::MAX as u64), 64);
         let drift_ppm = match map.get("drift_ppm") {
             None => Some(Drift::Fixed(0.0)),
             Some(d) => self.drift(d, &join(path, "drift_ppm")),
@@ -1361,15 +1418,7 @@ impl Validator {
                 let min = dur(self, "min", false);
                 let max = dur(self, "max", false);
                 let (min, max) = (min?, max?);
-                if min > max {
-                    self.problem(
-                        &join(path, "max"),
-                        format!(
-                            "must be at least min \"{}\" (got \"{}\")",
-                            format_duration_spec(min.as_nanos()),
-                            format_duration_spec(max.as_nanos())
-                        ),
-                    );
+                if !self.at_least(path, ("min", min), ("max", max)) {
                     return None;
                 }
                 Some(Dist::Uniform {
@@ -1435,11 +1484,8 @@ impl Validator {
                 "rejoin",
             ],
         )?;
-        let dur = |v: &mut Self, key: &str, default: SimDuration, positive: bool| match map.get(key)
-        {
-            None => Some(default),
-            Some(d) if positive => v.positive_duration(d, &join(path, key)),
-            Some(d) => v.duration(d, &join(path, key)),
+        let dur = |v: &mut Self, key: &str, default: SimDuration, positive: bool| {
+            v.optional_duration(map, path, key, default, positive)
         };
         let scan_interval = dur(self, "scan_interval", SimDuration::ZERO, false);
         let scan_phase = dur(self, "scan_phase", SimDuration::ZERO, false);
@@ -1471,34 +1517,18 @@ impl Validator {
             None => Some(8.0),
             Some(t) => self.positive_number(t, &join(path, "threshold")),
         };
-        let variant = match map.get("variant") {
-            None => Some(PhiVariant::Normal),
-            Some(x) => self
-                .choice(x, &join(path, "variant"), &["normal", "exponential"])
-                .map(|c| {
-                    if c == "normal" {
-                        PhiVariant::Normal
-                    } else {
-                        PhiVariant::Exponential
-                    }
-                }),
-        };
-        let samples = match map.get("max_sample_size") {
-            None => Some(1000),
-            Some(n) => self.integer(n, &join(path, "max_sample_size"), 2, 100_000),
-        };
-        let rejoin = match map.get("rejoin") {
-            None => Some(Rejoin::Announce),
-            Some(r) => self
-                .choice(r, &join(path, "rejoin"), &["announce", "never"])
-                .map(|c| {
-                    if c == "announce" {
-                        Rejoin::Announce
-                    } else {
-                        Rejoin::Never
-                    }
-                }),
-        };
+        let variant = self.optional_choice(
+            map,
+            path,
+            "variant",
+            &[
+                ("normal", PhiVariant::Normal),
+                ("exponential", PhiVariant::Exponential),
+            ],
+            PhiVariant::Normal,
+        );
+        let samples = self.optional_integer(map, path, "max_sample_size", (2, 100_000), 1000);
+        let rejoin = self.rejoin(map, path);
         Some(Detector {
             name: name?,
             kind: DetectorKind::PhiAccrual(PhiAccrual {
@@ -1532,18 +1562,7 @@ impl Validator {
         let probes = self
             .required(map, path, "probes")
             .and_then(|p| self.integer(p, &join(path, "probes"), 1, 1000));
-        let rejoin = match map.get("rejoin") {
-            None => Some(Rejoin::Announce),
-            Some(r) => self
-                .choice(r, &join(path, "rejoin"), &["announce", "never"])
-                .map(|c| {
-                    if c == "announce" {
-                        Rejoin::Announce
-                    } else {
-                        Rejoin::Never
-                    }
-                }),
-        };
+        let rejoin = self.rejoin(map, path);
         Some(Detector {
             name: name?,
             kind: DetectorKind::TcpKeepalive(TcpKeepalive {
@@ -1570,16 +1589,13 @@ impl Validator {
                 "rejoin",
             ],
         )?;
-        let client_to_server = match map.get("direction") {
-            None => Some(false),
-            Some(d) => self
-                .choice(
-                    d,
-                    &join(path, "direction"),
-                    &["server-to-client", "client-to-server"],
-                )
-                .map(|d| d == "client-to-server"),
-        };
+        let client_to_server = self.optional_choice(
+            map,
+            path,
+            "direction",
+            &[("server-to-client", false), ("client-to-server", true)],
+            false,
+        );
         let interval = self
             .required(map, path, "interval")
             .and_then(|i| self.positive_duration(i, &join(path, "interval")));
@@ -1598,26 +1614,9 @@ impl Validator {
                 );
             }
         }
-        let misses = match map.get("misses") {
-            None => Some(1),
-            Some(m) => self.integer(m, &join(path, "misses"), 1, 1000),
-        };
-        let bytes = match map.get("bytes") {
-            None => Some(64),
-            Some(b) => self.integer(b, &join(path, "bytes"), 0, u32::MAX as u64),
-        };
-        let rejoin = match map.get("rejoin") {
-            None => Some(Rejoin::Announce),
-            Some(r) => self
-                .choice(r, &join(path, "rejoin"), &["announce", "never"])
-                .map(|c| {
-                    if c == "announce" {
-                        Rejoin::Announce
-                    } else {
-                        Rejoin::Never
-                    }
-                }),
-        };
+        let misses = self.optional_integer(map, path, "misses", (1, 1000), 1);
+        let bytes = self.optional_integer(map, path, "bytes", (0, u32::MAX as u64), 64);
+        let rejoin = self.rejoin(map, path);
         let (interval, timeout) = (interval?, timeout?);
         if timeout > interval {
             return None;
@@ -1649,7 +1648,7 @@ impl Validator {
                 None
             }
         };
-        if kind == Some("tcp-keepalive") {
+        if let Some(k @ ("tcp-keepalive" | "ping" | "phi-accrual")) = kind {
             let name = v
                 .get("name")
                 .map(|n| self.identifier(n, &join(path, "name"), "a detector name"))
@@ -1657,27 +1656,11 @@ impl Validator {
                     self.problem(&join(path, "name"), "missing required field");
                     None
                 });
-            return self.keepalive(v, path, name);
-        }
-        if kind == Some("ping") {
-            let name = v
-                .get("name")
-                .map(|n| self.identifier(n, &join(path, "name"), "a detector name"))
-                .unwrap_or_else(|| {
-                    self.problem(&join(path, "name"), "missing required field");
-                    None
-                });
-            return self.ping(v, path, name);
-        }
-        if kind == Some("phi-accrual") {
-            let name = v
-                .get("name")
-                .map(|n| self.identifier(n, &join(path, "name"), "a detector name"))
-                .unwrap_or_else(|| {
-                    self.problem(&join(path, "name"), "missing required field");
-                    None
-                });
-            return self.phi(v, path, name);
+            return match k {
+                "tcp-keepalive" => self.keepalive(v, path, name),
+                "ping" => self.ping(v, path, name),
+                _ => self.phi(v, path, name),
+            };
         }
         let map = self.object(
             v,
@@ -1699,37 +1682,21 @@ impl Validator {
         let scan_interval = self
             .required(map, path, "scan_interval")
             .and_then(|s| self.duration(s, &join(path, "scan_interval")));
-        let scan_phase = match map.get("scan_phase") {
-            None => Some(SimDuration::ZERO),
-            Some(p) => self.duration(p, &join(path, "scan_phase")),
-        };
+        let scan_phase = self.optional_duration(map, path, "scan_phase", SimDuration::ZERO, false);
         let threshold = self
             .required(map, path, "threshold")
             .and_then(|t| self.positive_duration(t, &join(path, "threshold")));
-        let elapsed = match map.get("elapsed") {
-            None => Some(Elapsed::Total),
-            Some(e) => self
-                .choice(e, &join(path, "elapsed"), &["total", "seconds-component"])
-                .map(|c| {
-                    if c == "total" {
-                        Elapsed::Total
-                    } else {
-                        Elapsed::SecondsComponent
-                    }
-                }),
-        };
-        let rejoin = match map.get("rejoin") {
-            None => Some(Rejoin::Announce),
-            Some(r) => self
-                .choice(r, &join(path, "rejoin"), &["announce", "never"])
-                .map(|c| {
-                    if c == "announce" {
-                        Rejoin::Announce
-                    } else {
-                        Rejoin::Never
-                    }
-                }),
-        };
+        let elapsed = self.optional_choice(
+            map,
+            path,
+            "elapsed",
+            &[
+                ("total", Elapsed::Total),
+                ("seconds-component", Elapsed::SecondsComponent),
+            ],
+            Elapsed::Total,
+        );
+        let rejoin = self.rejoin(map, path);
         if let (Some(t), Some(Elapsed::SecondsComponent)) = (threshold, elapsed) {
             if t > SimDuration::from_secs(59) {
                 self.problem(
@@ -1828,14 +1795,15 @@ impl Validator {
                 .and_then(|d| v.positive_duration(d, &join(path, key)))
         };
         let action = match action {
-            "crash" => match map.get("mode") {
-                None => Some(FaultAction::Crash { process: false }),
-                Some(m) => self
-                    .choice(m, &join(path, "mode"), &["host", "process"])
-                    .map(|m| FaultAction::Crash {
-                        process: m == "process",
-                    }),
-            },
+            "crash" => self
+                .optional_choice(
+                    map,
+                    path,
+                    "mode",
+                    &[("host", false), ("process", true)],
+                    false,
+                )
+                .map(|process| FaultAction::Crash { process }),
             "restart" => Some(FaultAction::Restart),
             "pause" => positive(self, "for").map(|duration| FaultAction::Pause { duration }),
             "partition" => {
