@@ -338,10 +338,41 @@ struct PingRt {
     params: Ping,
     states: Vec<PingState>,
     phase: Vec<u64>,
+    streams: ProbeStreams,
+}
+
+/// An active detector's own random streams, per client: the delays and losses of its
+/// packets down and up. Drawing from them changes no other stream, so adding the detector
+/// changes no other detector's results.
+struct ProbeStreams {
     down_delay: Vec<Stream>,
     down_loss: Vec<Stream>,
     up_delay: Vec<Stream>,
     up_loss: Vec<Stream>,
+}
+
+impl ProbeStreams {
+    /// The streams `per_client` gives for "down.delay", "down.loss", "up.delay", "up.loss".
+    fn new(per_client: impl Fn(&str) -> Vec<Stream>) -> Self {
+        ProbeStreams {
+            down_delay: per_client("down.delay"),
+            down_loss: per_client("down.loss"),
+            up_delay: per_client("up.delay"),
+            up_loss: per_client("up.loss"),
+        }
+    }
+
+    /// One packet of client `ci` over the group's uplink (`up`) or downlink: its delay,
+    /// then whether the link loses it (`bad` is that direction's Gilbert–Elliott state).
+    fn draw(&mut self, g: &GroupRt, ci: usize, bad: &mut bool, up: bool) -> (u64, bool) {
+        if up {
+            let delay = g.uplink.delay(pick(&mut self.up_delay, ci));
+            (delay, g.uplink.lost(bad, pick(&mut self.up_loss, ci)))
+        } else {
+            let delay = g.downlink.delay(pick(&mut self.down_delay, ci));
+            (delay, g.downlink.lost(bad, pick(&mut self.down_loss, ci)))
+        }
+    }
 }
 
 const PING_SEQ_MASK: u32 = (1 << 24) - 1;
@@ -363,10 +394,7 @@ struct KeepaliveState {
 struct KeepaliveRt {
     params: TcpKeepalive,
     states: Vec<KeepaliveState>,
-    down_delay: Vec<Stream>,
-    down_loss: Vec<Stream>,
-    up_delay: Vec<Stream>,
-    up_loss: Vec<Stream>,
+    streams: ProbeStreams,
 }
 
 impl DetectorRt {
@@ -908,62 +936,36 @@ impl<'s> World<'s> {
                         None,
                     ),
                 };
-                let own_streams = |prefix: &str| {
-                    let per_client = |what: &str| -> Vec<Stream> {
+                // An active detector's streams, labelled "{prefix}.{detector}.{what}".
+                let own = |prefix: &'static str| {
+                    move |what: &str| -> Vec<Stream> {
+                        let label = format!("{prefix}.{}.{what}", d.name);
                         let mut out = Vec::with_capacity(total);
                         for g in &s.groups {
-                            let label = format!("{prefix}.{}.{what}", d.name);
                             let key = rng::key_for_label(seed, &label, &g.name);
                             out.extend((0..g.count).map(|i| rng::stream(key, i)));
                         }
                         out
-                    };
-                    (
-                        per_client("down.delay"),
-                        per_client("down.loss"),
-                        per_client("up.delay"),
-                        per_client("up.loss"),
-                    )
+                    }
                 };
                 let keepalive = match &d.kind {
-                    DetectorKind::TcpKeepalive(k) => {
-                        let (down_delay, down_loss, up_delay, up_loss) = own_streams("keepalive");
-                        Some(KeepaliveRt {
-                            params: *k,
-                            states: vec![KeepaliveState::default(); total],
-                            down_delay,
-                            down_loss,
-                            up_delay,
-                            up_loss,
-                        })
-                    }
+                    DetectorKind::TcpKeepalive(k) => Some(KeepaliveRt {
+                        params: *k,
+                        states: vec![KeepaliveState::default(); total],
+                        streams: ProbeStreams::new(own("keepalive")),
+                    }),
                     _ => None,
                 };
                 let ping = match &d.kind {
-                    DetectorKind::Ping(p) => {
-                        let label = |what: &str| format!("ping.{}.{what}", d.name);
-                        let per_client = |what: &str| -> Vec<Stream> {
-                            let mut out = Vec::with_capacity(total);
-                            for g in &s.groups {
-                                let key = rng::key_for_label(seed, &label(what), &g.name);
-                                out.extend((0..g.count).map(|i| rng::stream(key, i)));
-                            }
-                            out
-                        };
-                        let mut phase_streams = per_client("phase");
-                        Some(PingRt {
-                            params: *p,
-                            states: vec![PingState::default(); total],
-                            phase: phase_streams
-                                .iter_mut()
-                                .map(|r| rng::below(r, p.interval.as_nanos()))
-                                .collect(),
-                            down_delay: per_client("down.delay"),
-                            down_loss: per_client("down.loss"),
-                            up_delay: per_client("up.delay"),
-                            up_loss: per_client("up.loss"),
-                        })
-                    }
+                    DetectorKind::Ping(p) => Some(PingRt {
+                        params: *p,
+                        states: vec![PingState::default(); total],
+                        phase: own("ping")("phase")
+                            .iter_mut()
+                            .map(|r| rng::below(r, p.interval.as_nanos()))
+                            .collect(),
+                        streams: ProbeStreams::new(own("ping")),
+                    }),
                     _ => None,
                 };
                 DetectorRt {
@@ -1589,11 +1591,8 @@ impl<'s> World<'s> {
         st.settled = false;
         let tag = (di << 24) | (st.seq & PING_SEQ_MASK);
         // The ping's own streams: adding a ping detector changes no other draw.
-        let delay = g.downlink.delay(pick(&mut p.down_delay, ci));
-        let lost = g
-            .downlink
-            .lost(&mut st.down_bad, pick(&mut p.down_loss, ci))
-            || partitioned;
+        let (delay, lost) = p.streams.draw(g, ci, &mut st.down_bad, false);
+        let lost = lost || partitioned;
         let acc = &mut self.group_acc[gi];
         acc.probes_sent += 1;
         acc.bytes_down += p.params.bytes as u64;
@@ -1635,19 +1634,12 @@ impl<'s> World<'s> {
         let di = (tag >> 24) as usize;
         let p = self.detectors[di].ping.as_mut().expect("a ping detector");
         let st = &mut p.states[ci];
-        let (delay, lost) = if upward {
-            let delay = g.uplink.delay(pick(&mut p.up_delay, ci));
-            (
-                delay,
-                g.uplink.lost(&mut st.up_bad, pick(&mut p.up_loss, ci)),
-            )
+        let bad = if upward {
+            &mut st.up_bad
         } else {
-            let delay = g.downlink.delay(pick(&mut p.down_delay, ci));
-            let lost = g
-                .downlink
-                .lost(&mut st.down_bad, pick(&mut p.down_loss, ci));
-            (delay, lost)
+            &mut st.down_bad
         };
+        let (delay, lost) = p.streams.draw(g, ci, bad, upward);
         let acc = &mut self.group_acc[gi];
         if upward {
             acc.bytes_up += p.params.bytes as u64;
@@ -1688,8 +1680,8 @@ impl<'s> World<'s> {
         st.seq = st.seq.wrapping_add(1);
         st.settled = false;
         let tag = (di << 24) | (st.seq & PING_SEQ_MASK);
-        let delay = g.uplink.delay(pick(&mut p.up_delay, ci));
-        let lost = g.uplink.lost(&mut st.up_bad, pick(&mut p.up_loss, ci)) || partitioned;
+        let (delay, lost) = p.streams.draw(g, ci, &mut st.up_bad, true);
+        let lost = lost || partitioned;
         let acc = &mut self.group_acc[gi];
         acc.probes_sent += 1;
         acc.bytes_up += p.params.bytes as u64;
@@ -2234,11 +2226,8 @@ impl<'s> World<'s> {
             .expect("keepalive");
         let st = &mut k.states[ci];
         st.probes_out += 1;
-        let delay = g.downlink.delay(pick(&mut k.down_delay, ci));
-        let lost = g
-            .downlink
-            .lost(&mut st.down_bad, pick(&mut k.down_loss, ci))
-            || partitioned;
+        let (delay, lost) = k.streams.draw(g, ci, &mut st.down_bad, false);
+        let lost = lost || partitioned;
         let acc = &mut self.group_acc[gi];
         acc.probes_sent += 1;
         acc.bytes_down += tcp::ACK_BYTES;
@@ -2264,8 +2253,7 @@ impl<'s> World<'s> {
             .as_mut()
             .expect("keepalive");
         let st = &mut k.states[ci];
-        let delay = g.uplink.delay(pick(&mut k.up_delay, ci));
-        let lost = g.uplink.lost(&mut st.up_bad, pick(&mut k.up_loss, ci));
+        let (delay, lost) = k.streams.draw(g, ci, &mut st.up_bad, true);
         self.group_acc[gi].bytes_up += tcp::ACK_BYTES;
         if !lost && now.saturating_add(delay) < self.end {
             self.queue
@@ -2306,8 +2294,8 @@ impl<'s> World<'s> {
                 continue;
             };
             let st = &mut k.states[ci];
-            let delay = g.uplink.delay(pick(&mut k.up_delay, ci));
-            let lost = g.uplink.lost(&mut st.up_bad, pick(&mut k.up_loss, ci)) || partitioned;
+            let (delay, lost) = k.streams.draw(g, ci, &mut st.up_bad, true);
+            let lost = lost || partitioned;
             if !lost && now.saturating_add(delay) < self.end {
                 self.queue.push(
                     now + delay,
