@@ -4,7 +4,7 @@
 
 use crate::{load_all, write_atomically, CheckArgs, CheckFormat, Failure};
 use hbsim::expect::{compare, show_value, Bound, Expectation, Verdict};
-use hbsim::{check, Limits};
+use hbsim::check;
 use quick_junit::{NonSuccessKind, Report as JUnit, TestCase, TestCaseStatus, TestSuite};
 use rayon::prelude::*;
 use serde_json::{json, Value};
@@ -309,10 +309,7 @@ pub(crate) fn run(args: CheckArgs) -> Result<(), Failure> {
         });
     }
     let loaded = load_all(&files)?;
-    let limits = Limits {
-        max_events: args.max_events,
-        max_memory_bytes: args.max_memory_mib.saturating_mul(1 << 20),
-    };
+    let limits = args.limits.limits();
     let bless = args.bless || std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1");
     // Scenarios run in parallel; results come back in input order.
     let results: Vec<_> = loaded

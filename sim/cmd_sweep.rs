@@ -119,10 +119,7 @@ pub(crate) fn run(args: SweepArgs) -> Result<(), Failure> {
         Some(d) => return Err(fail(2, format!("hbsim: no detector named \"{d}\""))),
         None => base.detectors[0].name.clone(),
     };
-    let limits = Limits {
-        max_events: args.max_events,
-        max_memory_bytes: args.max_memory_mib.saturating_mul(1 << 20),
-    };
+    let limits = args.limits.limits();
     let sha256 = hbsim::report::sha256_hex(&bytes);
     let header = |row: Row| CellFile {
         hbsim_version: env!("CARGO_PKG_VERSION").into(),

@@ -113,12 +113,28 @@ pub(crate) struct SweepArgs {
     /// No table, no notes, no progress bar
     #[arg(long, short)]
     pub(crate) quiet: bool,
-    /// Refuse cells estimated to process more events than this
+    #[command(flatten)]
+    pub(crate) limits: LimitArgs,
+}
+
+/// The resource limits every simulating command takes (a sweep applies them per cell).
+#[derive(Args)]
+pub(crate) struct LimitArgs {
+    /// Refuse runs estimated to process more events than this
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_events)]
-    pub(crate) max_events: u64,
-    /// Refuse cells estimated to need more memory than this, in MiB
+    max_events: u64,
+    /// Refuse runs estimated to need more memory than this, in MiB
     #[arg(long, value_name = "MIB", default_value_t = Limits::default().max_memory_bytes >> 20)]
-    pub(crate) max_memory_mib: u64,
+    max_memory_mib: u64,
+}
+
+impl LimitArgs {
+    pub(crate) fn limits(&self) -> Limits {
+        Limits {
+            max_events: self.max_events,
+            max_memory_bytes: self.max_memory_mib.saturating_mul(1 << 20),
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -167,12 +183,8 @@ pub(crate) struct CheckArgs {
     /// Print only failures and the summary
     #[arg(long, short)]
     pub(crate) quiet: bool,
-    /// Refuse runs estimated to process more events than this
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_events)]
-    pub(crate) max_events: u64,
-    /// Refuse runs estimated to need more memory than this, in MiB
-    #[arg(long, value_name = "MIB", default_value_t = Limits::default().max_memory_bytes >> 20)]
-    pub(crate) max_memory_mib: u64,
+    #[command(flatten)]
+    pub(crate) limits: LimitArgs,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -229,12 +241,8 @@ struct RunArgs {
     /// Print the verdict timeline (time, detector, client, online/offline, last heartbeat)
     #[arg(long)]
     events: bool,
-    /// Refuse runs estimated to process more events than this
-    #[arg(long, value_name = "N", default_value_t = Limits::default().max_events)]
-    max_events: u64,
-    /// Refuse runs estimated to need more memory than this, in MiB
-    #[arg(long, value_name = "MIB", default_value_t = Limits::default().max_memory_bytes >> 20)]
-    max_memory_mib: u64,
+    #[command(flatten)]
+    limits: LimitArgs,
     /// Level of the confidence intervals in the reports
     #[arg(long, value_name = "LEVEL", default_value_t = hbsim::DEFAULT_CONFIDENCE, value_parser = parse_confidence)]
     confidence: f64,
@@ -354,10 +362,7 @@ fn validate(args: ValidateArgs) -> Result<(), Failure> {
 
 fn run(args: RunArgs) -> Result<(), Failure> {
     let loaded = load_all(&args.scenarios)?;
-    let limits = Limits {
-        max_events: args.max_events,
-        max_memory_bytes: args.max_memory_mib.saturating_mul(1 << 20),
-    };
+    let limits = args.limits.limits();
     let stdout = std::io::stdout();
     for (path, bytes, scenario) in &loaded {
         let seed = args.seed.unwrap_or(scenario.seed);
