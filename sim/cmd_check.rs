@@ -3,8 +3,8 @@
 //! one aligned line per check, and writes JUnit XML.
 
 use crate::{load_all, write_atomically, CheckArgs, CheckFormat, Failure};
-use hbsim::expect::{compare, show_value, Bound, Expectation, Verdict};
 use hbsim::check;
+use hbsim::expect::{compare, show_value, Bound, Expectation, Verdict};
 use quick_junit::{NonSuccessKind, Report as JUnit, TestCase, TestCaseStatus, TestSuite};
 use rayon::prelude::*;
 use serde_json::{json, Value};

@@ -678,15 +678,7 @@ impl Report {
                         .map(|(g, r)| (g.as_str(), &r.qos, r.query_accuracy, r.query_accuracy_ci)),
                 );
             for (label, q, pa, pa_ci) in qrows {
-                let accuracy = match (pa, pa_ci) {
-                    (Some(p), Some(c)) => format!(
-                        "{} [{} … {}]",
-                        opt_percent(Some(p)),
-                        opt_percent(Some(c[0])),
-                        opt_percent(Some(c[1]))
-                    ),
-                    (p, _) => opt_percent(p),
-                };
+                let accuracy = percent_ci(pa, pa_ci);
                 let _ = writeln!(
                     o,
                     "| {label} | {} | {} | {} | {} | {} | {accuracy} |",
@@ -881,15 +873,7 @@ impl Report {
                 ),
                 (
                     "query accuracy",
-                    match (d.query_accuracy, d.query_accuracy_ci) {
-                        (Some(p), Some(c)) => format!(
-                            "{} [{} … {}]",
-                            opt_percent(Some(p)),
-                            opt_percent(Some(c[0])),
-                            opt_percent(Some(c[1]))
-                        ),
-                        (p, _) => opt_percent(p),
-                    },
+                    percent_ci(d.query_accuracy, d.query_accuracy_ci),
                 ),
             ];
             let _ = writeln!(o, "\n  detector {name} ({}), intervals at {level}", d.kind);
@@ -920,30 +904,39 @@ impl Report {
     }
 }
 
+/// `value [lo … hi]` with each number written by `show`, or just the value without an
+/// interval.
+pub(crate) fn with_ci<T: Copy>(
+    v: Option<T>,
+    ci: Option<[T; 2]>,
+    show: impl Fn(Option<T>) -> String,
+) -> String {
+    match (v, ci) {
+        (Some(v), Some([lo, hi])) => {
+            format!(
+                "{} [{} … {}]",
+                show(Some(v)),
+                show(Some(lo)),
+                show(Some(hi))
+            )
+        }
+        (v, _) => show(v),
+    }
+}
+
 /// `3.100 s [3.014 s … 3.186 s]`, or just the value without an interval.
 fn dur_ci(v: Option<u64>, ci: Option<[u64; 2]>) -> String {
-    match (v, ci) {
-        (Some(v), Some([lo, hi])) => format!(
-            "{} [{} … {}]",
-            format_duration(v),
-            format_duration(lo),
-            format_duration(hi)
-        ),
-        (v, _) => opt_dur(v),
-    }
+    with_ci(v, ci, opt_dur)
 }
 
 /// A rate with its interval.
 fn rate_ci(v: Option<f64>, ci: Option<[f64; 2]>) -> String {
-    match (v, ci) {
-        (Some(v), Some([lo, hi])) => format!(
-            "{} [{} … {}]",
-            opt_rate(Some(v)),
-            opt_rate(Some(lo)),
-            opt_rate(Some(hi))
-        ),
-        (v, _) => opt_rate(v),
-    }
+    with_ci(v, ci, opt_rate)
+}
+
+/// A fraction in percent with its interval.
+fn percent_ci(v: Option<f64>, ci: Option<[f64; 2]>) -> String {
+    with_ci(v, ci, opt_percent)
 }
 
 fn opt_dur(ns: Option<u64>) -> String {

@@ -10,7 +10,7 @@
 //! by parameter values.
 
 use crate::expect::{self, Unit};
-use crate::report::Report;
+use crate::report::{with_ci, Report};
 use crate::time::{format_duration_spec, parse_duration};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -364,24 +364,12 @@ pub fn to_text(axes: &[Axis], rows: &[Row]) -> String {
             v.map(|x| expect::show_value(Unit::Number, (x * 1000.0).round() / 1000.0))
                 .unwrap_or_else(|| "–".into())
         };
-        line.push(match r.latency_p99_ci_ns {
-            Some(c) => format!(
-                "{} [{} … {}]",
-                dur(r.latency_p99_ns),
-                dur(Some(c[0])),
-                dur(Some(c[1]))
-            ),
-            None => dur(r.latency_p99_ns),
-        });
-        line.push(match r.spurious_per_client_day_ci {
-            Some(c) => format!(
-                "{} [{} … {}]",
-                num(r.spurious_per_client_day),
-                num(Some(c[0])),
-                num(Some(c[1]))
-            ),
-            None => num(r.spurious_per_client_day),
-        });
+        line.push(with_ci(r.latency_p99_ns, r.latency_p99_ci_ns, dur));
+        line.push(with_ci(
+            r.spurious_per_client_day,
+            r.spurious_per_client_day_ci,
+            num,
+        ));
         line.push(num(r.bytes_per_client_hour.map(f64::round)));
         line.push(if frontier.contains(&i) {
             "*".into()
