@@ -297,14 +297,7 @@ fn the_false_positive_rate_interval_covers_the_true_rate_at_its_level() {
 fn the_analytic_section_agrees_with_the_simulation_on_the_oracle_scenarios() {
     // Independent phases: bounds [2.2 s, 4.2 s], mean 3.2 s, both consistent.
     let r = run(&latency_scenario(2000, "random", "0s").to_string());
-    let a = &r
-        .detectors
-        .get("d")
-        .unwrap()
-        .groups
-        .get("c")
-        .unwrap()
-        .analytic;
+    let a = group_analytic(&r);
     assert_eq!(a.detection_latency.min_ns, Some(2_200_000_000));
     assert_eq!(a.detection_latency.max_ns, Some(4_200_000_000));
     assert_eq!(a.detection_latency.verdict.as_deref(), Some("consistent"));
@@ -315,14 +308,7 @@ fn the_analytic_section_agrees_with_the_simulation_on_the_oracle_scenarios() {
     );
     // Bernoulli loss, continuous checking: rate and mean mistake duration consistent.
     let r = run(&loss_scenario(0.1, "0s").to_string());
-    let a = &r
-        .detectors
-        .get("d")
-        .unwrap()
-        .groups
-        .get("c")
-        .unwrap()
-        .analytic;
+    let a = group_analytic(&r);
     assert!((a.spurious_per_client_hour.expected.unwrap() - 3.24).abs() < 1e-9);
     assert_eq!(
         a.spurious_per_client_hour.verdict.as_deref(),
@@ -334,17 +320,21 @@ fn the_analytic_section_agrees_with_the_simulation_on_the_oracle_scenarios() {
     );
     // Periodic 1 s scans with h = s: the rate formula still applies, mistakes do not.
     let r = run(&loss_scenario(0.1, "1s").to_string());
-    let a = &r
-        .detectors
-        .get("d")
-        .unwrap()
-        .groups
-        .get("c")
-        .unwrap()
-        .analytic;
+    let a = group_analytic(&r);
     assert_eq!(
         a.spurious_per_client_hour.verdict.as_deref(),
         Some("consistent")
     );
     assert!(!a.mistake_duration_mean_ns.applies);
+}
+
+/// The analytic block of detector `d` for group `c`.
+fn group_analytic(r: &hbsim::Report) -> &hbsim::analytic::Analytic {
+    &r.detectors
+        .get("d")
+        .unwrap()
+        .groups
+        .get("c")
+        .unwrap()
+        .analytic
 }
