@@ -119,19 +119,25 @@ fn run_prints_a_summary_and_formats() {
     assert!(text(&out.stdout).starts_with("# hbsim report: steady"));
 }
 
-#[test]
-fn events_print_the_verdict_timeline() {
-    let out_dir = temp_dir("events");
+/// The verdict timeline `hbsim run --events --quiet` prints for `scenario` (reports go to a
+/// fresh temporary directory named after `dir`).
+fn events_of(scenario: &str, dir: &str) -> String {
+    let out_dir = temp_dir(dir);
     let out = hbsim(&[
         "run",
-        "scenarios/seed.json",
+        scenario,
         "--events",
         "--quiet",
         "--out",
         out_dir.to_str().unwrap(),
     ]);
     assert!(out.status.success());
-    let stdout = text(&out.stdout);
+    text(&out.stdout)
+}
+
+#[test]
+fn events_print_the_verdict_timeline() {
+    let stdout = events_of("scenarios/seed.json", "events");
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(
         lines.iter().filter(|l| l.contains(" online ")).count(),
@@ -317,17 +323,7 @@ fn replications_merge_identically_for_any_thread_count() {
 fn events_of_a_client_to_server_ping_show_the_servers_ground_truth() {
     // In server-outage the server is down from 20 to 25 min: the clients' `probe`
     // verdicts then judge a dead server, the scanner's lines still judge clients.
-    let out_dir = temp_dir("events-server");
-    let out = hbsim(&[
-        "run",
-        "scenarios/server-outage.json",
-        "--events",
-        "--quiet",
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
-    assert!(out.status.success());
-    let stdout = text(&out.stdout);
+    let stdout = events_of("scenarios/server-outage.json", "events-server");
     let in_outage = |l: &&str| {
         let t: f64 = l.split_whitespace().next().unwrap().parse().unwrap();
         (1200.0..1500.0).contains(&t)
