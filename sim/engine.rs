@@ -650,37 +650,6 @@ fn pick(streams: &mut [Stream], i: usize) -> Option<&mut Stream> {
     streams.get_mut(i)
 }
 
-/// Queues one probe of a ping detector: its arrival at the far end `delay` from now unless
-/// it is `lost`, and the prober's timeout; nothing at or after the end of the run.
-#[allow(clippy::too_many_arguments)]
-fn queue_probe(
-    queue: &mut EventQueue<Event>,
-    end: u64,
-    now: u64,
-    (delay, lost): (u64, bool),
-    arrival_kind: u8,
-    timeout: u64,
-    id: u32,
-    tag: u32,
-) {
-    if !lost && now.saturating_add(delay) < end {
-        queue.push(
-            now + delay,
-            CLASS_DELIVER,
-            arrival_kind,
-            Event::new(id, tag),
-        );
-    }
-    if now + timeout < end {
-        queue.push(
-            now + timeout,
-            CLASS_EVALUATE,
-            K_PING_TIMEOUT,
-            Event::new(id, tag),
-        );
-    }
-}
-
 fn streams_for(
     s: &Scenario,
     seed: u64,
@@ -1557,59 +1526,67 @@ impl<'s> World<'s> {
         }
     }
 
-    /// The server sends the next ping of detector `di` to client `id`.
+    /// The next ping of detector `di` about client `id`: the server pings the client, or
+    /// (client-to-server) the client pings the server. A live, running sender sends it
+    /// and starts its timeout; the ping timer goes on either way.
     fn on_ping(&mut self, id: u32, di: u32) {
         let now = self.now;
         let ci = id as usize;
-        let (interval, c2s) = {
-            let p = &self.detectors[di as usize]
-                .ping
-                .as_ref()
-                .expect("a ping detector")
-                .params;
-            (p.interval.as_nanos(), p.client_to_server)
-        };
-        if c2s {
-            return self.on_client_ping(id, di);
+        let params = self.detectors[di as usize]
+            .ping
+            .as_ref()
+            .expect("a ping detector")
+            .params;
+        let (interval, timeout) = (params.interval.as_nanos(), params.timeout.as_nanos());
+        let up = params.client_to_server;
+        if now + interval < self.end {
+            self.queue
+                .push(now + interval, CLASS_SEND, K_PING, Event::new(id, di));
         }
-        if !self.server_up {
-            // A dead server sends nothing; its timer goes on for when it restarts.
-            if now + interval < self.end {
-                self.queue
-                    .push(now + interval, CLASS_SEND, K_PING, Event::new(id, di));
-            }
+        let sender_running = if up {
+            self.clients[ci].up && now >= self.cold[ci].paused_until
+        } else {
+            self.server_up
+        };
+        if !sender_running {
             return;
         }
         let partitioned = self.partitioned(ci, now);
         let gi = self.clients[ci].group as usize;
         let g = &self.groups[gi];
-        let Some(p) = self.detectors[di as usize].ping.as_mut() else {
-            unreachable!("a ping event of a passive detector")
-        };
+        let p = self.detectors[di as usize]
+            .ping
+            .as_mut()
+            .expect("a ping detector");
         let st = &mut p.states[ci];
         st.seq = st.seq.wrapping_add(1);
         st.settled = false;
         let tag = (di << 24) | (st.seq & PING_SEQ_MASK);
-        // The ping's own streams: adding a ping detector changes no other draw.
-        let (delay, lost) = p.streams.draw(g, ci, &mut st.down_bad, false);
-        let lost = lost || partitioned;
+        let bad = if up { &mut st.up_bad } else { &mut st.down_bad };
+        let (delay, lost) = p.streams.draw(g, ci, bad, up);
         let acc = &mut self.group_acc[gi];
         acc.probes_sent += 1;
-        acc.bytes_down += p.params.bytes as u64;
-        let (interval, timeout) = (p.params.interval.as_nanos(), p.params.timeout.as_nanos());
-        queue_probe(
-            &mut self.queue,
-            self.end,
-            now,
-            (delay, lost),
-            K_PING_AT_CLIENT,
-            timeout,
-            id,
-            tag,
-        );
-        if now + interval < self.end {
+        if up {
+            acc.bytes_up += params.bytes as u64;
+        } else {
+            acc.bytes_down += params.bytes as u64;
+        }
+        if !lost && !partitioned && now.saturating_add(delay) < self.end {
+            let arrival = if up {
+                K_CPING_AT_SERVER
+            } else {
+                K_PING_AT_CLIENT
+            };
             self.queue
-                .push(now + interval, CLASS_SEND, K_PING, Event::new(id, di));
+                .push(now + delay, CLASS_DELIVER, arrival, Event::new(id, tag));
+        }
+        if now + timeout < self.end {
+            self.queue.push(
+                now + timeout,
+                CLASS_EVALUATE,
+                K_PING_TIMEOUT,
+                Event::new(id, tag),
+            );
         }
     }
 
@@ -1654,47 +1631,6 @@ impl<'s> World<'s> {
                 Event::new(id, tag),
             );
         }
-    }
-
-    /// A client's ping: a running client sends it to the server and starts its timeout.
-    fn on_client_ping(&mut self, id: u32, di: u32) {
-        let now = self.now;
-        let ci = id as usize;
-        let running = self.clients[ci].up && now >= self.cold[ci].paused_until;
-        let partitioned = self.partitioned(ci, now);
-        let gi = self.clients[ci].group as usize;
-        let g = &self.groups[gi];
-        let p = self.detectors[di as usize]
-            .ping
-            .as_mut()
-            .expect("a ping detector");
-        let (interval, timeout) = (p.params.interval.as_nanos(), p.params.timeout.as_nanos());
-        if now + interval < self.end {
-            self.queue
-                .push(now + interval, CLASS_SEND, K_PING, Event::new(id, di));
-        }
-        if !running {
-            return;
-        }
-        let st = &mut p.states[ci];
-        st.seq = st.seq.wrapping_add(1);
-        st.settled = false;
-        let tag = (di << 24) | (st.seq & PING_SEQ_MASK);
-        let (delay, lost) = p.streams.draw(g, ci, &mut st.up_bad, true);
-        let lost = lost || partitioned;
-        let acc = &mut self.group_acc[gi];
-        acc.probes_sent += 1;
-        acc.bytes_up += p.params.bytes as u64;
-        queue_probe(
-            &mut self.queue,
-            self.end,
-            now,
-            (delay, lost),
-            K_CPING_AT_SERVER,
-            timeout,
-            id,
-            tag,
-        );
     }
 
     /// A client's ping reaches the server, which answers if it is running and not stalled.
