@@ -3,7 +3,7 @@
 //! Runs the 48 cells of `benches/sweep-48.json` (1000 clients × 1 h each) on one thread
 //! and on two, and prints wall times, the speed-up and client-seconds per wall second.
 
-use hbsim::{sweep, Limits};
+use hbsim::{study::sweep, Limits};
 use std::time::Instant;
 
 fn main() {

@@ -2,7 +2,7 @@
 //! The only module that touches the filesystem, the environment or the terminal.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use hbsim::engine::{Verdict, VerdictEvent};
+use hbsim::oracle::{Verdict, VerdictEvent};
 use hbsim::{Limits, Report, Scenario};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -282,10 +282,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Validate(args) => validate(args),
-        Command::Check(args) => cmd_check::run(args),
-        Command::Diff(args) => cmd_diff::run(args),
-        Command::Sweep(args) => cmd_sweep::run(args),
-        Command::Tune(args) => cmd_tune::run(args),
+        Command::Check(args) => cli::check::run(args),
+        Command::Diff(args) => cli::diff::run(args),
+        Command::Sweep(args) => cli::sweep::run(args),
+        Command::Tune(args) => cli::tune::run(args),
         Command::Schema => {
             print!("{}", hbsim::scenario::SCHEMA);
             Ok(())
@@ -455,10 +455,7 @@ fn event_line(s: &Scenario, e: &VerdictEvent) -> String {
     )
 }
 
-mod cmd_check;
-mod cmd_diff;
-mod cmd_sweep;
-mod cmd_tune;
+mod cli;
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so that an interrupted
 /// run never leaves a half-written report.

@@ -64,8 +64,8 @@ fn committed_reports_match_their_scenarios() {
             continue;
         }
         let s = hbsim::parse(&text).unwrap();
-        let plan = hbsim::sweep::plan(&text, Vec::new()).unwrap();
-        let rows = hbsim::sweep::run_plan(
+        let plan = hbsim::study::sweep::plan(&text, Vec::new()).unwrap();
+        let rows = hbsim::study::sweep::run_plan(
             &plan,
             &s.detectors[0].name,
             hbsim::Limits::default(),
@@ -73,8 +73,8 @@ fn committed_reports_match_their_scenarios() {
         )
         .unwrap();
         let result =
-            hbsim::sweep::SweepResult::new(&s.name, &bytes, s.seed, plan.axes.clone(), rows);
-        for (name, produced) in hbsim::sweep::outputs(&result) {
+            hbsim::study::sweep::SweepResult::new(&s.name, &bytes, s.seed, plan.axes.clone(), rows);
+        for (name, produced) in hbsim::study::sweep::outputs(&result) {
             let golden = golden_dir(&path).join(&name);
             if update {
                 std::fs::write(&golden, &produced).unwrap();

@@ -329,7 +329,7 @@ fn the_analytic_section_agrees_with_the_simulation_on_the_oracle_scenarios() {
 }
 
 /// The analytic block of detector `d` for group `c`.
-fn group_analytic(r: &hbsim::Report) -> &hbsim::analytic::Analytic {
+fn group_analytic(r: &hbsim::Report) -> &hbsim::oracle::analytic::Analytic {
     &r.detectors
         .get("d")
         .unwrap()

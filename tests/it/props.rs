@@ -4,7 +4,7 @@
 //! in-flight arrivals in clients gives exactly the results of queueing every delivery.
 //! A failing case prints the generated scenario; replay it with `hbsim run`.
 
-use hbsim::engine::{Outcome, World};
+use hbsim::{engine::World, oracle::Outcome};
 use hbsim::{Limits, VerdictEvent};
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -187,14 +187,14 @@ proptest! {
         }
         s["detectors"][0]["rejoin"] = json!(if never { "never" } else { "announce" });
         if let Some(r) = restart_ms {
-            let duration = hbsim::time::parse_duration(s["duration"].as_str().unwrap()).unwrap().as_nanos() / MS;
+            let duration = hbsim::base::time::parse_duration(s["duration"].as_str().unwrap()).unwrap().as_nanos() / MS;
             s["faults"].as_array_mut().unwrap().push(
                 json!({ "at": format!("{}ms", r % duration), "action": "restart", "clients": "*" }));
         }
         // Pauses and churn must fall inside the run.
-        let duration = hbsim::time::parse_duration(s["duration"].as_str().unwrap()).unwrap().as_nanos() / MS;
+        let duration = hbsim::base::time::parse_duration(s["duration"].as_str().unwrap()).unwrap().as_nanos() / MS;
         for f in s["faults"].as_array_mut().unwrap() {
-            let at = hbsim::time::parse_duration(f["at"].as_str().unwrap()).unwrap().as_nanos() / MS;
+            let at = hbsim::base::time::parse_duration(f["at"].as_str().unwrap()).unwrap().as_nanos() / MS;
             f["at"] = json!(format!("{}ms", at % duration));
         }
         let text = s.to_string();

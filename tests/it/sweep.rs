@@ -34,12 +34,12 @@ fn lossy() -> Value {
 #[test]
 fn cells_share_random_numbers_so_differences_are_real() {
     let text = lossy().to_string();
-    let axis = hbsim::sweep::Axis {
+    let axis = hbsim::study::sweep::Axis {
         path: "detectors.d.threshold".into(),
-        values: hbsim::sweep::parse_values("1500ms..6s+500ms").unwrap(),
+        values: hbsim::study::sweep::parse_values("1500ms..6s+500ms").unwrap(),
     };
-    let plan = hbsim::sweep::plan(&text, vec![axis]).unwrap();
-    let rows = hbsim::sweep::run_plan(&plan, "d", hbsim::Limits::default(), &|| {}).unwrap();
+    let plan = hbsim::study::sweep::plan(&text, vec![axis]).unwrap();
+    let rows = hbsim::study::sweep::run_plan(&plan, "d", hbsim::Limits::default(), &|| {}).unwrap();
     assert_eq!(rows.len(), 10);
     // The same heartbeats, losses and delays in every cell: identical traffic, and a
     // longer threshold can only flag a subset of the same silences.
@@ -178,7 +178,7 @@ fn tune_recommends_a_cheaper_setting_that_meets_its_targets() {
     assert!(out.contains("runner-up:"), "{out}");
     // The written scenario meets the targets, and heartbeats are sparser than 1 s.
     let tuned: Value = serde_json::from_str(&std::fs::read_to_string(&written).unwrap()).unwrap();
-    let interval = hbsim::time::parse_duration(
+    let interval = hbsim::base::time::parse_duration(
         tuned["clients"][0]["heartbeat"]["interval"]
             .as_str()
             .unwrap(),

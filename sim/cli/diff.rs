@@ -1,7 +1,7 @@
 //! `hbsim diff OLD NEW`: metric-by-metric comparison of two reports.
 
 use crate::{DiffArgs, DiffFormat, Failure};
-use hbsim::expect::{compare, leaves, show_value, Change, Unit};
+use hbsim::scenario::expect::{compare, leaves, show_value, Change, Unit};
 use serde_json::{json, Value};
 
 fn read(path: &std::path::Path) -> Result<Value, Failure> {

@@ -6,7 +6,7 @@
 //! a bug, and `hbsim check` fails on it. Expectations (mean latency, false-positive rate,
 //! mean mistake duration) are compared with the observed value's confidence interval.
 
-use crate::rng::Dist;
+use crate::base::rng::Dist;
 use crate::scenario::{
     Elapsed, FaultAction, FixedTimeout, Group, Loss, Phase, Rejoin, Scenario, Schedule, Transport,
 };

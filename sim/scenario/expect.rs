@@ -6,7 +6,7 @@
 //! `traffic.COUNTER`. Evaluation reads the report's JSON form, so every key the report has
 //! is reachable the same way by users, `check` and `diff`.
 
-use crate::time::{format_duration, format_duration_spec};
+use crate::base::time::{format_duration, format_duration_spec};
 use serde_json::Value;
 
 /// What a metric's values are.
@@ -101,22 +101,6 @@ pub fn valid_paths(detectors: &[String]) -> Vec<String> {
     out
 }
 
-/// Levenshtein distance, for "did you mean" hints.
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 /// Resolves a dotted metric path, or explains why not with the nearest valid paths.
 pub fn resolve(path: &str, detectors: &[String]) -> Result<MetricPath, String> {
     let parts: Vec<&str> = path.split('.').collect();
@@ -147,7 +131,7 @@ pub fn resolve(path: &str, detectors: &[String]) -> Result<MetricPath, String> {
     found.ok_or_else(|| {
         let mut near: Vec<(usize, String)> = valid_paths(detectors)
             .into_iter()
-            .map(|p| (edit_distance(path, &p), p))
+            .map(|p| (strsim::levenshtein(path, &p), p))
             .collect();
         near.sort();
         let list: Vec<String> = near.into_iter().take(3).map(|(_, p)| p).collect();

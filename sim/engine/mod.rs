@@ -9,16 +9,25 @@
 //! the same verdicts at the same instants as scanning every client at every tick, for
 //! any scan interval including `0s` (continuous checking), without work per tick.
 
-use crate::link::LinkRt;
-use crate::metrics::{DetectorAcc, GroupAcc};
-use crate::queue::EventQueue;
-use crate::rng::{self, Dist, Purpose, Stream};
+mod limits;
+mod replicate;
+
+pub use limits::{
+    check_limits, estimate_events, estimate_memory, LimitExceeded, LimitKind, Limits,
+};
+pub use replicate::{replication_seed, simulate_replications};
+
+use crate::base::queue::EventQueue;
+use crate::base::rng::{self, Dist, Purpose, Stream};
+use crate::base::time::{SimDuration, SimTime};
+use crate::model::link::LinkRt;
+use crate::model::tcp::{self, Tcp};
+use crate::oracle::metrics::{DetectorAcc, GroupAcc};
+use crate::oracle::{Outcome, Trace, Verdict, VerdictEvent};
 use crate::scenario::{
     DetectorKind, Drift, Elapsed, FaultAction, Group, Loss, Phase, PhiAccrual, PhiVariant, Ping,
     Rejoin, Scenario, Schedule, StreamParams, TcpKeepalive, Transport,
 };
-use crate::tcp::{self, Tcp};
-use crate::time::{SimDuration, SimTime};
 
 /// "No such time": never armed, no pending crash, no open mistake, never heard from.
 const NONE: u64 = u64::MAX;
@@ -27,69 +36,6 @@ const CLASS_FAULT: u8 = 0;
 const CLASS_DELIVER: u8 = 1;
 const CLASS_EVALUATE: u8 = 2;
 const CLASS_SEND: u8 = 3;
-
-/// Limits on one run.
-#[derive(Clone, Copy, Debug)]
-pub struct Limits {
-    /// The most events a run may process; estimated before the run starts and enforced
-    /// during it.
-    pub max_events: u64,
-    /// The most memory a run may need, in bytes, estimated before it starts.
-    pub max_memory_bytes: u64,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_events: 2_000_000_000,
-            max_memory_bytes: 16 << 30,
-        }
-    }
-}
-
-/// Which limit a run hit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LimitKind {
-    Events,
-    Memory,
-}
-
-/// A run refused or stopped because it would exceed a limit.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LimitExceeded {
-    pub kind: LimitKind,
-    pub estimate: u64,
-    pub limit: u64,
-    /// True when the estimate passed but the run itself reached the limit.
-    pub during_run: bool,
-}
-
-impl std::fmt::Display for LimitExceeded {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let suggest = self.estimate.saturating_add(self.estimate / 10);
-        match (self.kind, self.during_run) {
-            (LimitKind::Events, true) => write!(
-                f,
-                "the run reached the event limit of {} (estimated {} before it started); raise it with --max-events",
-                self.limit, self.estimate
-            ),
-            (LimitKind::Events, false) => write!(
-                f,
-                "the run needs about {} events, more than the limit of {}; raise it with --max-events {suggest}",
-                self.estimate, self.limit
-            ),
-            (LimitKind::Memory, _) => write!(
-                f,
-                "the run needs about {} MiB of memory, more than the limit of {} MiB; raise it with --max-memory-mib {}",
-                self.estimate >> 20,
-                self.limit >> 20,
-                (suggest >> 20) + 1
-            ),
-        }
-    }
-}
-
-impl std::error::Error for LimitExceeded {}
 
 /// A queued event: two words whose meaning depends on the event's class and kind, so
 /// that a queue entry stays at 24 bytes (see the `K_*` constants).
@@ -150,44 +96,6 @@ const K_RTO: u8 = 1;
 /// The server pings a client: (client, detector).
 const K_PING: u8 = 2;
 
-/// A detector's verdict about a client, or a change of ground truth.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    Online,
-    Offline,
-    /// The client crashed (ground truth; no detector).
-    Crashed,
-    /// The client restarted (ground truth; no detector).
-    Restarted,
-}
-
-/// One verdict change, as printed by `hbsim run --events`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct VerdictEvent {
-    pub time: SimTime,
-    /// The detector whose verdict changed; `None` for ground-truth events.
-    pub detector: Option<usize>,
-    pub group: usize,
-    pub index: u32,
-    pub verdict: Verdict,
-    /// Arrival time of the client's last heartbeat (true time).
-    pub last_arrival: SimTime,
-    /// Ground truth at that instant.
-    pub client_up: bool,
-}
-
-/// An optional observer of verdict changes.
-pub type Trace<'a> = Option<&'a mut dyn FnMut(&VerdictEvent)>;
-
-/// Everything a run measured, before formatting.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Outcome {
-    /// `[detector][group]`.
-    pub detectors: Vec<Vec<DetectorAcc>>,
-    pub groups: Vec<GroupAcc>,
-    pub events_processed: u64,
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Status {
     Unknown,
@@ -197,7 +105,7 @@ enum Status {
 
 /// One detector's view of one client.
 #[derive(Clone, Copy, Debug)]
-struct Watch {
+pub(crate) struct Watch {
     status: Status,
     /// Time of the armed `Check`, or NONE.
     armed_at: u64,
@@ -219,7 +127,7 @@ struct Watch {
 
 /// The per-client state touched by every heartbeat, kept small so that it fits in one
 /// cache line; rarely used state lives in `ClientCold`.
-struct Client {
+pub(crate) struct Client {
     group: u16,
     up: bool,
     /// Gilbert–Elliott burst state of the uplink.
@@ -240,7 +148,7 @@ struct Client {
 }
 
 /// Per-client state used only by faults, clocks, streams and accounting.
-struct ClientCold {
+pub(crate) struct ClientCold {
     /// Server clock offset when the last heartbeat was stamped: the stamp is
     /// `last_arrival + stamp_offset`.
     stamp_offset: i64,
@@ -588,48 +496,6 @@ impl Rule {
             due
         }
     }
-}
-
-/// Roughly how many events a run will process; used to refuse runs that exceed
-/// `Limits::max_events` before they start.
-pub fn estimate_events(s: &Scenario) -> u64 {
-    let secs = s.duration.as_secs_f64();
-    let mut total = s.faults.len() as f64;
-    let clients: u64 = s.groups.iter().map(|g| g.count as u64).sum();
-    for g in &s.groups {
-        let per_client = secs / g.heartbeat.interval.as_secs_f64();
-        // A send and a delivery per heartbeat; an acknowledgement more on streams.
-        let per_heartbeat = match g.transport {
-            Transport::Datagram => 2.0,
-            Transport::Stream(_) => 3.0,
-        };
-        total += g.count as f64 * (per_client * per_heartbeat + 1.0);
-    }
-    for f in &s.faults {
-        if let FaultAction::Churn { mtbf, mttr } = f.action {
-            let cycles = secs / (mtbf.as_secs_f64() + mttr.as_secs_f64());
-            let n: u64 = f.targets.iter().map(|r| (r.end - r.start) as u64).sum();
-            total += n as f64 * 2.0 * (cycles + 1.0);
-        }
-    }
-    for d in &s.detectors {
-        // About one check per threshold per client, at least one per scan.
-        let period = match &d.kind {
-            DetectorKind::FixedTimeout(ft) if ft.elapsed == Elapsed::SecondsComponent => {
-                ft.threshold.as_secs_f64().min(1.0)
-            }
-            DetectorKind::FixedTimeout(ft) => ft.threshold.as_secs_f64(),
-            // Phi re-arms a check on every heartbeat.
-            DetectorKind::PhiAccrual(p) => p.first_heartbeat_estimate.as_secs_f64(),
-            // A ping, its delivery, its reply and its timeout.
-            DetectorKind::Ping(p) => p.interval.as_secs_f64() / 4.0,
-            DetectorKind::TcpKeepalive(k) => {
-                k.interval.as_secs_f64().min(k.idle.as_secs_f64()) / 2.0
-            }
-        };
-        total += clients as f64 * (secs / period.max(1e-9) + 1.0);
-    }
-    total.min(u64::MAX as f64) as u64
 }
 
 /// Per-purpose streams of every client; a purpose no group draws from has none.
@@ -2485,66 +2351,6 @@ fn next_grid_point(grid: u64, interval: u64, now: u64) -> u64 {
 fn locate(group_start: &[u32], id: u32) -> (usize, u32) {
     let g = group_start.partition_point(|&s| s <= id) - 1;
     (g, id - group_start[g])
-}
-
-/// Roughly how many bytes a run will need: per-client state, one stream per purpose in
-/// use, one watch per detector, and the queue (about two entries in flight per client).
-pub fn estimate_memory(s: &Scenario) -> u64 {
-    let clients: u64 = s.groups.iter().map(|g| g.count as u64).sum();
-    let streams = [
-        s.groups.iter().any(|g| !g.heartbeat.jitter.is_zero()),
-        s.groups.iter().any(|g| g.heartbeat.overshoot.is_some()),
-        s.groups.iter().any(|g| g.uplink.delay.is_some()),
-        s.groups.iter().any(|g| g.uplink.loss != Loss::None),
-        s.groups.iter().any(|g| g.uplink.duplicate > 0.0),
-        s.groups.iter().any(|g| g.downlink.delay.is_some()),
-        s.groups.iter().any(|g| g.downlink.loss != Loss::None),
-        s.faults
-            .iter()
-            .any(|f| matches!(f.action, FaultAction::Churn { .. })),
-    ]
-    .iter()
-    .filter(|&&used| used)
-    .count() as u64;
-    let tcp = if s
-        .groups
-        .iter()
-        .any(|g| matches!(g.transport, Transport::Stream(_)))
-    {
-        std::mem::size_of::<Tcp>() as u64 + 64
-    } else {
-        0
-    };
-    let per_client = std::mem::size_of::<Client>() as u64
-        + std::mem::size_of::<ClientCold>() as u64
-        + tcp
-        + streams * std::mem::size_of::<Stream>() as u64
-        + s.detectors.len() as u64 * std::mem::size_of::<Watch>() as u64
-        + 4 * 24;
-    clients.saturating_mul(per_client).saturating_add(16 << 20)
-}
-
-/// Refuses a run whose estimated events or memory exceed `limits`.
-pub fn check_limits(scenario: &Scenario, limits: Limits) -> Result<(), LimitExceeded> {
-    let memory = estimate_memory(scenario);
-    if memory > limits.max_memory_bytes {
-        return Err(LimitExceeded {
-            kind: LimitKind::Memory,
-            estimate: memory,
-            limit: limits.max_memory_bytes,
-            during_run: false,
-        });
-    }
-    let events = estimate_events(scenario);
-    if events > limits.max_events {
-        return Err(LimitExceeded {
-            kind: LimitKind::Events,
-            estimate: events,
-            limit: limits.max_events,
-            during_run: false,
-        });
-    }
-    Ok(())
 }
 
 /// Runs `scenario` with `seed` under `limits`, refusing it before anything is allocated

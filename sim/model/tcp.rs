@@ -8,8 +8,19 @@
 //! calls these methods when they happen. Sequence numbers are 64-bit here and travel as
 //! their low 32 bits in events; `widen` restores them.
 
-use crate::scenario::StreamParams;
+use crate::base::time::SimDuration;
 use std::collections::VecDeque;
+
+/// Retransmission settings of a stream link (RFC 6298 timer with Linux's limits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamParams {
+    /// RTO before the first round-trip sample.
+    pub rto_initial: SimDuration,
+    pub rto_min: SimDuration,
+    pub rto_max: SimDuration,
+    /// Consecutive timeouts after which the connection breaks (Linux `tcp_retries2`).
+    pub retries: u32,
+}
 
 /// Bytes of an acknowledgement on the wire (IPv4 + TCP headers with timestamps).
 pub const ACK_BYTES: u64 = 52;
@@ -173,7 +184,7 @@ impl Tcp {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::time::SimDuration;
+    use crate::base::time::SimDuration;
 
     fn params() -> StreamParams {
         StreamParams {

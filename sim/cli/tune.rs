@@ -3,9 +3,9 @@
 //! target, on a coarse geometric grid refined by bisection near the feasibility boundary.
 
 use crate::{write_atomically, Failure, TuneArgs};
-use hbsim::expect::{self, evaluate, show_value, Bound, Expectation, Unit};
-use hbsim::sweep::apply;
-use hbsim::time::{format_duration_spec, parse_duration};
+use hbsim::base::time::{format_duration_spec, parse_duration};
+use hbsim::scenario::expect::{self, evaluate, show_value, Bound, Expectation, Unit};
+use hbsim::study::sweep::apply;
 use hbsim::{Limits, Report};
 use rayon::prelude::*;
 use serde_json::{json, Value};

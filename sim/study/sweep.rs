@@ -9,162 +9,19 @@
 //! streams are keyed by (seed, purpose, group, client) and consumed per heartbeat, never
 //! by parameter values.
 
-use crate::expect::{self, Unit};
+use crate::base::hash::fnv1a;
 use crate::report::{with_ci, Report};
-use crate::time::{format_duration_spec, parse_duration};
+pub use crate::scenario::edit::{apply, axis_from_json, parse_values, Axis};
+use crate::scenario::expect::{self, Unit};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt::Write as _;
-
-/// One swept parameter and its values, in order.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Axis {
-    pub path: String,
-    pub values: Vec<Value>,
-}
-
-/// Expands `A..B*F` (geometric) or `A..B+S` (linear) ranges of durations or numbers, or
-/// a comma-separated list.
-pub fn parse_values(spec: &str) -> Result<Vec<Value>, String> {
-    if let Some((from, rest)) = spec.split_once("..") {
-        let (to, op, step) = if let Some((to, f)) = rest.split_once('*') {
-            (to, '*', f)
-        } else if let Some((to, s)) = rest.split_once('+') {
-            (to, '+', s)
-        } else {
-            return Err(format!(
-                "a range is A..B*FACTOR or A..B+STEP, e.g. \"250ms..8s*2\" (got \"{spec}\")"
-            ));
-        };
-        let durations = parse_duration(from.trim()).is_ok();
-        let num = |s: &str| -> Result<f64, String> {
-            let s = s.trim();
-            if durations {
-                parse_duration(s)
-                    .map(|d| d.as_nanos() as f64)
-                    .map_err(|e| format!("{e} (got \"{s}\")"))
-            } else {
-                s.parse::<f64>()
-                    .map_err(|_| format!("\"{s}\" is not a number or a duration"))
-            }
-        };
-        let (a, b) = (num(from)?, num(to)?);
-        let step = if op == '*' {
-            step.trim()
-                .parse::<f64>()
-                .map_err(|_| format!("the factor \"{step}\" is not a number"))?
-        } else {
-            num(step)?
-        };
-        let grows = if op == '*' { step > 1.0 } else { step > 0.0 };
-        if !grows || a > b {
-            return Err(format!(
-                "the range \"{spec}\" does not grow from its start to its end"
-            ));
-        }
-        let mut out = Vec::new();
-        let mut x = a;
-        while x <= b * (1.0 + 1e-9) && out.len() < 1000 {
-            out.push(if durations {
-                Value::String(format_duration_spec(libm::round(x) as u64))
-            } else {
-                serde_json::json!(x)
-            });
-            x = if op == '*' { x * step } else { x + step };
-        }
-        return Ok(out);
-    }
-    let values: Vec<Value> = spec
-        .split(',')
-        .map(|v| {
-            let v = v.trim();
-            match v.parse::<f64>() {
-                Ok(x) => serde_json::json!(x),
-                Err(_) => Value::String(v.to_string()),
-            }
-        })
-        .collect();
-    if values.is_empty() || spec.trim().is_empty() {
-        return Err("no values".into());
-    }
-    Ok(values)
-}
-
-/// Reads an axis from the scenario's `sweep.vary` entry: an array of values or a range.
-pub fn axis_from_json(path: &str, v: &Value) -> Result<Axis, String> {
-    let values = match v {
-        Value::Array(a) if !a.is_empty() => a.clone(),
-        Value::String(s) => parse_values(s)?,
-        _ => {
-            return Err(
-                "expected a list of values or a range string such as \"250ms..8s*2\"".into(),
-            )
-        }
-    };
-    Ok(Axis {
-        path: path.to_string(),
-        values,
-    })
-}
-
-/// Sets `path` in a scenario JSON to `value`.
-pub fn apply(base: &mut Value, path: &str, value: &Value) -> Result<(), String> {
-    let parts: Vec<&str> = path.split('.').collect();
-    let mut node = base;
-    for (i, part) in parts.iter().enumerate() {
-        let last = i + 1 == parts.len();
-        node = match node {
-            Value::Object(map) => {
-                if last {
-                    map.insert(part.to_string(), value.clone());
-                    return Ok(());
-                }
-                map.get_mut(*part)
-                    .ok_or_else(|| format!("\"{path}\": no field \"{part}\""))?
-            }
-            Value::Array(items) => {
-                let found = items.iter().position(|x| {
-                    x.get("group").and_then(Value::as_str) == Some(part)
-                        || x.get("name").and_then(Value::as_str) == Some(part)
-                });
-                let idx = match found {
-                    Some(i) => i,
-                    None => part
-                        .parse::<usize>()
-                        .ok()
-                        .filter(|&i| i < items.len())
-                        .ok_or_else(|| format!("\"{path}\": nothing named \"{part}\""))?,
-                };
-                if last {
-                    items[idx] = value.clone();
-                    return Ok(());
-                }
-                &mut items[idx]
-            }
-            _ => {
-                return Err(format!(
-                    "\"{path}\": \"{part}\" is not inside an object or a list"
-                ))
-            }
-        };
-    }
-    Err(format!("\"{path}\" is empty"))
-}
 
 /// One cell: its stable id and parameter values.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Cell {
     pub id: String,
     pub params: Vec<(String, Value)>,
-}
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
 }
 
 /// The cartesian grid, first axis slowest; ids derive from the parameters only.
@@ -532,12 +389,12 @@ pub fn outputs(result: &SweepResult) -> Vec<(String, String)> {
         (format!("{name}-sweep.json"), json),
     ];
     let frontier = pareto(&result.rows);
-    let points: Vec<crate::svg::Point> = result
+    let points: Vec<crate::draw::svg::Point> = result
         .rows
         .iter()
         .enumerate()
         .filter_map(|(i, r)| {
-            Some(crate::svg::Point {
+            Some(crate::draw::svg::Point {
                 x: r.latency_p99_ns?,
                 y: r.spurious_per_client_day?,
                 cost: r.bytes_per_client_hour.unwrap_or(0.0),
@@ -548,7 +405,7 @@ pub fn outputs(result: &SweepResult) -> Vec<(String, String)> {
     let detector = result.rows.first().map_or("", |r| r.detector.as_str());
     out.push((
         format!("{name}-sweep-tradeoff.svg"),
-        crate::svg::tradeoff(
+        crate::draw::svg::tradeoff(
             &format!("{name}: detection latency against false positives ({detector})"),
             "p99 detection latency",
             "spurious false positives per client-day",
@@ -573,7 +430,7 @@ pub fn outputs(result: &SweepResult) -> Vec<(String, String)> {
             .collect();
         out.push((
             format!("{name}-sweep-heatmap.svg"),
-            crate::svg::heatmap(
+            crate::draw::svg::heatmap(
                 &format!("{name}: spurious false positives per client-day ({detector})"),
                 &xa.path,
                 &ya.path,
@@ -610,12 +467,12 @@ pub fn run_cell(
         code: 3,
         message: format!("sweep cell {}: {e}", label.join(" ")),
     })?;
-    let scenario = crate::parse(&text).map_err(|e| CellError {
+    let scenario = crate::scenario::parse(&text).map_err(|e| CellError {
         code: 3,
         message: format!("invalid sweep cell {}\n{e}", label.join(" ")),
     })?;
     let report =
-        crate::run(&scenario, text.as_bytes(), scenario.seed, limits, None).map_err(|e| {
+        super::run::run(&scenario, text.as_bytes(), scenario.seed, limits, None).map_err(|e| {
             CellError {
                 code: 4,
                 message: format!("sweep cell {}: {e}", label.join(" ")),
@@ -638,7 +495,7 @@ pub fn run_plan(
     let work = |c: &Cell| {
         plan.cell_text(c)
             .ok()
-            .and_then(|t| crate::parse(&t).ok())
+            .and_then(|t| crate::scenario::parse(&t).ok())
             .map_or(0, |s| crate::engine::estimate_events(&s))
     };
     let mut order: Vec<(u64, usize)> = plan

@@ -1,11 +1,11 @@
 //! `hbsim check`: run a scenario once and judge its expectations. Pure: the caller reads
 //! files and prints.
 
+use super::run::DEFAULT_CONFIDENCE;
 use crate::engine::{LimitExceeded, Limits};
-use crate::expect::{evaluate, Expectation, Verdict};
 use crate::report::Report;
+use crate::scenario::expect::{evaluate, Expectation, Verdict};
 use crate::scenario::Scenario;
-use crate::DEFAULT_CONFIDENCE;
 
 /// One scenario's report and the verdict on each of its expectations.
 pub struct Checked {
@@ -27,14 +27,19 @@ pub fn check(
 ) -> Result<Checked, LimitExceeded> {
     let mut events = Vec::new();
     let mut keep = |e: &crate::VerdictEvent| {
-        if events.len() < crate::PICTURE_EVENTS_MAX {
+        if events.len() < super::run::PICTURE_EVENTS_MAX {
             events.push(*e);
         }
     };
-    let outcomes =
-        crate::simulate_replications(scenario, seed, replications, limits, Some(&mut keep))?;
+    let outcomes = crate::engine::simulate_replications(
+        scenario,
+        seed,
+        replications,
+        limits,
+        Some(&mut keep),
+    )?;
     let report = Report::new(scenario, bytes, seed, DEFAULT_CONFIDENCE, &outcomes);
-    let pictures = crate::pictures::pictures(scenario, &report, &outcomes, &events);
+    let pictures = crate::draw::pictures::pictures(scenario, &report, &outcomes, &events);
     let default_json = serde_json::to_value(&report).expect("a report serialises");
     let results = scenario
         .expect

@@ -5,12 +5,12 @@
 //! order of detectors and groups; nothing in a report depends on the wall clock, the
 //! host, a path or the thread count. Times are integer nanoseconds in keys ending `_ns`.
 
-use crate::analytic::{self, Analytic, Observed};
-use crate::ci;
-use crate::engine::Outcome;
-use crate::metrics::{DetectorAcc, GroupAcc, Stats};
+use crate::base::ci;
+use crate::base::time::format_duration;
+use crate::oracle::analytic::{self, Analytic, Observed};
+use crate::oracle::metrics::{DetectorAcc, GroupAcc, Stats};
+use crate::oracle::Outcome;
 use crate::scenario::{DetectorKind, Scenario};
-use crate::time::format_duration;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use sha2::{Digest, Sha256};

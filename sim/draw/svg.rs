@@ -7,7 +7,7 @@
 //! precision, and no font metrics, system fonts or floating-point layout engine can change
 //! the bytes between machines.
 
-use crate::time::format_duration;
+use crate::base::time::format_duration;
 use std::fmt::Write as _;
 
 const W: f64 = 720.0;

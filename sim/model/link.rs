@@ -3,8 +3,63 @@
 //! packet) and duplication. Pure sampling: the caller owns the random streams and the
 //! burst state.
 
-use crate::rng::{Chance, Dist, Stream};
-use crate::scenario::{Link, Loss};
+use crate::base::rng::{Chance, Dist, Stream};
+
+/// One direction of a client's network path.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Link {
+    /// `None` delivers instantly.
+    pub delay: Option<Dist>,
+    pub loss: Loss,
+    /// Probability that a delivered packet arrives twice (the copy has its own delay).
+    pub duplicate: f64,
+}
+
+impl Link {
+    pub const PERFECT: Link = Link {
+        delay: None,
+        loss: Loss::None,
+        duplicate: 0.0,
+    };
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Loss {
+    None,
+    Bernoulli {
+        p: f64,
+    },
+    /// Two-state Markov chain changing state once per packet (netem `gemodel p r 1-h 1-k`).
+    GilbertElliott {
+        p_enter_bad: f64,
+        p_leave_bad: f64,
+        loss_good: f64,
+        loss_bad: f64,
+    },
+}
+
+impl Loss {
+    /// The long-run fraction of packets lost.
+    pub fn mean_rate(&self) -> f64 {
+        match *self {
+            Loss::None => 0.0,
+            Loss::Bernoulli { p } => p,
+            Loss::GilbertElliott {
+                p_enter_bad,
+                p_leave_bad,
+                loss_good,
+                loss_bad,
+            } => {
+                let total = p_enter_bad + p_leave_bad;
+                if total == 0.0 {
+                    loss_good
+                } else {
+                    (loss_good * p_leave_bad + loss_bad * p_enter_bad) / total
+                }
+            }
+        }
+    }
+}
 
 pub enum LossRt {
     None,
@@ -109,7 +164,7 @@ impl LinkRt {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::{key, stream, Purpose};
+    use crate::base::rng::{key, stream, Purpose};
 
     #[test]
     fn gilbert_elliott_long_run_rate_matches_the_formula_and_comes_in_bursts() {

@@ -200,7 +200,7 @@ pub fn wilson_interval(p: f64, n: f64, confidence: f64) -> Option<Interval> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::{key, stream, unit, Purpose};
+    use crate::base::rng::{key, stream, unit, Purpose};
 
     #[test]
     fn quantiles_match_tables() {

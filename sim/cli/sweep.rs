@@ -3,7 +3,7 @@
 //! pictures.
 
 use crate::{write_atomically, Failure, MergeArgs, SweepArgs, SweepCommand};
-use hbsim::sweep::{self, Axis, Cell, Plan, Row, SweepResult};
+use hbsim::study::sweep::{self, Axis, Cell, Plan, Row, SweepResult};
 use hbsim::Limits;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;

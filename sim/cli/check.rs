@@ -3,8 +3,8 @@
 //! one aligned line per check, and writes JUnit XML.
 
 use crate::{load_all, write_atomically, CheckArgs, CheckFormat, Failure};
-use hbsim::check;
-use hbsim::expect::{compare, show_value, Bound, Expectation, Verdict};
+use hbsim::scenario::expect::{compare, show_value, Bound, Expectation, Verdict};
+use hbsim::study::check;
 use quick_junit::{NonSuccessKind, Report as JUnit, TestCase, TestCaseStatus, TestSuite};
 use rayon::prelude::*;
 use serde_json::{json, Value};
@@ -227,8 +227,9 @@ fn analytic_lines(scenario: &str, report: &hbsim::Report) -> Vec<Line> {
             }
             let verdict = b.verdict.as_deref().unwrap_or("no samples");
             let pass = verdict != "outside";
-            let show =
-                |v: Option<u64>| v.map(|v| show_value(hbsim::expect::Unit::Duration, v as f64));
+            let show = |v: Option<u64>| {
+                v.map(|v| show_value(hbsim::scenario::expect::Unit::Duration, v as f64))
+            };
             let range = format!(
                 "[{}, {}]",
                 show(b.min_ns).unwrap_or_else(|| "0".into()),

@@ -5,7 +5,7 @@
 //! threads. Quantiles use nearest rank with exact integer arithmetic: the q-quantile of n
 //! sorted values is `x[ceil(q*n) - 1]`.
 
-use crate::ci;
+use crate::base::ci;
 use serde::Serialize;
 
 /// Statistics of a sample of durations. Every field is `None` (JSON `null`) for an empty

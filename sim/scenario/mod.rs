@@ -6,9 +6,14 @@
 //! Durations are converted once, here, to integer nanoseconds; probabilities to
 //! `rng::Chance`-ready floats checked to lie in [0, 1].
 
-use crate::expect::{self, edit_distance, Bound, Expectation, Unit};
-use crate::rng::Dist;
-use crate::time::{format_duration_spec, parse_duration, SimDuration, SimTime};
+pub mod edit;
+pub mod expect;
+
+use crate::base::rng::Dist;
+use crate::base::time::{format_duration_spec, parse_duration, SimDuration, SimTime};
+pub use crate::model::link::{Link, Loss};
+pub use crate::model::tcp::StreamParams;
+use expect::{Bound, Expectation, Unit};
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -47,17 +52,6 @@ pub enum Transport {
     Datagram,
     /// TCP-like: lost segments are retransmitted and delivery is in order.
     Stream(StreamParams),
-}
-
-/// Retransmission settings of a stream link (RFC 6298 timer with Linux's limits).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StreamParams {
-    /// RTO before the first round-trip sample.
-    pub rto_initial: SimDuration,
-    pub rto_min: SimDuration,
-    pub rto_max: SimDuration,
-    /// Consecutive timeouts after which the connection breaks (Linux `tcp_retries2`).
-    pub retries: u32,
 }
 
 /// Clock drift of a group's clients, in parts per million (positive: the client's clock
@@ -103,62 +97,6 @@ pub enum Schedule {
     FixedRate,
     /// Sends at the previous send + interval + jitter + overshoot, as a `Sleep` loop does.
     FixedDelay,
-}
-
-/// One direction of a client's network path.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Link {
-    /// `None` delivers instantly.
-    pub delay: Option<Dist>,
-    pub loss: Loss,
-    /// Probability that a delivered packet arrives twice (the copy has its own delay).
-    pub duplicate: f64,
-}
-
-impl Link {
-    pub const PERFECT: Link = Link {
-        delay: None,
-        loss: Loss::None,
-        duplicate: 0.0,
-    };
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Loss {
-    None,
-    Bernoulli {
-        p: f64,
-    },
-    /// Two-state Markov chain changing state once per packet (netem `gemodel p r 1-h 1-k`).
-    GilbertElliott {
-        p_enter_bad: f64,
-        p_leave_bad: f64,
-        loss_good: f64,
-        loss_bad: f64,
-    },
-}
-
-impl Loss {
-    /// The long-run fraction of packets lost.
-    pub fn mean_rate(&self) -> f64 {
-        match *self {
-            Loss::None => 0.0,
-            Loss::Bernoulli { p } => p,
-            Loss::GilbertElliott {
-                p_enter_bad,
-                p_leave_bad,
-                loss_good,
-                loss_bad,
-            } => {
-                let total = p_enter_bad + p_leave_bad;
-                if total == 0.0 {
-                    loss_good
-                } else {
-                    (loss_good * p_leave_bad + loss_bad * p_enter_bad) / total
-                }
-            }
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -453,7 +391,7 @@ fn join(path: &str, key: &str) -> String {
 fn suggestion(got: &str, candidates: &[&str]) -> String {
     candidates
         .iter()
-        .map(|c| (edit_distance(got, c), *c))
+        .map(|c| (strsim::levenshtein(got, c), *c))
         .filter(|(d, c)| *d <= 2.max(c.len() / 4))
         .min()
         .map(|(_, c)| format!("; did you mean \"{c}\"?"))
@@ -859,10 +797,10 @@ impl Validator {
         }
         for (path, values) in vary {
             let p = format!("sweep.vary.{path}");
-            match crate::sweep::axis_from_json(path, values) {
+            match edit::axis_from_json(path, values) {
                 Ok(axis) => {
                     let mut probe = root.clone();
-                    if let Err(e) = crate::sweep::apply(&mut probe, path, &axis.values[0]) {
+                    if let Err(e) = edit::apply(&mut probe, path, &axis.values[0]) {
                         self.problem(&p, e);
                     }
                 }

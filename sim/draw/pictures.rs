@@ -2,10 +2,10 @@
 //! detector, a verdict timeline of a few telling clients (crashed ones first, then ones a
 //! detector was wrong about), and per-group bars when there are several groups.
 
-use crate::engine::{Outcome, Verdict, VerdictEvent};
+use crate::draw::svg::{self, Row, Series};
+use crate::oracle::{Outcome, Verdict, VerdictEvent};
 use crate::report::Report;
 use crate::scenario::{FaultAction, Scenario};
-use crate::svg::{self, Row, Series};
 
 /// How many clients the timeline shows.
 const TIMELINE_CLIENTS: usize = 6;

@@ -1,0 +1,9 @@
+//! The leaves every layer builds on: virtual time, random streams and distributions, the
+//! fixed hash functions, the event queue and interval statistics. Imports nothing else of
+//! the crate.
+
+pub mod ci;
+pub mod hash;
+pub mod queue;
+pub mod rng;
+pub mod time;

@@ -1,0 +1,172 @@
+//! Limits on one run: the estimates of its events and memory, checked before anything is
+//! allocated, and the error that names the flag which raises them.
+
+use super::{Client, ClientCold, Watch};
+use crate::base::rng::Stream;
+use crate::model::tcp::Tcp;
+use crate::scenario::{DetectorKind, Elapsed, FaultAction, Loss, Scenario, Transport};
+
+/// Limits on one run.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// The most events a run may process; estimated before the run starts and enforced
+    /// during it.
+    pub max_events: u64,
+    /// The most memory a run may need, in bytes, estimated before it starts.
+    pub max_memory_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_events: 2_000_000_000,
+            max_memory_bytes: 16 << 30,
+        }
+    }
+}
+
+/// Which limit a run hit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LimitKind {
+    Events,
+    Memory,
+}
+
+/// A run refused or stopped because it would exceed a limit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LimitExceeded {
+    pub kind: LimitKind,
+    pub estimate: u64,
+    pub limit: u64,
+    /// True when the estimate passed but the run itself reached the limit.
+    pub during_run: bool,
+}
+
+impl std::fmt::Display for LimitExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let suggest = self.estimate.saturating_add(self.estimate / 10);
+        match (self.kind, self.during_run) {
+            (LimitKind::Events, true) => write!(
+                f,
+                "the run reached the event limit of {} (estimated {} before it started); raise it with --max-events",
+                self.limit, self.estimate
+            ),
+            (LimitKind::Events, false) => write!(
+                f,
+                "the run needs about {} events, more than the limit of {}; raise it with --max-events {suggest}",
+                self.estimate, self.limit
+            ),
+            (LimitKind::Memory, _) => write!(
+                f,
+                "the run needs about {} MiB of memory, more than the limit of {} MiB; raise it with --max-memory-mib {}",
+                self.estimate >> 20,
+                self.limit >> 20,
+                (suggest >> 20) + 1
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LimitExceeded {}
+
+/// Roughly how many events a run will process; used to refuse runs that exceed
+/// `Limits::max_events` before they start.
+pub fn estimate_events(s: &Scenario) -> u64 {
+    let secs = s.duration.as_secs_f64();
+    let mut total = s.faults.len() as f64;
+    let clients: u64 = s.groups.iter().map(|g| g.count as u64).sum();
+    for g in &s.groups {
+        let per_client = secs / g.heartbeat.interval.as_secs_f64();
+        // A send and a delivery per heartbeat; an acknowledgement more on streams.
+        let per_heartbeat = match g.transport {
+            Transport::Datagram => 2.0,
+            Transport::Stream(_) => 3.0,
+        };
+        total += g.count as f64 * (per_client * per_heartbeat + 1.0);
+    }
+    for f in &s.faults {
+        if let FaultAction::Churn { mtbf, mttr } = f.action {
+            let cycles = secs / (mtbf.as_secs_f64() + mttr.as_secs_f64());
+            let n: u64 = f.targets.iter().map(|r| (r.end - r.start) as u64).sum();
+            total += n as f64 * 2.0 * (cycles + 1.0);
+        }
+    }
+    for d in &s.detectors {
+        // About one check per threshold per client, at least one per scan.
+        let period = match &d.kind {
+            DetectorKind::FixedTimeout(ft) if ft.elapsed == Elapsed::SecondsComponent => {
+                ft.threshold.as_secs_f64().min(1.0)
+            }
+            DetectorKind::FixedTimeout(ft) => ft.threshold.as_secs_f64(),
+            // Phi re-arms a check on every heartbeat.
+            DetectorKind::PhiAccrual(p) => p.first_heartbeat_estimate.as_secs_f64(),
+            // A ping, its delivery, its reply and its timeout.
+            DetectorKind::Ping(p) => p.interval.as_secs_f64() / 4.0,
+            DetectorKind::TcpKeepalive(k) => {
+                k.interval.as_secs_f64().min(k.idle.as_secs_f64()) / 2.0
+            }
+        };
+        total += clients as f64 * (secs / period.max(1e-9) + 1.0);
+    }
+    total.min(u64::MAX as f64) as u64
+}
+
+/// Roughly how many bytes a run will need: per-client state, one stream per purpose in
+/// use, one watch per detector, and the queue (about two entries in flight per client).
+pub fn estimate_memory(s: &Scenario) -> u64 {
+    let clients: u64 = s.groups.iter().map(|g| g.count as u64).sum();
+    let streams = [
+        s.groups.iter().any(|g| !g.heartbeat.jitter.is_zero()),
+        s.groups.iter().any(|g| g.heartbeat.overshoot.is_some()),
+        s.groups.iter().any(|g| g.uplink.delay.is_some()),
+        s.groups.iter().any(|g| g.uplink.loss != Loss::None),
+        s.groups.iter().any(|g| g.uplink.duplicate > 0.0),
+        s.groups.iter().any(|g| g.downlink.delay.is_some()),
+        s.groups.iter().any(|g| g.downlink.loss != Loss::None),
+        s.faults
+            .iter()
+            .any(|f| matches!(f.action, FaultAction::Churn { .. })),
+    ]
+    .iter()
+    .filter(|&&used| used)
+    .count() as u64;
+    let tcp = if s
+        .groups
+        .iter()
+        .any(|g| matches!(g.transport, Transport::Stream(_)))
+    {
+        std::mem::size_of::<Tcp>() as u64 + 64
+    } else {
+        0
+    };
+    let per_client = std::mem::size_of::<Client>() as u64
+        + std::mem::size_of::<ClientCold>() as u64
+        + tcp
+        + streams * std::mem::size_of::<Stream>() as u64
+        + s.detectors.len() as u64 * std::mem::size_of::<Watch>() as u64
+        + 4 * 24;
+    clients.saturating_mul(per_client).saturating_add(16 << 20)
+}
+
+/// Refuses a run whose estimated events or memory exceed `limits`.
+pub fn check_limits(scenario: &Scenario, limits: Limits) -> Result<(), LimitExceeded> {
+    let memory = estimate_memory(scenario);
+    if memory > limits.max_memory_bytes {
+        return Err(LimitExceeded {
+            kind: LimitKind::Memory,
+            estimate: memory,
+            limit: limits.max_memory_bytes,
+            during_run: false,
+        });
+    }
+    let events = estimate_events(scenario);
+    if events > limits.max_events {
+        return Err(LimitExceeded {
+            kind: LimitKind::Events,
+            estimate: events,
+            limit: limits.max_events,
+            during_run: false,
+        });
+    }
+    Ok(())
+}

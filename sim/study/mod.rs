@@ -1,0 +1,5 @@
+//! Many runs of one scenario: checking expectations, sweeping parameters, tuning.
+
+pub mod check;
+pub mod run;
+pub mod sweep;
