@@ -1,9 +1,11 @@
 //! Limits on one run: the estimates of its events and memory, checked before anything is
 //! allocated, and the error that names the flag which raises them.
 
-use super::{Client, ClientCold, Watch};
+use super::{Client, ClientCold};
 use crate::base::rng::Stream;
+use crate::model::detector::passive::Watch;
 use crate::model::tcp::Tcp;
+use crate::oracle::ledger::ENTRY_BYTES;
 use crate::scenario::{DetectorKind, Elapsed, FaultAction, Loss, Scenario, Transport};
 
 /// Limits on one run.
@@ -143,7 +145,7 @@ pub fn estimate_memory(s: &Scenario) -> u64 {
         + std::mem::size_of::<ClientCold>() as u64
         + tcp
         + streams * std::mem::size_of::<Stream>() as u64
-        + s.detectors.len() as u64 * std::mem::size_of::<Watch>() as u64
+        + s.detectors.len() as u64 * (std::mem::size_of::<Watch>() + ENTRY_BYTES) as u64
         + 4 * 24;
     clients.saturating_mul(per_client).saturating_add(16 << 20)
 }

@@ -2,6 +2,7 @@
 //! and what theory says about it. Reports and pictures read these, never the engine.
 
 pub mod analytic;
+pub mod ledger;
 pub mod metrics;
 pub mod outcome;
 pub mod trace;

@@ -11,6 +11,10 @@ pub mod expect;
 
 use crate::base::rng::Dist;
 use crate::base::time::{format_duration_spec, parse_duration, SimDuration, SimTime};
+pub use crate::model::client::Schedule;
+pub use crate::model::detector::{
+    DetectorKind, Elapsed, FixedTimeout, PhiAccrual, PhiVariant, Ping, Rejoin, TcpKeepalive,
+};
 pub use crate::model::link::{Link, Loss};
 pub use crate::model::tcp::StreamParams;
 use expect::{Bound, Expectation, Unit};
@@ -91,129 +95,10 @@ pub enum Phase {
     At(SimDuration),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Schedule {
-    /// Sends at phase + k·interval (+ jitter, + overshoot): lateness never accumulates.
-    FixedRate,
-    /// Sends at the previous send + interval + jitter + overshoot, as a `Sleep` loop does.
-    FixedDelay,
-}
-
 #[derive(Clone, Debug, PartialEq)]
 pub struct Detector {
     pub name: String,
     pub kind: DetectorKind,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum DetectorKind {
-    FixedTimeout(FixedTimeout),
-    PhiAccrual(PhiAccrual),
-    Ping(Ping),
-    TcpKeepalive(TcpKeepalive),
-}
-
-/// TCP keepalive on the server's end of each client's stream connection: after `idle`
-/// with nothing received, a probe every `interval`; after `probes` unanswered probes the
-/// connection is reset (offline). The client's kernel answers while its host is up.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TcpKeepalive {
-    pub idle: SimDuration,
-    pub interval: SimDuration,
-    pub probes: u32,
-    pub rejoin: Rejoin,
-}
-
-/// An active detector: the server pings each client every `interval` over the downlink
-/// and waits `timeout` for the reply over the uplink; `misses` consecutive unanswered
-/// pings make the client offline, and an answered ping makes it online.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Ping {
-    /// `false`: the server pings clients; `true`: each client pings the server (the
-    /// 5-step scheme) and its own verdict is about the server.
-    pub client_to_server: bool,
-    pub interval: SimDuration,
-    pub timeout: SimDuration,
-    pub misses: u32,
-    pub bytes: u32,
-    pub rejoin: Rejoin,
-}
-
-impl DetectorKind {
-    pub fn name(&self) -> &'static str {
-        match self {
-            DetectorKind::FixedTimeout(_) => "fixed-timeout",
-            DetectorKind::PhiAccrual(_) => "phi-accrual",
-            DetectorKind::Ping(_) => "ping",
-            DetectorKind::TcpKeepalive(_) => "tcp-keepalive",
-        }
-    }
-
-    /// The scan grid, threshold-free: (scan interval, scan phase, rejoin).
-    pub fn scanning(&self) -> (SimDuration, SimDuration, Rejoin) {
-        match self {
-            DetectorKind::FixedTimeout(f) => (f.scan_interval, f.scan_phase, f.rejoin),
-            DetectorKind::PhiAccrual(p) => (p.scan_interval, p.scan_phase, p.rejoin),
-            DetectorKind::Ping(p) => (SimDuration::ZERO, SimDuration::ZERO, p.rejoin),
-            DetectorKind::TcpKeepalive(k) => (SimDuration::ZERO, SimDuration::ZERO, k.rejoin),
-        }
-    }
-}
-
-/// How phi is computed from the window of inter-arrival times.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PhiVariant {
-    /// Akka: φ = −log10(1 − F(Δt)) with F the logistic approximation of the normal CDF.
-    Normal,
-    /// Cassandra: φ = Δt / mean / ln 10.
-    Exponential,
-}
-
-/// The φ accrual failure detector (Hayashibara et al., SRDS 2004), as Akka or Cassandra
-/// implement it.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct PhiAccrual {
-    pub scan_interval: SimDuration,
-    pub scan_phase: SimDuration,
-    pub threshold: f64,
-    pub variant: PhiVariant,
-    pub max_sample_size: u32,
-    pub min_std_deviation: SimDuration,
-    pub acceptable_heartbeat_pause: SimDuration,
-    pub first_heartbeat_estimate: SimDuration,
-    /// Exponential variant: longer intervals are not added to the window.
-    pub max_interval: SimDuration,
-    /// Exponential variant: after a server stall longer than this, the catch-up scan
-    /// convicts nobody (Cassandra's local-pause guard).
-    pub local_pause: SimDuration,
-    pub rejoin: Rejoin,
-}
-
-/// The sample's scanner: at each scan, a known online client whose last heartbeat is at
-/// least `threshold` old becomes offline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FixedTimeout {
-    /// Zero means continuous checking: an exact per-client deadline.
-    pub scan_interval: SimDuration,
-    pub scan_phase: SimDuration,
-    pub threshold: SimDuration,
-    pub elapsed: Elapsed,
-    pub rejoin: Rejoin,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Elapsed {
-    Total,
-    /// `TimeSpan.Seconds`: whole seconds of the elapsed time modulo 60.
-    SecondsComponent,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Rejoin {
-    /// The next heartbeat from an offline client makes it online again.
-    Announce,
-    /// Offline is permanent.
-    Never,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -1,0 +1,397 @@
+//! The typed events of a run and their packing into queue entries.
+//!
+//! This is the only code that knows the layout: a queue entry holds the event's class
+//! (its same-instant order, DESIGN §4), a 4-bit kind within the class and two 32-bit
+//! words, so that an entry stays at 24 bytes. The kind never affects order (it is stored
+//! below the unique scheduling number).
+
+use crate::base::queue::EventQueue;
+use crate::model::detector::WakeClass;
+
+/// Same-instant classes, in processing order (DESIGN §4).
+pub const CLASS_FAULT: u8 = 0;
+/// Packets arriving.
+pub const CLASS_DELIVER: u8 = 1;
+/// Detector evaluations (scans, timeouts).
+pub const CLASS_EVALUATE: u8 = 2;
+/// Sends (heartbeat, retransmission and probe timers).
+pub const CLASS_SEND: u8 = 3;
+
+/// The two words an event carries in the queue.
+#[derive(Clone, Copy, Debug)]
+pub struct Payload {
+    a: u32,
+    b: u32,
+}
+
+/// Detector indices travel in the top 8 bits of a word, tags in the low 24.
+const TAG_BITS: u32 = 24;
+const TAG_MASK: u32 = (1 << TAG_BITS) - 1;
+/// The most detectors a run may have.
+pub const DETECTORS_MAX: usize = 1 << (32 - TAG_BITS);
+
+/// One thing that happens at an instant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Scenario fault number `index` takes effect.
+    Fault {
+        /// Index into the scenario's faults.
+        index: u32,
+    },
+    /// A churning client goes down.
+    ChurnDown {
+        /// The client.
+        client: u32,
+        /// The churn fault driving it.
+        fault: u32,
+    },
+    /// A churning client comes back.
+    ChurnUp {
+        /// The client.
+        client: u32,
+        /// The churn fault driving it.
+        fault: u32,
+    },
+    /// A server stall may end.
+    StallEnd,
+    /// A client's stream connection for a detector is (re)established.
+    Connect {
+        /// The client.
+        client: u32,
+        /// The detector watching the connection.
+        detector: u32,
+    },
+    /// A datagram heartbeat arrives at the server (`copy` for a duplicate or a recorded
+    /// arrival queued late, which was already counted).
+    Datagram {
+        /// The sender.
+        client: u32,
+        /// Not to be counted as delivered again.
+        copy: bool,
+    },
+    /// A stream segment arrives at the server.
+    Segment {
+        /// The sender.
+        client: u32,
+        /// Low 32 bits of its sequence number.
+        low: u32,
+    },
+    /// A stream acknowledgement arrives at the client.
+    Ack {
+        /// The receiver.
+        client: u32,
+        /// Low 32 bits of the acknowledged sequence number.
+        low: u32,
+    },
+    /// A detector's probe reaches the peer (the client, or the server for a client's ping).
+    ProbeAtPeer {
+        /// The client whose path it travels.
+        client: u32,
+        /// The probing detector.
+        detector: u32,
+        /// The probe's tag.
+        tag: u32,
+    },
+    /// The answer to a probe reaches the detector's host.
+    ProbeReply {
+        /// The client whose path it travels.
+        client: u32,
+        /// The probing detector.
+        detector: u32,
+        /// The probe's tag.
+        tag: u32,
+    },
+    /// The FIN/RST of a crashed client process reaches the server.
+    Fin {
+        /// The client.
+        client: u32,
+        /// The detector watching the connection.
+        detector: u32,
+    },
+    /// A detector's wake-up.
+    Timer {
+        /// The client it concerns.
+        client: u32,
+        /// The detector.
+        detector: u32,
+        /// Evaluation or send class.
+        class: WakeClass,
+        /// The detector's tag.
+        tag: u32,
+    },
+    /// The client's heartbeat timer fires.
+    Send {
+        /// The client.
+        client: u32,
+        /// Its generation when armed (a crash or restart makes it stale).
+        generation: u32,
+    },
+    /// The client's retransmission timer fires.
+    Rto {
+        /// The client.
+        client: u32,
+        /// The timer's generation when armed.
+        generation: u32,
+    },
+}
+
+// Kinds within each class.
+const K_FAULT: u8 = 0;
+const K_CHURN_DOWN: u8 = 1;
+const K_CHURN_UP: u8 = 2;
+const K_STALL_END: u8 = 3;
+const K_CONNECT: u8 = 4;
+const K_DATAGRAM: u8 = 0;
+const K_SEGMENT: u8 = 1;
+const K_ACK: u8 = 2;
+const K_PROBE_AT_PEER: u8 = 3;
+const K_PROBE_REPLY: u8 = 4;
+const K_FIN: u8 = 5;
+const K_TIMER: u8 = 0;
+const K_SEND: u8 = 0;
+const K_RTO: u8 = 1;
+/// A detector's send-class timer.
+const K_SEND_TIMER: u8 = 2;
+
+#[inline]
+fn with_detector(detector: u32, tag: u32) -> u32 {
+    debug_assert!((detector as usize) < DETECTORS_MAX && tag <= TAG_MASK);
+    (detector << TAG_BITS) | (tag & TAG_MASK)
+}
+
+impl Event {
+    /// The event's class, kind and payload.
+    #[inline]
+    pub fn pack(self) -> (u8, u8, Payload) {
+        let p = |a, b| Payload { a, b };
+        match self {
+            Event::Fault { index } => (CLASS_FAULT, K_FAULT, p(index, 0)),
+            Event::ChurnDown { client, fault } => (CLASS_FAULT, K_CHURN_DOWN, p(client, fault)),
+            Event::ChurnUp { client, fault } => (CLASS_FAULT, K_CHURN_UP, p(client, fault)),
+            Event::StallEnd => (CLASS_FAULT, K_STALL_END, p(0, 0)),
+            Event::Connect { client, detector } => (CLASS_FAULT, K_CONNECT, p(client, detector)),
+            Event::Datagram { client, copy } => (CLASS_DELIVER, K_DATAGRAM, p(client, copy as u32)),
+            Event::Segment { client, low } => (CLASS_DELIVER, K_SEGMENT, p(client, low)),
+            Event::Ack { client, low } => (CLASS_DELIVER, K_ACK, p(client, low)),
+            Event::ProbeAtPeer {
+                client,
+                detector,
+                tag,
+            } => (
+                CLASS_DELIVER,
+                K_PROBE_AT_PEER,
+                p(client, with_detector(detector, tag)),
+            ),
+            Event::ProbeReply {
+                client,
+                detector,
+                tag,
+            } => (
+                CLASS_DELIVER,
+                K_PROBE_REPLY,
+                p(client, with_detector(detector, tag)),
+            ),
+            Event::Fin { client, detector } => (CLASS_DELIVER, K_FIN, p(client, detector)),
+            Event::Timer {
+                client,
+                detector,
+                class,
+                tag,
+            } => {
+                let class = match class {
+                    WakeClass::Evaluate => CLASS_EVALUATE,
+                    WakeClass::Send => CLASS_SEND,
+                };
+                let kind = if class == CLASS_SEND {
+                    K_SEND_TIMER
+                } else {
+                    K_TIMER
+                };
+                (class, kind, p(client, with_detector(detector, tag)))
+            }
+            Event::Send { client, generation } => (CLASS_SEND, K_SEND, p(client, generation)),
+            Event::Rto { client, generation } => (CLASS_SEND, K_RTO, p(client, generation)),
+        }
+    }
+
+    /// The event packed as `(class, kind, payload)`.
+    #[inline]
+    pub fn unpack(class: u8, kind: u8, payload: Payload) -> Event {
+        let Payload { a, b } = payload;
+        let (detector, tag) = (b >> TAG_BITS, b & TAG_MASK);
+        match (class, kind) {
+            (CLASS_SEND, K_SEND) => Event::Send {
+                client: a,
+                generation: b,
+            },
+            (CLASS_DELIVER, K_DATAGRAM) => Event::Datagram {
+                client: a,
+                copy: b != 0,
+            },
+            (CLASS_EVALUATE, K_TIMER) => Event::Timer {
+                client: a,
+                detector,
+                class: WakeClass::Evaluate,
+                tag,
+            },
+            (CLASS_DELIVER, K_SEGMENT) => Event::Segment { client: a, low: b },
+            (CLASS_DELIVER, K_ACK) => Event::Ack { client: a, low: b },
+            (CLASS_SEND, K_RTO) => Event::Rto {
+                client: a,
+                generation: b,
+            },
+            (CLASS_SEND, K_SEND_TIMER) => Event::Timer {
+                client: a,
+                detector,
+                class: WakeClass::Send,
+                tag,
+            },
+            (CLASS_DELIVER, K_PROBE_AT_PEER) => Event::ProbeAtPeer {
+                client: a,
+                detector,
+                tag,
+            },
+            (CLASS_DELIVER, K_PROBE_REPLY) => Event::ProbeReply {
+                client: a,
+                detector,
+                tag,
+            },
+            (CLASS_DELIVER, K_FIN) => Event::Fin {
+                client: a,
+                detector: b,
+            },
+            (CLASS_FAULT, K_FAULT) => Event::Fault { index: a },
+            (CLASS_FAULT, K_CHURN_DOWN) => Event::ChurnDown {
+                client: a,
+                fault: b,
+            },
+            (CLASS_FAULT, K_CHURN_UP) => Event::ChurnUp {
+                client: a,
+                fault: b,
+            },
+            (CLASS_FAULT, K_STALL_END) => Event::StallEnd,
+            (CLASS_FAULT, K_CONNECT) => Event::Connect {
+                client: a,
+                detector: b,
+            },
+            _ => unreachable!("no event of class {class} kind {kind}"),
+        }
+    }
+}
+
+/// The run's queue of typed events.
+pub struct Queue {
+    inner: EventQueue<Payload>,
+}
+
+impl Queue {
+    /// A queue sized for `events_per_sec` events scheduled up to `horizon_ns` ahead.
+    pub fn for_workload(events_per_sec: f64, horizon_ns: u64) -> Self {
+        Queue {
+            inner: EventQueue::for_workload(events_per_sec, horizon_ns),
+        }
+    }
+
+    /// Schedules `event` at `at`, after everything already scheduled for that instant and
+    /// class.
+    #[inline]
+    pub fn push(&mut self, at: u64, event: Event) {
+        let (class, kind, payload) = event.pack();
+        self.inner.push(at, class, kind, payload);
+    }
+
+    /// Takes the next scheduling-order number without scheduling anything yet.
+    #[inline]
+    pub fn reserve_seq(&mut self) -> u64 {
+        self.inner.reserve_seq()
+    }
+
+    /// Schedules `event` at `at` with the scheduling order `seq` reserved earlier.
+    #[inline]
+    pub fn push_with_seq(&mut self, at: u64, seq: u64, event: Event) {
+        let (class, kind, payload) = event.pack();
+        self.inner.push_with_seq(at, class, kind, seq, payload);
+    }
+
+    /// The next event and its time.
+    #[inline]
+    pub fn pop(&mut self) -> Option<(u64, Event)> {
+        let (at, class, kind, payload) = self.inner.pop()?;
+        Some((at, Event::unpack(class, kind, payload)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_survives_packing() {
+        let events = [
+            Event::Fault { index: 7 },
+            Event::ChurnDown {
+                client: 3,
+                fault: 1,
+            },
+            Event::ChurnUp {
+                client: 3,
+                fault: 1,
+            },
+            Event::StallEnd,
+            Event::Connect {
+                client: 9,
+                detector: 2,
+            },
+            Event::Datagram {
+                client: 5,
+                copy: true,
+            },
+            Event::Segment {
+                client: 5,
+                low: u32::MAX,
+            },
+            Event::Ack { client: 5, low: 1 },
+            Event::ProbeAtPeer {
+                client: 1,
+                detector: 255,
+                tag: TAG_MASK,
+            },
+            Event::ProbeReply {
+                client: 1,
+                detector: 3,
+                tag: 4,
+            },
+            Event::Fin {
+                client: 1,
+                detector: 3,
+            },
+            Event::Timer {
+                client: u32::MAX,
+                detector: 0,
+                class: WakeClass::Evaluate,
+                tag: 0,
+            },
+            Event::Timer {
+                client: 0,
+                detector: 7,
+                class: WakeClass::Send,
+                tag: 12,
+            },
+            Event::Send {
+                client: 2,
+                generation: 9,
+            },
+            Event::Rto {
+                client: 2,
+                generation: 9,
+            },
+        ];
+        let mut kinds = std::collections::BTreeSet::new();
+        for e in events {
+            let (class, kind, payload) = e.pack();
+            assert!(kind < 16, "kinds fit in 4 bits");
+            assert!(kinds.insert((class, kind)), "{e:?} shares its kind");
+            assert_eq!(Event::unpack(class, kind, payload), e);
+        }
+    }
+}

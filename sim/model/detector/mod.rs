@@ -1,0 +1,476 @@
+//! Failure detectors as pure state machines, one file per kind.
+//!
+//! A detector watches every client of a run. The engine hands it `now` and what happened
+//! to one client ([`Input`]: a heartbeat arrived, a timer it asked for fired, a probe was
+//! answered, the connection carried data or closed, a world event); the detector writes
+//! what follows into a small bounded buffer ([`Effects`]): a verdict, a wake-up at an
+//! instant, a probe to send. It never sees the queue, the trace or ground truth; what it
+//! knows of its own host (whether the process watching is up and running) comes in
+//! [`Host`], and what the server knows of a client's heartbeats comes through [`Heard`],
+//! read only when the detector needs it.
+//!
+//! [`DetectorKind`] is the closed set of configurations and [`Detector`] the closed set of
+//! state machines; both dispatch statically to the kind's file. Adding a kind means a file
+//! here with its configuration, state and unit tests, one arm in each enum below (the
+//! `kinds!` list), and its fields in `scenario/detectors.rs`.
+
+pub mod fixed_timeout;
+pub mod keepalive;
+pub mod passive;
+pub mod phi_accrual;
+pub mod ping;
+
+pub use fixed_timeout::{Elapsed, FixedTimeout};
+pub use keepalive::TcpKeepalive;
+pub use phi_accrual::{phi_normal_y, PhiAccrual, PhiVariant};
+pub use ping::Ping;
+
+use crate::base::time::SimDuration;
+
+/// "No such time": a timer not armed, a client never heard from.
+pub const NEVER: u64 = u64::MAX;
+
+/// What a detector believes of one client.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Status {
+    /// Never heard from, or forgotten by a restarted server.
+    #[default]
+    Unknown,
+    /// Believed alive.
+    Online,
+    /// Declared dead.
+    Offline,
+}
+
+/// What happens when an offline client is heard from again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rejoin {
+    /// The next heartbeat from an offline client makes it online again.
+    Announce,
+    /// Offline is permanent.
+    Never,
+}
+
+impl Rejoin {
+    /// Whether a client in `status` becomes online when it is heard from.
+    #[inline]
+    pub fn comes_back(self, status: Status) -> bool {
+        match status {
+            Status::Unknown => true,
+            Status::Offline => self == Rejoin::Announce,
+            Status::Online => false,
+        }
+    }
+}
+
+/// The state of the process a detector runs in: the server for server-side detectors, the
+/// client for a client-to-server ping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Host {
+    /// The process exists (not crashed).
+    pub up: bool,
+    /// The process exists and runs code now (not paused or stalled).
+    pub running: bool,
+}
+
+/// When the server last heard from a client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LastHeard {
+    /// The true time of the last heartbeat's arrival, as a monotonic clock measures it.
+    pub monotonic: i64,
+    /// The true time at which the server's wall clock read the last heartbeat's stamp:
+    /// elapsed time on the wall clock is `now - wall`. Equals `monotonic` until the server
+    /// clock steps.
+    pub wall: i64,
+}
+
+/// What the server knows of each client's heartbeats, read only when a detector asks.
+pub trait Heard {
+    /// The last heartbeat of client `client` that the server has applied, at `now`.
+    fn last_heard(&mut self, client: usize) -> LastHeard;
+}
+
+/// A change of the world that a detector is told about (it changed nothing itself).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorldEvent {
+    /// The server process died: everything a server-side detector knew is gone.
+    ServerCrashed,
+    /// The client process died; a detector running in it loses its view.
+    ClientCrashed,
+    /// A server stall of `stall` ns ended: the scanner catches up on every client.
+    StallEnded {
+        /// How long the server was stalled, ns.
+        stall: u64,
+    },
+    /// The server's wall clock stepped: every deadline measured on it moves.
+    ClockStepped,
+}
+
+/// Which same-instant class a wake-up belongs to (DESIGN §4): a detector's evaluation,
+/// or a send of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WakeClass {
+    /// Evaluations run after deliveries at one instant (scans, timeouts).
+    Evaluate,
+    /// Sends run last at one instant (a probe timer).
+    Send,
+}
+
+/// What happened to one client, as a detector sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// The run starts; `phase` is the detector's own random offset in
+    /// `[0, DetectorKind::start_phase_range())`, if it asked for one.
+    Start {
+        /// The drawn offset, ns.
+        phase: u64,
+    },
+    /// A heartbeat of the client reached the server application now.
+    Heartbeat {
+        /// Whether the server's clock has ever stepped (stamps and arrivals disagree).
+        clock_stepped: bool,
+    },
+    /// A wake-up the detector asked for fired.
+    Timer {
+        /// The class it was asked for in.
+        class: WakeClass,
+        /// The tag it was asked for with.
+        tag: u32,
+    },
+    /// The answer to the probe sent with `tag` arrived.
+    Reply {
+        /// The probe's tag.
+        tag: u32,
+    },
+    /// The client's connection was (re)established.
+    Connected,
+    /// Data arrived on the client's connection.
+    ConnectionData,
+    /// The client's operating system closed the connection (FIN/RST arrived).
+    ConnectionClosed,
+    /// A change of the world.
+    World(WorldEvent),
+}
+
+/// One thing a detector wants done, applied by the engine in emission order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// The client is now online.
+    Online,
+    /// The client is now offline; a fault window within `window` ns before now makes the
+    /// verdict one caused by the fault.
+    Offline {
+        /// How far back a fault window counts, ns (the detector's threshold).
+        window: u64,
+    },
+    /// Wake me at `at` with `tag` (ignored at or after the end of the run).
+    Wake {
+        /// When, ns.
+        at: u64,
+        /// In which same-instant class.
+        class: WakeClass,
+        /// Given back in `Input::Timer`.
+        tag: u32,
+    },
+    /// Send a probe to the peer over the detector's own path; its answer comes back as
+    /// `Input::Reply { tag }`.
+    Probe {
+        /// Given back with the answer.
+        tag: u32,
+    },
+    /// A probe was answered in time (counted in the traffic metrics).
+    Answered,
+}
+
+/// The most effects one input can produce.
+pub const EFFECTS_MAX: usize = 4;
+
+/// A small bounded buffer of effects, in emission order.
+#[derive(Clone, Copy, Debug)]
+pub struct Effects {
+    items: [Effect; EFFECTS_MAX],
+    len: usize,
+}
+
+impl Default for Effects {
+    fn default() -> Self {
+        Effects {
+            items: [Effect::Answered; EFFECTS_MAX],
+            len: 0,
+        }
+    }
+}
+
+impl Effects {
+    /// Appends one effect. Panics past `EFFECTS_MAX`: a detector that emits more has a bug.
+    #[inline]
+    pub fn push(&mut self, e: Effect) {
+        assert!(
+            self.len < EFFECTS_MAX,
+            "a detector emitted too many effects"
+        );
+        self.items[self.len] = e;
+        self.len += 1;
+    }
+
+    /// The effects in emission order.
+    #[inline]
+    pub fn as_slice(&self) -> &[Effect] {
+        &self.items[..self.len]
+    }
+
+    /// Empties the buffer for the next input.
+    #[inline]
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
+/// Who answers a detector's probe at the other end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answerer {
+    /// The peer's application process: it must be up and running (not paused or stalled).
+    Process,
+    /// The peer's kernel: it answers while the host is up, even if the process is paused.
+    Kernel,
+}
+
+/// How an active detector's probes travel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProbePath {
+    /// True when the detector runs in the client and probes the server (over the uplink).
+    pub from_client: bool,
+    /// Bytes on the wire of a probe and of its answer.
+    pub bytes: u64,
+    /// Who answers at the other end.
+    pub answerer: Answerer,
+    /// Streams are labelled `"{label}.{detector name}.{what}"`.
+    pub label: &'static str,
+}
+
+/// A detector's configuration: the closed set of kinds.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DetectorKind {
+    /// The sample's scanner: a fixed threshold on silence.
+    FixedTimeout(FixedTimeout),
+    /// φ accrual (Akka's normal or Cassandra's exponential variant).
+    PhiAccrual(PhiAccrual),
+    /// The server pings each client, or each client pings the server.
+    Ping(Ping),
+    /// TCP keepalive on the server's end of each stream connection.
+    TcpKeepalive(TcpKeepalive),
+}
+
+/// Dispatches `$body` with `$c` bound to the kind's configuration.
+macro_rules! each_kind {
+    ($self:expr, $c:ident => $body:expr) => {
+        match $self {
+            DetectorKind::FixedTimeout($c) => $body,
+            DetectorKind::PhiAccrual($c) => $body,
+            DetectorKind::Ping($c) => $body,
+            DetectorKind::TcpKeepalive($c) => $body,
+        }
+    };
+}
+
+/// What every kind's configuration tells the engine and the reports. The defaults fit a
+/// passive detector that learns from heartbeats on the server.
+pub trait KindConfig {
+    /// The kind's name in scenario files.
+    fn kind_name(&self) -> &'static str;
+
+    /// How far ahead the detector typically schedules, ns (sizes the event queue).
+    fn typical_period(&self) -> u64;
+
+    /// About how many seconds pass between two of its events per client (estimates).
+    fn seconds_per_event(&self) -> f64;
+
+    /// The scan grid, threshold-free: (scan interval, scan phase, rejoin).
+    fn scanning(&self) -> (SimDuration, SimDuration, Rejoin);
+
+    /// Whether the verdicts are a client's about the server (ground truth is the server's).
+    fn watches_server(&self) -> bool {
+        false
+    }
+
+    /// Whether, while the detector holds a client online, a heartbeat arrival changes
+    /// nothing but the time the server last heard from it (so arrivals may be recorded in
+    /// the client instead of queued).
+    fn arrivals_only_move_deadlines(&self) -> bool {
+        true
+    }
+
+    /// The detector's own probes, for active detectors.
+    fn probe_path(&self) -> Option<ProbePath> {
+        None
+    }
+
+    /// Whether the detector watches stream connections (they are opened for it at the
+    /// start, when a client restarts and when the server restarts).
+    fn uses_connections(&self) -> bool {
+        false
+    }
+
+    /// If the detector wants a random start offset per client, its range (ns).
+    fn start_phase_range(&self) -> Option<u64> {
+        None
+    }
+
+    /// Why the report's closed forms (reference §1.2) do not apply to this kind, if they
+    /// do not.
+    fn no_closed_forms(&self) -> Option<&'static str> {
+        Some("the closed forms are for the passive fixed-timeout scanner")
+    }
+}
+
+impl DetectorKind {
+    /// The kind's name in scenario files.
+    pub fn name(&self) -> &'static str {
+        each_kind!(self, c => c.kind_name())
+    }
+
+    /// The scan grid, threshold-free: (scan interval, scan phase, rejoin).
+    pub fn scanning(&self) -> (SimDuration, SimDuration, Rejoin) {
+        each_kind!(self, c => c.scanning())
+    }
+
+    /// See [`KindConfig::watches_server`].
+    pub fn watches_server(&self) -> bool {
+        each_kind!(self, c => c.watches_server())
+    }
+
+    /// See [`KindConfig::arrivals_only_move_deadlines`].
+    pub fn arrivals_only_move_deadlines(&self) -> bool {
+        each_kind!(self, c => c.arrivals_only_move_deadlines())
+    }
+
+    /// See [`KindConfig::probe_path`].
+    pub fn probe_path(&self) -> Option<ProbePath> {
+        each_kind!(self, c => c.probe_path())
+    }
+
+    /// See [`KindConfig::uses_connections`].
+    pub fn uses_connections(&self) -> bool {
+        each_kind!(self, c => c.uses_connections())
+    }
+
+    /// See [`KindConfig::start_phase_range`].
+    pub fn start_phase_range(&self) -> Option<u64> {
+        each_kind!(self, c => c.start_phase_range())
+    }
+
+    /// See [`KindConfig::typical_period`].
+    pub fn typical_period(&self) -> u64 {
+        each_kind!(self, c => c.typical_period())
+    }
+
+    /// See [`KindConfig::seconds_per_event`].
+    pub fn seconds_per_event(&self) -> f64 {
+        each_kind!(self, c => c.seconds_per_event())
+    }
+
+    /// See [`KindConfig::no_closed_forms`].
+    pub fn no_closed_forms(&self) -> Option<&'static str> {
+        each_kind!(self, c => c.no_closed_forms())
+    }
+}
+
+/// A detector's state: the closed set of state machines, one per kind.
+#[derive(Clone, Debug)]
+pub enum Detector {
+    /// See [`fixed_timeout`].
+    FixedTimeout(fixed_timeout::State),
+    /// See [`phi_accrual`].
+    PhiAccrual(phi_accrual::State),
+    /// See [`ping`].
+    Ping(ping::State),
+    /// See [`keepalive`].
+    TcpKeepalive(keepalive::State),
+}
+
+impl Detector {
+    /// A detector of kind `kind` watching `clients` clients in a run that ends at `end` ns.
+    pub fn new(kind: &DetectorKind, clients: usize, end: u64) -> Self {
+        match kind {
+            DetectorKind::FixedTimeout(c) => {
+                Detector::FixedTimeout(fixed_timeout::State::new(c, clients, end))
+            }
+            DetectorKind::PhiAccrual(c) => {
+                Detector::PhiAccrual(phi_accrual::State::new(c, clients, end))
+            }
+            DetectorKind::Ping(c) => Detector::Ping(ping::State::new(c, clients)),
+            DetectorKind::TcpKeepalive(c) => {
+                Detector::TcpKeepalive(keepalive::State::new(c, clients))
+            }
+        }
+    }
+
+    /// Handles `input` about client `client` at `now`, writing what follows into `out`.
+    #[inline]
+    pub fn handle<H: Heard>(
+        &mut self,
+        now: u64,
+        client: usize,
+        input: Input,
+        host: Host,
+        heard: &mut H,
+        out: &mut Effects,
+    ) {
+        match self {
+            Detector::FixedTimeout(d) => d.handle(now, client, input, host, heard, out),
+            Detector::PhiAccrual(d) => d.handle(now, client, input, host, heard, out),
+            Detector::Ping(d) => d.handle(now, client, input, host, out),
+            Detector::TcpKeepalive(d) => d.handle(now, client, input, host, out),
+        }
+    }
+
+    /// What the detector believes of client `client`.
+    #[inline]
+    pub fn status(&self, client: usize) -> Status {
+        match self {
+            Detector::FixedTimeout(d) => d.status(client),
+            Detector::PhiAccrual(d) => d.status(client),
+            Detector::Ping(d) => d.status(client),
+            Detector::TcpKeepalive(d) => d.status(client),
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Helpers for the kinds' unit tests: a fixed record of heartbeats and a driver.
+
+    use super::*;
+
+    /// The server heard client `i` last at `times[i]` (monotonic and wall alike).
+    pub struct Fixed(pub Vec<i64>);
+
+    impl Heard for Fixed {
+        fn last_heard(&mut self, client: usize) -> LastHeard {
+            LastHeard {
+                monotonic: self.0[client],
+                wall: self.0[client],
+            }
+        }
+    }
+
+    /// A running host.
+    pub const RUNNING: Host = Host {
+        up: true,
+        running: true,
+    };
+
+    /// Feeds one input and returns the effects.
+    pub fn feed(
+        d: &mut Detector,
+        now: u64,
+        client: usize,
+        input: Input,
+        host: Host,
+        heard: &mut Fixed,
+    ) -> Vec<Effect> {
+        let mut out = Effects::default();
+        d.handle(now, client, input, host, heard, &mut out);
+        out.as_slice().to_vec()
+    }
+}

@@ -1,0 +1,298 @@
+//! What the two passive detectors (`fixed-timeout`, `phi-accrual`) share: the scan grid,
+//! the overdue rule, and one exact deadline per client instead of a visit at every scan.
+//!
+//! A client can only become offline at the first scan instant at or after the moment its
+//! silence reaches the threshold. One wake-up per client is armed for that instant; when
+//! it fires, the client is either overdue (offline) or re-armed for its new deadline. This
+//! gives the same verdicts at the same instants as visiting every client at every scan,
+//! for any scan interval including `0s` (continuous checking), without work per tick.
+//!
+//! Elapsed time is measured on the server's wall clock: `elapsed = now - base`, where
+//! `base` is the true time at which the elapsed time was zero ([`LastHeard::wall`]); a
+//! clock step can make it negative. Phi measures on a monotonic clock instead, as Akka and
+//! Cassandra do.
+
+use super::{
+    Effect, Effects, Elapsed, Heard, Host, Input, Rejoin, Status, WakeClass, WorldEvent, NEVER,
+};
+
+const SECOND: i64 = 1_000_000_000;
+const MINUTE: i64 = 60 * SECOND;
+
+/// A passive detector's scan grid and overdue rule.
+#[derive(Clone, Copy, Debug)]
+pub struct Rule {
+    /// Time between scans, ns; 0 checks continuously.
+    pub scan_interval: u64,
+    /// Offset of the scan grid, ns: scans at `phase + k·interval`, `k ≥ 1`.
+    pub scan_phase: u64,
+    /// What happens when an offline client is heard from again.
+    pub rejoin: Rejoin,
+    /// How the scanner reads a client's silence.
+    pub elapsed: Elapsed,
+    /// `ceil(threshold)` in whole seconds, for the seconds-component rule.
+    pub threshold_whole_secs: i64,
+}
+
+impl Rule {
+    /// Whether `elapsed` ns since the last heartbeat make a client offline.
+    #[inline]
+    pub fn is_overdue(&self, elapsed: i64, threshold: u64) -> bool {
+        match self.elapsed {
+            Elapsed::Total => elapsed >= threshold as i64,
+            // TimeSpan.Seconds truncates toward zero, so a negative span never reaches a
+            // positive threshold.
+            Elapsed::SecondsComponent => {
+                elapsed >= 0 && (elapsed / SECOND) % 60 >= self.threshold_whole_secs
+            }
+        }
+    }
+
+    /// The first scan instant at or after `t` (true time).
+    #[inline]
+    pub fn scan_at_or_after(&self, t: u64) -> u64 {
+        let s = self.scan_interval;
+        if s == 0 {
+            return t;
+        }
+        let first = self.scan_phase.saturating_add(s);
+        if t <= first {
+            return first;
+        }
+        let k = (t - first).div_ceil(s);
+        first.saturating_add(k.saturating_mul(s))
+    }
+
+    /// The first scan instant at or after `now` at which a client whose elapsed time was
+    /// zero at true time `base` is overdue, assuming no further heartbeat and no clock
+    /// step; `NEVER` if that is at or after `end`.
+    pub fn next_due(&self, base: i64, now: u64, end: u64, threshold: u64) -> u64 {
+        let at_or_after = |t: i64| self.scan_at_or_after(t.max(now as i64).max(0) as u64);
+        let due = match self.elapsed {
+            Elapsed::Total => at_or_after(base.saturating_add(threshold as i64)),
+            Elapsed::SecondsComponent => {
+                // Overdue exactly in the windows [base + 60k s + Tc, base + 60(k+1) s).
+                let tc = self.threshold_whole_secs * SECOND;
+                let mut k = ((now as i64 - base) / MINUTE).max(0);
+                loop {
+                    let open = base + k * MINUTE + tc;
+                    if open >= end as i64 {
+                        return NEVER;
+                    }
+                    let t = at_or_after(open);
+                    if t >= end || (t as i64) < base + (k + 1) * MINUTE {
+                        break t;
+                    }
+                    k += 1;
+                }
+            }
+        };
+        if due >= end {
+            NEVER
+        } else {
+            due
+        }
+    }
+}
+
+/// One passive detector's view of one client.
+#[derive(Clone, Copy, Debug)]
+pub struct Watch {
+    /// What the detector believes.
+    pub status: Status,
+    /// The instant of the armed deadline check, or `NEVER`.
+    pub armed_at: u64,
+}
+
+/// How a passive kind sets each client's threshold.
+pub trait Thresholds {
+    /// The elapsed time at which client `client` is overdue, ns.
+    fn threshold(&self, client: usize) -> u64;
+    /// A heartbeat of `client` arrived at `now` (phi learns from it).
+    fn arrived(&mut self, client: usize, now: u64);
+    /// Whether silence is measured on a monotonic clock rather than the wall clock.
+    fn monotonic(&self) -> bool;
+    /// Whether every heartbeat may move the deadline earlier (the threshold moves).
+    fn moving(&self) -> bool;
+    /// Whether the catch-up scan after a stall of `stall` ns may convict.
+    fn convicts_after_stall(&self, stall: u64) -> bool;
+    /// The server forgot everything about `client`.
+    fn forget(&mut self, client: usize);
+}
+
+/// The state shared by passive kinds: the rule, one watch per client, and the kind's
+/// thresholds.
+#[derive(Clone, Debug)]
+pub struct Passive<T> {
+    /// The scan grid and overdue rule.
+    pub rule: Rule,
+    /// Per client.
+    pub watches: Vec<Watch>,
+    /// The end of the run: deadlines at or after it are never armed.
+    pub end: u64,
+    /// How the kind sets each client's threshold.
+    pub thresholds: T,
+}
+
+impl<T: Thresholds> Passive<T> {
+    /// `clients` watches, all unknown, none armed.
+    pub fn new(rule: Rule, thresholds: T, clients: usize, end: u64) -> Self {
+        Passive {
+            rule,
+            thresholds,
+            watches: vec![
+                Watch {
+                    status: Status::Unknown,
+                    armed_at: NEVER,
+                };
+                clients
+            ],
+            end,
+        }
+    }
+
+    /// Handles one input for a passive kind whose thresholds are `t`.
+    #[inline]
+    pub fn handle<H: Heard>(
+        &mut self,
+        now: u64,
+        ci: usize,
+        input: Input,
+        host: Host,
+        heard: &mut H,
+        out: &mut Effects,
+    ) {
+        match input {
+            Input::Heartbeat { clock_stepped } => self.heartbeat(now, ci, clock_stepped, out),
+            Input::Timer { .. } => {
+                let w = &mut self.watches[ci];
+                if w.armed_at != now {
+                    return; // superseded by an earlier check
+                }
+                w.armed_at = NEVER;
+                if !host.up {
+                    return; // a dead server checks nothing; it starts afresh on restart
+                }
+                if !host.running {
+                    // Scans are skipped while the server is stalled; the catch-up scan at
+                    // the end of the stall looks at every client.
+                    return;
+                }
+                self.evaluate(now, ci, true, heard, out);
+            }
+            Input::World(WorldEvent::StallEnded { stall }) => {
+                let convict = self.thresholds.convicts_after_stall(stall);
+                self.watches[ci].armed_at = NEVER;
+                self.evaluate(now, ci, convict, heard, out);
+            }
+            Input::World(WorldEvent::ClockStepped) => {
+                // Every online client's deadline moves: arm a fresh check (older ones
+                // become stale).
+                if self.watches[ci].status != Status::Online {
+                    return;
+                }
+                let h = heard.last_heard(ci);
+                let base = if self.thresholds.monotonic() {
+                    h.monotonic
+                } else {
+                    h.wall
+                };
+                let due = self
+                    .rule
+                    .next_due(base, now, self.end, self.thresholds.threshold(ci));
+                self.watches[ci].armed_at = due;
+                if due != NEVER {
+                    out.push(wake(due));
+                }
+            }
+            Input::World(WorldEvent::ServerCrashed) => {
+                let w = &mut self.watches[ci];
+                w.status = Status::Unknown;
+                w.armed_at = NEVER;
+                self.thresholds.forget(ci);
+            }
+            Input::World(WorldEvent::ClientCrashed)
+            | Input::Start { .. }
+            | Input::Reply { .. }
+            | Input::Connected
+            | Input::ConnectionData
+            | Input::ConnectionClosed => {}
+        }
+    }
+
+    /// A heartbeat reached the server application: a known client is re-armed when its
+    /// deadline may have moved earlier; an unknown (or rejoining) one becomes online.
+    #[inline]
+    fn heartbeat(&mut self, now: u64, ci: usize, clock_stepped: bool, out: &mut Effects) {
+        self.thresholds.arrived(ci, now);
+        let w = &mut self.watches[ci];
+        if self.rule.rejoin.comes_back(w.status) {
+            w.status = Status::Online;
+            out.push(Effect::Online);
+        }
+        if w.status != Status::Online {
+            return;
+        }
+        // Under the total rule a later heartbeat only moves the deadline later, so an
+        // armed check stays valid; under the seconds rule, for phi (whose threshold
+        // moves), or once a clock step has made stamps and arrival times disagree, it may
+        // need to come earlier.
+        let rearm = w.armed_at == NEVER
+            || clock_stepped
+            || self.thresholds.moving()
+            || self.rule.elapsed == Elapsed::SecondsComponent;
+        if rearm {
+            let due =
+                self.rule
+                    .next_due(now as i64, now + 1, self.end, self.thresholds.threshold(ci));
+            if due < w.armed_at {
+                w.armed_at = due;
+                out.push(wake(due));
+            }
+        }
+    }
+
+    /// One scan of one client: offline if overdue, else re-armed. `convict` false re-arms
+    /// without any offline verdict (Cassandra's local-pause guard).
+    fn evaluate<H: Heard>(
+        &mut self,
+        now: u64,
+        ci: usize,
+        convict: bool,
+        heard: &mut H,
+        out: &mut Effects,
+    ) {
+        if self.watches[ci].status != Status::Online {
+            return;
+        }
+        let h = heard.last_heard(ci);
+        let base = if self.thresholds.monotonic() {
+            h.monotonic
+        } else {
+            h.wall
+        };
+        let elapsed = now as i64 - base;
+        let threshold = self.thresholds.threshold(ci);
+        let w = &mut self.watches[ci];
+        if !self.rule.is_overdue(elapsed, threshold) || !convict {
+            let due = self.rule.next_due(base, now + 1, self.end, threshold);
+            if due != NEVER && due < w.armed_at {
+                w.armed_at = due;
+                out.push(wake(due));
+            }
+            return;
+        }
+        w.status = Status::Offline;
+        out.push(Effect::Offline { window: threshold });
+    }
+}
+
+/// The deadline check at `at`.
+#[inline]
+fn wake(at: u64) -> Effect {
+    Effect::Wake {
+        at,
+        class: WakeClass::Evaluate,
+        tag: 0,
+    }
+}

@@ -1,0 +1,257 @@
+//! The ground-truth ledger of one detector: beside each of its verdicts about a client,
+//! what was really true, turned into the metrics of DESIGN §5.
+//!
+//! A crash leaves a pending crash; the next offline verdict turns it into a detection
+//! latency, a restart or the end of the run into a miss. An offline verdict about a live
+//! subject opens a mistake, closed by the next online verdict (or censored by a crash or
+//! the end). Query-accuracy clocks advance before every change of verdict or of ground
+//! truth. The detector never sees any of this; the engine reports each verdict here with
+//! the truth of the moment.
+
+use super::metrics::DetectorAcc;
+use crate::model::detector::{Status, NEVER};
+
+/// One detector's record of one subject (a client, or the server for a client's ping).
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    /// The detector's verdict, as last reported.
+    verdict: Status,
+    /// Crash not yet detected, or `NEVER`.
+    pending_crash: u64,
+    /// Start of an open false offline verdict, or `NEVER`.
+    mistake_start: u64,
+    /// Last time the query-accuracy clocks were brought up to date.
+    accounted_at: u64,
+    /// First contact (the first online verdict), or `NEVER`.
+    first_contact: u64,
+    /// Last false offline verdict (S-transition) in the current up period, or `NEVER`.
+    last_mistake: u64,
+    /// Last end of a mistake (T-transition) in the current up period, or `NEVER`.
+    last_recovery: u64,
+    /// Whether the detector has made a mistake about this subject yet.
+    mistaken: bool,
+}
+
+impl Entry {
+    const NEW: Entry = Entry {
+        verdict: Status::Unknown,
+        pending_crash: NEVER,
+        mistake_start: NEVER,
+        accounted_at: 0,
+        first_contact: NEVER,
+        last_mistake: NEVER,
+        last_recovery: NEVER,
+        mistaken: false,
+    };
+
+    /// Brings the query-accuracy clocks up to `now`, given whether the subject was up
+    /// since the last update.
+    #[inline]
+    fn account(&mut self, acc: &mut DetectorAcc, up: bool, now: u64) {
+        let dt = now - self.accounted_at;
+        self.accounted_at = now;
+        if up && self.verdict != Status::Unknown {
+            acc.up_known_ns += dt;
+            if self.verdict == Status::Online {
+                acc.up_online_ns += dt;
+            }
+        }
+    }
+
+    /// A running mistake ends without an answer: how long it would have lasted is unknown.
+    #[inline]
+    fn censor(&mut self, acc: &mut DetectorAcc) {
+        if self.mistake_start != NEVER {
+            acc.censored += 1;
+            self.mistake_start = NEVER;
+        }
+    }
+
+    /// A pending crash was never detected.
+    #[inline]
+    fn miss(&mut self, acc: &mut DetectorAcc) {
+        if self.pending_crash != NEVER {
+            acc.missed += 1;
+            self.pending_crash = NEVER;
+        }
+    }
+}
+
+/// Bytes of one (detector, client) entry.
+pub const ENTRY_BYTES: usize = std::mem::size_of::<Entry>();
+
+/// One detector's ledger: an entry per client and the accumulators per group.
+#[derive(Clone, Debug)]
+pub struct Ledger {
+    entries: Vec<Entry>,
+    /// Per group.
+    pub acc: Vec<DetectorAcc>,
+    /// Whether the subjects are the server (a client-to-server ping): ground truth is
+    /// the server's.
+    pub about_server: bool,
+}
+
+impl Ledger {
+    /// A ledger of `clients` entries over `groups` groups.
+    pub fn new(clients: usize, groups: usize, about_server: bool) -> Self {
+        Ledger {
+            entries: vec![Entry::NEW; clients],
+            acc: vec![DetectorAcc::default(); groups],
+            about_server,
+        }
+    }
+
+    /// The detector's verdict about client `ci`, as last reported.
+    #[inline]
+    pub fn verdict(&self, ci: usize) -> Status {
+        self.entries[ci].verdict
+    }
+
+    /// The detector turned client `ci` (of group `gi`) online at `now`; `up` is the truth.
+    pub fn online(&mut self, ci: usize, gi: usize, up: bool, now: u64) {
+        let (w, acc) = (&mut self.entries[ci], &mut self.acc[gi]);
+        w.account(acc, up, now);
+        if w.mistake_start != NEVER {
+            acc.mistakes.push(now - w.mistake_start);
+            w.mistake_start = NEVER;
+            w.last_recovery = now;
+        }
+        if w.first_contact == NEVER {
+            w.first_contact = now;
+        }
+        w.verdict = Status::Online;
+    }
+
+    /// The detector turned client `ci` offline at `now`; `up` is the truth, and
+    /// `during_fault` says whether a fault window explains the verdict if it is a mistake.
+    pub fn offline(&mut self, ci: usize, gi: usize, up: bool, during_fault: bool, now: u64) {
+        let (w, acc) = (&mut self.entries[ci], &mut self.acc[gi]);
+        w.account(acc, up, now);
+        w.verdict = Status::Offline;
+        if up {
+            if during_fault {
+                acc.fp_during_fault += 1;
+            } else {
+                acc.fp_spurious += 1;
+            }
+            w.mistake_start = now;
+            // Chen–Toueg: mistake recurrence (S to S) and good period (T to S), within
+            // one up period; time to the first mistake from first contact.
+            if w.last_mistake != NEVER {
+                acc.recurrences.push(now - w.last_mistake);
+            }
+            if w.last_recovery != NEVER {
+                acc.good_periods.push(now - w.last_recovery);
+            }
+            if !w.mistaken {
+                w.mistaken = true;
+                acc.first_mistakes.push(now - w.first_contact);
+            }
+            w.last_mistake = now;
+        } else if w.pending_crash != NEVER {
+            acc.latencies.push(now - w.pending_crash);
+            w.pending_crash = NEVER;
+        }
+    }
+
+    /// The subject of entry `ci` died at `now`: its time so far is accounted as up, the
+    /// crash waits for its detection (or counts as already detected), and a running
+    /// mistake is censored (the suspicion became true).
+    pub fn subject_died(&mut self, ci: usize, gi: usize, now: u64) {
+        let (w, acc) = (&mut self.entries[ci], &mut self.acc[gi]);
+        w.account(acc, true, now);
+        match w.verdict {
+            Status::Online | Status::Unknown => w.pending_crash = now,
+            Status::Offline => acc.already_offline += 1,
+        }
+        w.censor(acc);
+        // Recurrence and good periods are measured within one up period.
+        w.last_mistake = NEVER;
+        w.last_recovery = NEVER;
+    }
+
+    /// The detector forgot client `ci` at `now` (the server it runs in died); `up` is the
+    /// client's truth. An undetected crash is missed and an open mistake censored.
+    pub fn forgotten(&mut self, ci: usize, gi: usize, up: bool, now: u64) {
+        let (w, acc) = (&mut self.entries[ci], &mut self.acc[gi]);
+        w.account(acc, up, now);
+        w.miss(acc);
+        w.censor(acc);
+        w.verdict = Status::Unknown;
+        w.last_mistake = NEVER;
+        w.last_recovery = NEVER;
+    }
+
+    /// The client holding entry `ci`'s view of the server died at `now`: the view is gone.
+    pub fn viewer_died(&mut self, ci: usize, gi: usize, server_up: bool, now: u64) {
+        let (w, acc) = (&mut self.entries[ci], &mut self.acc[gi]);
+        w.account(acc, server_up, now);
+        w.censor(acc);
+        w.verdict = Status::Unknown;
+    }
+
+    /// The subject of entry `ci` came back at `now` (it was down until now): a crash still
+    /// pending was missed.
+    pub fn subject_restarted(&mut self, ci: usize, gi: usize, now: u64) {
+        let (w, acc) = (&mut self.entries[ci], &mut self.acc[gi]);
+        w.account(acc, false, now);
+        w.miss(acc);
+    }
+
+    /// Brings entry `ci`'s clocks up to `now` without any change (`up` is the truth).
+    pub fn touch(&mut self, ci: usize, gi: usize, up: bool, now: u64) {
+        self.entries[ci].account(&mut self.acc[gi], up, now);
+    }
+
+    /// The run ends at `end`: clocks are closed, pending crashes missed, open mistakes
+    /// censored, and subjects never mistaken counted as censored first mistakes.
+    pub fn finish(&mut self, ci: usize, gi: usize, up: bool, end: u64) {
+        let (w, acc) = (&mut self.entries[ci], &mut self.acc[gi]);
+        w.account(acc, up, end);
+        if w.pending_crash != NEVER {
+            acc.missed += 1;
+        }
+        if w.mistake_start != NEVER {
+            acc.censored += 1;
+        }
+        if w.first_contact != NEVER && !w.mistaken {
+            acc.first_mistake_censored += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_crash_detected_later_is_a_latency_and_a_false_verdict_a_mistake() {
+        let mut l = Ledger::new(1, 1, false);
+        l.online(0, 0, true, 10);
+        l.offline(0, 0, true, false, 30); // a mistake
+        l.online(0, 0, true, 35);
+        l.subject_died(0, 0, 50);
+        l.offline(0, 0, false, false, 80);
+        l.finish(0, 0, false, 100);
+        let acc = &l.acc[0];
+        assert_eq!(acc.fp_spurious, 1);
+        assert_eq!(acc.mistakes, vec![5]);
+        assert_eq!(acc.first_mistakes, vec![20]);
+        assert_eq!(acc.latencies, vec![30]);
+        // Up from 10 to 50 and known: online 10..30 and 35..50.
+        assert_eq!(acc.up_known_ns, 40);
+        assert_eq!(acc.up_online_ns, 35);
+        assert_eq!(acc.missed, 0);
+    }
+
+    #[test]
+    fn a_crash_never_seen_before_a_restart_is_missed() {
+        let mut l = Ledger::new(1, 1, false);
+        l.online(0, 0, true, 0);
+        l.subject_died(0, 0, 10);
+        l.subject_restarted(0, 0, 20);
+        l.finish(0, 0, true, 30);
+        assert_eq!(l.acc[0].missed, 1);
+        assert!(l.acc[0].latencies.is_empty());
+    }
+}
