@@ -135,23 +135,23 @@ pub enum Event {
     },
 }
 
-// Kinds within each class.
-const K_FAULT: u8 = 0;
-const K_CHURN_DOWN: u8 = 1;
-const K_CHURN_UP: u8 = 2;
-const K_STALL_END: u8 = 3;
-const K_CONNECT: u8 = 4;
-const K_DATAGRAM: u8 = 0;
-const K_SEGMENT: u8 = 1;
-const K_ACK: u8 = 2;
-const K_PROBE_AT_PEER: u8 = 3;
-const K_PROBE_REPLY: u8 = 4;
-const K_FIN: u8 = 5;
-const K_TIMER: u8 = 0;
+// Kinds: one number per event (and per class of detector timer), unique across classes,
+// so that unpacking needs only the kind. They fit in the queue's 4 bits.
 const K_SEND: u8 = 0;
-const K_RTO: u8 = 1;
-/// A detector's send-class timer.
-const K_SEND_TIMER: u8 = 2;
+const K_DATAGRAM: u8 = 1;
+const K_TIMER: u8 = 2;
+const K_SEGMENT: u8 = 3;
+const K_ACK: u8 = 4;
+const K_RTO: u8 = 5;
+const K_SEND_TIMER: u8 = 6;
+const K_PROBE_AT_PEER: u8 = 7;
+const K_PROBE_REPLY: u8 = 8;
+const K_FIN: u8 = 9;
+const K_FAULT: u8 = 10;
+const K_CHURN_DOWN: u8 = 11;
+const K_CHURN_UP: u8 = 12;
+const K_STALL_END: u8 = 13;
+const K_CONNECT: u8 = 14;
 
 #[inline]
 fn with_detector(detector: u32, tag: u32) -> u32 {
@@ -161,7 +161,7 @@ fn with_detector(detector: u32, tag: u32) -> u32 {
 
 impl Event {
     /// The event's class, kind and payload.
-    #[inline]
+    #[inline(always)]
     pub fn pack(self) -> (u8, u8, Payload) {
         let p = |a, b| Payload { a, b };
         match self {
@@ -215,62 +215,62 @@ impl Event {
     }
 
     /// The event packed as `(class, kind, payload)`.
-    #[inline]
+    #[inline(always)]
     pub fn unpack(class: u8, kind: u8, payload: Payload) -> Event {
         let Payload { a, b } = payload;
         let (detector, tag) = (b >> TAG_BITS, b & TAG_MASK);
-        match (class, kind) {
-            (CLASS_SEND, K_SEND) => Event::Send {
+        match kind {
+            K_SEND => Event::Send {
                 client: a,
                 generation: b,
             },
-            (CLASS_DELIVER, K_DATAGRAM) => Event::Datagram {
+            K_DATAGRAM => Event::Datagram {
                 client: a,
                 copy: b != 0,
             },
-            (CLASS_EVALUATE, K_TIMER) => Event::Timer {
+            K_TIMER => Event::Timer {
                 client: a,
                 detector,
                 class: WakeClass::Evaluate,
                 tag,
             },
-            (CLASS_DELIVER, K_SEGMENT) => Event::Segment { client: a, low: b },
-            (CLASS_DELIVER, K_ACK) => Event::Ack { client: a, low: b },
-            (CLASS_SEND, K_RTO) => Event::Rto {
+            K_SEGMENT => Event::Segment { client: a, low: b },
+            K_ACK => Event::Ack { client: a, low: b },
+            K_RTO => Event::Rto {
                 client: a,
                 generation: b,
             },
-            (CLASS_SEND, K_SEND_TIMER) => Event::Timer {
+            K_SEND_TIMER => Event::Timer {
                 client: a,
                 detector,
                 class: WakeClass::Send,
                 tag,
             },
-            (CLASS_DELIVER, K_PROBE_AT_PEER) => Event::ProbeAtPeer {
+            K_PROBE_AT_PEER => Event::ProbeAtPeer {
                 client: a,
                 detector,
                 tag,
             },
-            (CLASS_DELIVER, K_PROBE_REPLY) => Event::ProbeReply {
+            K_PROBE_REPLY => Event::ProbeReply {
                 client: a,
                 detector,
                 tag,
             },
-            (CLASS_DELIVER, K_FIN) => Event::Fin {
+            K_FIN => Event::Fin {
                 client: a,
                 detector: b,
             },
-            (CLASS_FAULT, K_FAULT) => Event::Fault { index: a },
-            (CLASS_FAULT, K_CHURN_DOWN) => Event::ChurnDown {
+            K_FAULT => Event::Fault { index: a },
+            K_CHURN_DOWN => Event::ChurnDown {
                 client: a,
                 fault: b,
             },
-            (CLASS_FAULT, K_CHURN_UP) => Event::ChurnUp {
+            K_CHURN_UP => Event::ChurnUp {
                 client: a,
                 fault: b,
             },
-            (CLASS_FAULT, K_STALL_END) => Event::StallEnd,
-            (CLASS_FAULT, K_CONNECT) => Event::Connect {
+            K_STALL_END => Event::StallEnd,
+            K_CONNECT => Event::Connect {
                 client: a,
                 detector: b,
             },

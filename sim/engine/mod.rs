@@ -260,7 +260,7 @@ impl<'s> World<'s> {
 
     /// Hands `input` about client `ci` to detector `di` and applies what it asks for, in
     /// the order it asked.
-    #[inline]
+    #[inline(always)]
     fn feed(&mut self, di: usize, ci: usize, input: Input, trace: &mut Trace<'_>) {
         let host = self.host(di, ci);
         let mut out = Effects::default();

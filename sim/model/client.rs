@@ -64,7 +64,24 @@ impl Timing {
         overshoot: u64,
         timer_scale: f64,
     ) -> u64 {
-        let s = |ns| scaled(ns, timer_scale);
+        // One test on the common case of an exact clock, then the same arithmetic.
+        if timer_scale == 1.0 {
+            self.next_send_with(grid, now, jitter, overshoot, |ns| ns)
+        } else {
+            self.next_send_with(grid, now, jitter, overshoot, |ns| scaled(ns, timer_scale))
+        }
+    }
+
+    /// `next_send` with `s` turning nominal into true nanoseconds.
+    #[inline(always)]
+    fn next_send_with(
+        &self,
+        grid: &mut u64,
+        now: u64,
+        jitter: u64,
+        overshoot: u64,
+        s: impl Fn(u64) -> u64,
+    ) -> u64 {
         match self.schedule {
             Schedule::FixedRate => {
                 *grid = next_grid_point(*grid, s(self.interval), now);

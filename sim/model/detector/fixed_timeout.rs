@@ -110,7 +110,7 @@ impl State {
     }
 
     /// Handles one input about client `ci`.
-    #[inline]
+    #[inline(always)]
     pub fn handle<H: Heard>(
         &mut self,
         now: u64,

@@ -406,7 +406,7 @@ impl Detector {
     }
 
     /// Handles `input` about client `client` at `now`, writing what follows into `out`.
-    #[inline]
+    #[inline(always)]
     pub fn handle<H: Heard>(
         &mut self,
         now: u64,

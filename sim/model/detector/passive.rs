@@ -152,7 +152,7 @@ impl<T: Thresholds> Passive<T> {
     }
 
     /// Handles one input for a passive kind whose thresholds are `t`.
-    #[inline]
+    #[inline(always)]
     pub fn handle<H: Heard>(
         &mut self,
         now: u64,
