@@ -30,9 +30,10 @@ struct Entry<T> {
 }
 
 impl<T> Entry<T> {
+    /// `(time, order)` as one 128-bit number, which orders like the pair.
     #[inline]
-    fn key(&self) -> (u64, u64) {
-        (self.time, self.order)
+    fn key(&self) -> u128 {
+        ((self.time as u128) << 64) | self.order as u128
     }
 
     #[inline]
@@ -235,8 +236,8 @@ impl<T> EventQueue<T> {
             let Reverse(e) = self.overflow.pop().expect("peeked");
             self.current.push(e);
         }
-        self.current
-            .sort_unstable_by_key(|e| Reverse((e.time, e.order)));
+        // Descending by (time, order), compared as one 128-bit number.
+        self.current.sort_unstable_by_key(|e| Reverse(e.key()));
     }
 
     /// The absolute number of the first occupied bucket after `cur`, if any.

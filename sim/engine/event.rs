@@ -218,7 +218,6 @@ impl Event {
     #[inline(always)]
     pub fn unpack(class: u8, kind: u8, payload: Payload) -> Event {
         let Payload { a, b } = payload;
-        let (detector, tag) = (b >> TAG_BITS, b & TAG_MASK);
         match kind {
             K_SEND => Event::Send {
                 client: a,
@@ -230,9 +229,9 @@ impl Event {
             },
             K_TIMER => Event::Timer {
                 client: a,
-                detector,
+                detector: b >> TAG_BITS,
                 class: WakeClass::Evaluate,
-                tag,
+                tag: b & TAG_MASK,
             },
             K_SEGMENT => Event::Segment { client: a, low: b },
             K_ACK => Event::Ack { client: a, low: b },
@@ -242,19 +241,19 @@ impl Event {
             },
             K_SEND_TIMER => Event::Timer {
                 client: a,
-                detector,
+                detector: b >> TAG_BITS,
                 class: WakeClass::Send,
-                tag,
+                tag: b & TAG_MASK,
             },
             K_PROBE_AT_PEER => Event::ProbeAtPeer {
                 client: a,
-                detector,
-                tag,
+                detector: b >> TAG_BITS,
+                tag: b & TAG_MASK,
             },
             K_PROBE_REPLY => Event::ProbeReply {
                 client: a,
-                detector,
-                tag,
+                detector: b >> TAG_BITS,
+                tag: b & TAG_MASK,
             },
             K_FIN => Event::Fin {
                 client: a,
