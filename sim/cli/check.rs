@@ -2,7 +2,7 @@
 //! evaluates its expectations, optionally compares its report with a golden one, prints
 //! one aligned line per check, and writes JUnit XML.
 
-use crate::{load_all, write_atomically, CheckArgs, CheckFormat, Failure};
+use super::{load_all, write_atomically, CheckArgs, CheckFormat, Failure};
 use hbsim::scenario::expect::{compare, show_value, Bound, Expectation, Verdict};
 use hbsim::study::check;
 use quick_junit::{NonSuccessKind, Report as JUnit, TestCase, TestCaseStatus, TestSuite};

@@ -1,6 +1,6 @@
 //! `hbsim diff OLD NEW`: metric-by-metric comparison of two reports.
 
-use crate::{DiffArgs, DiffFormat, Failure};
+use super::{DiffArgs, DiffFormat, Failure};
 use hbsim::scenario::expect::{compare, leaves, show_value, Change, Unit};
 use serde_json::{json, Value};
 

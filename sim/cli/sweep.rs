@@ -2,7 +2,7 @@
 //! in parallel (or a deterministic shard of it, resumably), and write the table and
 //! pictures.
 
-use crate::{write_atomically, Failure, MergeArgs, SweepArgs, SweepCommand};
+use super::{write_atomically, Failure, MergeArgs, SweepArgs, SweepCommand};
 use hbsim::study::sweep::{self, Axis, Cell, Plan, Row, SweepResult};
 use hbsim::Limits;
 use indicatif::{ProgressBar, ProgressStyle};

@@ -2,7 +2,7 @@
 //! drift, the queue sized for the workload, the first sends, faults, connections and
 //! probe timers, and one state machine and ledger per detector.
 
-use super::event::{Event, DETECTORS_MAX};
+use super::event::Event;
 use super::streams::{self, ProbeStreams, Streams};
 use super::{
     Client, ClientCold, DetectorRt, Effects, GroupRt, HeardView, Queue, World, IN_FLIGHT_SLOTS,
@@ -10,7 +10,7 @@ use super::{
 use crate::base::rng::{self, Purpose};
 use crate::base::time::SimDuration;
 use crate::model::client::Timing;
-use crate::model::detector::{Detector, Effect, Host, Input, NEVER};
+use crate::model::detector::{Detector, Effect, Host, Input, DETECTORS_MAX, NEVER};
 use crate::model::link::LinkRt;
 use crate::model::server::Server;
 use crate::model::tcp::Tcp;

@@ -6,7 +6,7 @@
 //! below the unique scheduling number).
 
 use crate::base::queue::EventQueue;
-use crate::model::detector::WakeClass;
+use crate::model::detector::{WakeClass, DETECTORS_MAX};
 
 /// Same-instant classes, in processing order (DESIGN §4).
 pub const CLASS_FAULT: u8 = 0;
@@ -27,8 +27,8 @@ pub struct Payload {
 /// Detector indices travel in the top 8 bits of a word, tags in the low 24.
 const TAG_BITS: u32 = 24;
 const TAG_MASK: u32 = (1 << TAG_BITS) - 1;
-/// The most detectors a run may have.
-pub const DETECTORS_MAX: usize = 1 << (32 - TAG_BITS);
+/// Every detector's number fits above the tag.
+const _: () = assert!(DETECTORS_MAX <= 1 << (32 - TAG_BITS));
 
 /// One thing that happens at an instant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

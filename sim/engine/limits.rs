@@ -6,7 +6,7 @@ use crate::base::rng::Stream;
 use crate::model::detector::passive::Watch;
 use crate::model::tcp::Tcp;
 use crate::oracle::ledger::ENTRY_BYTES;
-use crate::scenario::{DetectorKind, Elapsed, FaultAction, Loss, Scenario, Transport};
+use crate::scenario::{FaultAction, Loss, Scenario, Transport};
 
 /// Limits on one run.
 #[derive(Clone, Copy, Debug)]
@@ -94,20 +94,7 @@ pub fn estimate_events(s: &Scenario) -> u64 {
         }
     }
     for d in &s.detectors {
-        // About one check per threshold per client, at least one per scan.
-        let period = match &d.kind {
-            DetectorKind::FixedTimeout(ft) if ft.elapsed == Elapsed::SecondsComponent => {
-                ft.threshold.as_secs_f64().min(1.0)
-            }
-            DetectorKind::FixedTimeout(ft) => ft.threshold.as_secs_f64(),
-            // Phi re-arms a check on every heartbeat.
-            DetectorKind::PhiAccrual(p) => p.first_heartbeat_estimate.as_secs_f64(),
-            // A ping, its delivery, its reply and its timeout.
-            DetectorKind::Ping(p) => p.interval.as_secs_f64() / 4.0,
-            DetectorKind::TcpKeepalive(k) => {
-                k.interval.as_secs_f64().min(k.idle.as_secs_f64()) / 2.0
-            }
-        };
+        let period = d.kind.seconds_per_event();
         total += clients as f64 * (secs / period.max(1e-9) + 1.0);
     }
     total.min(u64::MAX as f64) as u64

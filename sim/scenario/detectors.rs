@@ -5,6 +5,15 @@ use super::*;
 
 impl Validator {
     pub(super) fn detectors(&mut self, v: Option<&Value>) -> Option<Vec<Detector>> {
+        if let Some(n) = v.and_then(Value::as_array).map(Vec::len) {
+            if n > DETECTORS_MAX {
+                self.problem(
+                    "detectors",
+                    format!("{n} detectors, more than the {DETECTORS_MAX} a run can hold"),
+                );
+                return None;
+            }
+        }
         self.named_list(v, "detectors", "name", Self::detector, |d| &d.name)
     }
 

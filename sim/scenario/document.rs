@@ -45,7 +45,7 @@ impl Validator {
         let detectors = self.detectors(map.get("detectors"));
         if let (Some(gs), Some(ds)) = (&groups, &detectors) {
             for (di, d) in ds.iter().enumerate() {
-                if !matches!(d.kind, DetectorKind::TcpKeepalive(_)) {
+                if !d.kind.uses_connections() {
                     continue;
                 }
                 for (gi, g) in gs.iter().enumerate() {
@@ -53,7 +53,8 @@ impl Validator {
                         self.problem(
                             &format!("detectors[{di}].kind"),
                             format!(
-                                "tcp-keepalive watches stream connections, but clients[{gi}] (\"{}\") uses datagram transport; give it \"transport\": {{\"kind\": \"stream\"}}",
+                                "{} watches stream connections, but clients[{gi}] (\"{}\") uses datagram transport; give it \"transport\": {{\"kind\": \"stream\"}}",
+                                d.kind.name(),
                                 g.name
                             ),
                         );

@@ -25,6 +25,7 @@ use crate::base::time::{format_duration_spec, parse_duration, SimDuration, SimTi
 pub use crate::model::client::Schedule;
 pub use crate::model::detector::{
     DetectorKind, Elapsed, FixedTimeout, PhiAccrual, PhiVariant, Ping, Rejoin, TcpKeepalive,
+    DETECTORS_MAX,
 };
 pub use crate::model::link::{Link, Loss};
 pub use crate::model::tcp::StreamParams;

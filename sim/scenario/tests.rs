@@ -235,3 +235,26 @@ fn faults_after_the_end_and_unknown_actions_are_rejected() {
         "{p:?}"
     );
 }
+
+#[test]
+fn a_run_holds_at_most_256_detectors() {
+    let detector = |i: usize| {
+        format!(
+            r#"{{ "name": "d{i}", "kind": "fixed-timeout", "scan_interval": "1s", "threshold": "3s" }}"#
+        )
+    };
+    let text = |n: usize| {
+        let list: Vec<String> = (0..n).map(detector).collect();
+        format!(
+            r#"{{ "name": "x", "duration": "1m",
+                "clients": [{{ "group": "g", "count": 1, "heartbeat": {{ "interval": "1s" }} }}],
+                "detectors": [{}] }}"#,
+            list.join(",")
+        )
+    };
+    assert!(parse(&text(256)).is_ok());
+    assert_eq!(
+        problems(&text(257)),
+        vec!["detectors: 257 detectors, more than the 256 a run can hold"]
+    );
+}

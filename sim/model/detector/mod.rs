@@ -27,6 +27,10 @@ pub use ping::Ping;
 
 use crate::base::time::SimDuration;
 
+/// The most detectors one run may have (the engine's events carry a detector's number in
+/// 8 bits).
+pub const DETECTORS_MAX: usize = 256;
+
 /// "No such time": a timer not armed, a client never heard from.
 pub const NEVER: u64 = u64::MAX;
 

@@ -1,0 +1,94 @@
+//! The aligned summary `hbsim run` prints.
+
+use super::format::*;
+use super::*;
+
+impl Report {
+    /// The aligned summary printed by `hbsim run`.
+    pub fn to_text(&self) -> String {
+        let mut o = String::new();
+        let _ = writeln!(
+            o,
+            "{}: {} clients, {}, seed {}, {} crashes injected",
+            self.scenario.name,
+            self.clients,
+            format_duration(self.duration_ns),
+            self.seed,
+            self.crashes
+        );
+        let level = format!("{}%", self.confidence * 100.0);
+        if self.replications > 1 {
+            let _ = writeln!(o, "  {} replications merged", self.replications);
+        }
+        for (name, d) in &self.detectors.0 {
+            let l = &d.detection_latency;
+            let fp = &d.false_positives;
+            let md = &d.mistake_duration;
+            let q = &d.qos;
+            let rows: Vec<(&str, String)> = vec![
+                (
+                    "detection latency",
+                    format!(
+                        "mean {}   p99 {}   range {} … {}   ({} detected, {} missed, {} already offline)",
+                        dur_ci(l.stats.mean_ns, l.stats.mean_ci_ns),
+                        dur_ci(l.stats.p99_ns, l.stats.p99_ci_ns),
+                        opt_dur(l.stats.min_ns),
+                        opt_dur(l.stats.max_ns),
+                        l.count,
+                        l.missed,
+                        l.already_offline
+                    ),
+                ),
+                (
+                    "false positives",
+                    format!(
+                        "{} per client-day   ({} total: {} spurious, {} during faults)",
+                        rate_ci(fp.spurious_per_client_day, fp.spurious_per_client_day_ci),
+                        fp.total,
+                        fp.spurious,
+                        fp.during_fault
+                    ),
+                ),
+                (
+                    "mistakes",
+                    format!(
+                        "duration mean {}   recurrence mean {}   first after {}   ({} ended, {} censored)",
+                        dur_ci(md.stats.mean_ns, md.stats.mean_ci_ns),
+                        opt_dur(q.mistake_recurrence.stats.mean_ns),
+                        opt_dur(q.first_false_positive.stats.mean_ns),
+                        md.count,
+                        md.censored
+                    ),
+                ),
+                (
+                    "query accuracy",
+                    percent_ci(d.query_accuracy, d.query_accuracy_ci),
+                ),
+            ];
+            let _ = writeln!(o, "\n  detector {name} ({}), intervals at {level}", d.kind);
+            for (k, v) in rows {
+                let _ = writeln!(o, "    {k:<18} {v}");
+            }
+        }
+        let t = &self.traffic;
+        let _ = writeln!(
+            o,
+            "\n  traffic\n    {:<18} sent {}  delivered {}  lost {}  in flight {}  bytes up {}  ({} heartbeats per client-hour)",
+            "heartbeats",
+            t.heartbeats_sent,
+            t.delivered,
+            t.lost,
+            t.in_flight,
+            t.bytes_up,
+            opt_rate(t.heartbeats_per_client_hour)
+        );
+        if t.duplicated + t.retransmissions + t.connection_breaks + t.bytes_down > 0 {
+            let _ = writeln!(
+                o,
+                "    {:<18} duplicated {}  retransmissions {}  connection breaks {}  bytes down {}",
+                "", t.duplicated, t.retransmissions, t.connection_breaks, t.bytes_down
+            );
+        }
+        o
+    }
+}

@@ -1,0 +1,327 @@
+//! The search behind `hbsim tune`: the cheapest heartbeat setting (interval, threshold,
+//! and scan interval where the detector scans) that meets every target, on a coarse
+//! geometric grid refined by bisection near the feasibility boundary. Candidates are
+//! judged in parallel; results come back in grid order whatever the thread count.
+
+use crate::base::time::{format_duration_spec, parse_duration};
+use crate::engine::{simulate_replications, LimitExceeded, Limits};
+use crate::report::Report;
+use crate::scenario::edit::apply;
+use crate::scenario::expect::{self, evaluate, Bound, Expectation, Unit};
+use crate::scenario::parse;
+use rayon::prelude::*;
+use serde_json::Value;
+
+/// Rounds to whole milliseconds (at least 1 ms), so recommendations read well.
+pub fn ms(ns: f64) -> u64 {
+    (libm::round(ns / 1e6) as u64).max(1) * 1_000_000
+}
+
+/// A candidate setting, in nanoseconds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Setting {
+    /// The heartbeat interval.
+    pub interval: u64,
+    /// The detector's threshold.
+    pub threshold: u64,
+    /// The detector's scan interval, where it scans.
+    pub scan: Option<u64>,
+}
+
+/// A judged candidate.
+#[derive(Clone, Debug)]
+pub struct Judged {
+    /// What was tried.
+    pub setting: Setting,
+    /// Whether every target is met.
+    pub feasible: bool,
+    /// The value of the metric to minimise.
+    pub objective: Option<f64>,
+    /// Per target: measured (checked) value and margin.
+    pub margins: Vec<(Option<f64>, Option<f64>)>,
+    /// How far the worst target is missed, relative to its bound (0 when feasible).
+    pub violation: f64,
+    /// The detector's p99 detection latency, ns.
+    pub p99: Option<f64>,
+}
+
+/// Why a candidate could not be judged.
+#[derive(Debug)]
+pub enum TuneError {
+    /// The candidate scenario is invalid (the message says why).
+    Candidate(String),
+    /// A run exceeded a resource limit.
+    Limit(LimitExceeded),
+}
+
+impl std::fmt::Display for TuneError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TuneError::Candidate(m) => f.write_str(m),
+            TuneError::Limit(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Parses a target `METRIC<=VALUE` or `METRIC>=VALUE` (checked against its interval at
+/// `confidence`, if given); the error is a whole sentence.
+pub fn target(
+    spec: &str,
+    detectors: &[String],
+    confidence: Option<f64>,
+) -> Result<Expectation, String> {
+    let (metric, bound, max) = if let Some((m, v)) = spec.split_once("<=") {
+        (m.trim(), v.trim(), true)
+    } else if let Some((m, v)) = spec.split_once(">=") {
+        (m.trim(), v.trim(), false)
+    } else {
+        return Err(format!(
+            "--target takes METRIC<=VALUE or METRIC>=VALUE (got \"{spec}\")"
+        ));
+    };
+    let path = expect::resolve(metric, detectors).map_err(|e| format!("--target: {e}"))?;
+    let value = match path.unit {
+        Unit::Duration => parse_duration(bound)
+            .map(|d| d.as_nanos() as f64)
+            .map_err(|e| format!("--target {metric}: {e} (got \"{bound}\")"))?,
+        Unit::Number => bound
+            .parse::<f64>()
+            .map_err(|_| format!("--target {metric}: \"{bound}\" is not a number"))?,
+    };
+    if confidence.is_some() && !path.has_interval {
+        return Err(format!(
+            "--target {metric} has no interval; drop --confidence or use another metric"
+        ));
+    }
+    Ok(Expectation {
+        metric: metric.to_string(),
+        path,
+        bound: if max {
+            Bound::Max(value)
+        } else {
+            Bound::Min(value)
+        },
+        group: None,
+        confidence,
+    })
+}
+
+/// The searched space: one group's interval and one detector's threshold (and scan
+/// interval) in a base scenario, with the targets and the metric to minimise.
+pub struct Space<'a> {
+    /// The scenario's JSON, without its `sweep` and `expect` blocks.
+    pub base: &'a Value,
+    /// The group whose interval varies.
+    pub group: String,
+    /// The fixed-timeout detector whose threshold varies.
+    pub detector: String,
+    /// Every target must be met.
+    pub targets: &'a [Expectation],
+    /// The metric to minimise.
+    pub objective: &'a Expectation,
+    /// Level of the report intervals.
+    pub confidence: f64,
+    /// Limits of each run.
+    pub limits: Limits,
+}
+
+impl Space<'_> {
+    /// The scenario text of candidate `s`.
+    pub fn text(&self, s: Setting) -> Result<String, String> {
+        let mut v = self.base.clone();
+        let spec = |ns: u64| Value::String(format_duration_spec(ns));
+        apply(
+            &mut v,
+            &format!("clients.{}.heartbeat.interval", self.group),
+            &spec(s.interval),
+        )?;
+        apply(
+            &mut v,
+            &format!("detectors.{}.threshold", self.detector),
+            &spec(s.threshold),
+        )?;
+        if let Some(scan) = s.scan {
+            apply(
+                &mut v,
+                &format!("detectors.{}.scan_interval", self.detector),
+                &spec(scan),
+            )?;
+        }
+        // Jitter may not exceed the interval.
+        if let Some(hb) = v["clients"]
+            .as_array_mut()
+            .and_then(|a| a.iter_mut().find(|g| g["group"] == self.group.as_str()))
+            .map(|g| &mut g["heartbeat"])
+        {
+            if let Some(j) = hb
+                .get("jitter")
+                .and_then(Value::as_str)
+                .and_then(|j| parse_duration(j).ok())
+            {
+                if j.as_nanos() > s.interval {
+                    hb["jitter"] = spec(s.interval / 2);
+                }
+            }
+        }
+        Ok(serde_json::to_string_pretty(&v).expect("JSON"))
+    }
+
+    /// Runs candidate `s` and judges it against every target.
+    pub fn judge(&self, s: Setting) -> Result<Judged, TuneError> {
+        let text = self.text(s).map_err(TuneError::Candidate)?;
+        let scenario = parse(&text)
+            .map_err(|e| TuneError::Candidate(format!("candidate {s:?} is invalid\n{e}")))?;
+        let outcomes = simulate_replications(
+            &scenario,
+            scenario.seed,
+            scenario.replications,
+            self.limits,
+            None,
+        )
+        .map_err(TuneError::Limit)?;
+        let report = Report::new(
+            &scenario,
+            text.as_bytes(),
+            scenario.seed,
+            self.confidence,
+            &outcomes,
+        );
+        let json = serde_json::to_value(&report).expect("JSON");
+        let mut margins = Vec::new();
+        let mut feasible = true;
+        let mut violation: f64 = 0.0;
+        for t in self.targets {
+            let v = evaluate(t, &json);
+            feasible &= v.pass;
+            let bound = match t.bound {
+                Bound::Max(b) | Bound::Min(b) => b,
+            };
+            let miss = match v.margin {
+                Some(m) if m < 0.0 => -m / bound.abs().max(1e-9),
+                Some(_) => 0.0,
+                None => 1e9,
+            };
+            violation = violation.max(miss);
+            let checked = match (t.confidence, t.bound, v.interval) {
+                (Some(_), Bound::Max(_), Some(i)) => Some(i[1]),
+                (Some(_), Bound::Min(_), Some(i)) => Some(i[0]),
+                _ => v.value,
+            };
+            margins.push((checked, v.margin));
+        }
+        let objective = evaluate(self.objective, &json).value;
+        let p99 = json["detectors"][&self.detector]["detection_latency"]["p99_ns"].as_f64();
+        Ok(Judged {
+            setting: s,
+            feasible,
+            objective,
+            margins,
+            violation,
+            p99,
+        })
+    }
+
+    fn judge_all(&self, settings: &[Setting]) -> Result<Vec<Judged>, TuneError> {
+        settings.par_iter().map(|&s| self.judge(s)).collect()
+    }
+}
+
+/// Better = cheaper, then faster detection, then the smaller threshold.
+pub fn better(a: &Judged, b: &Judged) -> bool {
+    let key = |j: &Judged| {
+        (
+            j.objective.unwrap_or(f64::INFINITY),
+            j.p99.unwrap_or(f64::INFINITY),
+            j.setting.threshold,
+        )
+    };
+    let (ka, kb) = (key(a), key(b));
+    ka.0 < kb.0 || (ka.0 == kb.0 && (ka.1 < kb.1 || (ka.1 == kb.1 && ka.2 < kb.2)))
+}
+
+/// The index of the best feasible candidate, if any.
+pub fn best(judged: &[Judged]) -> Option<usize> {
+    let mut best: Option<usize> = None;
+    for (i, j) in judged.iter().enumerate() {
+        if j.feasible && best.is_none_or(|b| better(j, &judged[b])) {
+            best = Some(i);
+        }
+    }
+    best
+}
+
+/// The best feasible candidate other than `best` with another setting, if any.
+pub fn runner_up(judged: &[Judged], best: usize) -> Option<usize> {
+    judged
+        .iter()
+        .enumerate()
+        .filter(|(i, j)| *i != best && j.feasible && j.setting != judged[best].setting)
+        .min_by(|(_, x), (_, y)| {
+            if better(x, y) {
+                std::cmp::Ordering::Less
+            } else {
+                std::cmp::Ordering::Greater
+            }
+        })
+        .map(|(i, _)| i)
+}
+
+/// Threshold multiples of the interval on the coarse grid.
+const MULTIPLES: [f64; 6] = [1.5, 2.0, 3.0, 4.0, 6.0, 10.0];
+
+/// The coarse grid around a group's `interval` and a detector's `scan` interval (0 for
+/// continuous checking): intervals from ⅛ to 8 times the current one, each threshold
+/// multiple, and half or the whole scan interval.
+pub fn coarse_grid(interval: u64, scan: u64) -> Vec<Setting> {
+    let scans: Vec<Option<f64>> = if scan > 0 {
+        vec![Some(0.5), Some(1.0)]
+    } else {
+        vec![None]
+    };
+    let mut grid = Vec::new();
+    for k in -3i32..=3 {
+        let i = ms(interval as f64 * libm::pow(2.0, k as f64));
+        for m in MULTIPLES {
+            for sc in &scans {
+                grid.push(Setting {
+                    interval: i,
+                    threshold: ms(i as f64 * m),
+                    scan: sc.map(|f| ms(scan as f64 * f)),
+                });
+            }
+        }
+    }
+    grid
+}
+
+/// Judges `grid`, then refines: between the best feasible interval and twice it (the
+/// next, infeasible or dearer, grid point), bisects in log space for the longest interval
+/// that still meets every target, at the best threshold multiple and the next larger one.
+/// Returns every judged candidate, the grid's first.
+pub fn search(space: &Space<'_>, grid: &[Setting]) -> Result<Vec<Judged>, TuneError> {
+    let mut judged = space.judge_all(grid)?;
+    if let Some(b) = best(&judged) {
+        let s = judged[b].setting;
+        let m = s.threshold as f64 / s.interval as f64;
+        let next_m = MULTIPLES.iter().copied().find(|&x| x > m + 1e-9);
+        for mult in std::iter::once(m).chain(next_m) {
+            let (mut lo, mut hi) = (s.interval as f64, s.interval as f64 * 2.0);
+            for _ in 0..4 {
+                let mid = libm::sqrt(lo * hi);
+                let cand = Setting {
+                    interval: ms(mid),
+                    threshold: ms(mid * mult),
+                    scan: s.scan,
+                };
+                let j = space.judge(cand)?;
+                if j.feasible {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+                judged.push(j);
+            }
+        }
+    }
+    Ok(judged)
+}
