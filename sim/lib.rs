@@ -9,7 +9,9 @@
 
 pub mod base;
 pub mod draw;
+#[deny(missing_docs, clippy::wildcard_enum_match_arm)]
 pub mod engine;
+#[deny(missing_docs, clippy::wildcard_enum_match_arm)]
 pub mod model;
 pub mod oracle;
 pub mod report;

@@ -30,15 +30,20 @@ impl Default for Limits {
 /// Which limit a run hit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LimitKind {
+    /// `--max-events`.
     Events,
+    /// `--max-memory-mib`.
     Memory,
 }
 
 /// A run refused or stopped because it would exceed a limit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LimitExceeded {
+    /// Which limit.
     pub kind: LimitKind,
+    /// The estimate before the run (events or bytes).
     pub estimate: u64,
+    /// The limit it exceeds.
     pub limit: u64,
     /// True when the estimate passed but the run itself reached the limit.
     pub during_run: bool,

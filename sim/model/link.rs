@@ -10,12 +10,14 @@ use crate::base::rng::{Chance, Dist, Stream};
 pub struct Link {
     /// `None` delivers instantly.
     pub delay: Option<Dist>,
+    /// Which packets are lost.
     pub loss: Loss,
     /// Probability that a delivered packet arrives twice (the copy has its own delay).
     pub duplicate: f64,
 }
 
 impl Link {
+    /// No delay, no loss, no duplication.
     pub const PERFECT: Link = Link {
         delay: None,
         loss: Loss::None,
@@ -23,17 +25,25 @@ impl Link {
     };
 }
 
+/// How a link loses packets.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Loss {
+    /// Nothing is lost.
     None,
+    /// Each packet is lost independently with probability `p`.
     Bernoulli {
+        /// The loss probability.
         p: f64,
     },
     /// Two-state Markov chain changing state once per packet (netem `gemodel p r 1-h 1-k`).
     GilbertElliott {
+        /// Per packet, the chance that the good state turns bad.
         p_enter_bad: f64,
+        /// Per packet, the chance that the bad state turns good.
         p_leave_bad: f64,
+        /// Loss probability in the good state.
         loss_good: f64,
+        /// Loss probability in the bad state.
         loss_bad: f64,
     },
 }
@@ -61,26 +71,38 @@ impl Loss {
     }
 }
 
+/// A loss model with its probabilities converted to integer chances.
 pub enum LossRt {
+    /// Nothing is lost.
     None,
+    /// Independent loss.
     Bernoulli(Chance),
     /// netem `gemodel p r 1-h 1-k`: per packet, first the state changes (Good→Bad with
     /// `enter`, Bad→Good with `leave`), then the packet is lost with the new state's chance.
     GilbertElliott {
+        /// Good → bad.
         enter: Chance,
+        /// Bad → good.
         leave: Chance,
+        /// Loss in the good state.
         good: Chance,
+        /// Loss in the bad state.
         bad: Chance,
     },
 }
 
+/// One direction of a path, resolved for the hot path.
 pub struct LinkRt {
+    /// The delay distribution; `None` delivers instantly.
     pub delay: Option<Dist>,
+    /// The loss model.
     pub loss: LossRt,
+    /// The chance that a delivered packet arrives twice.
     pub duplicate: Chance,
 }
 
 impl LinkRt {
+    /// Resolves a scenario link.
     pub fn new(link: &Link) -> Self {
         LinkRt {
             delay: link.delay.clone(),

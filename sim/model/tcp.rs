@@ -16,7 +16,9 @@ use std::collections::VecDeque;
 pub struct StreamParams {
     /// RTO before the first round-trip sample.
     pub rto_initial: SimDuration,
+    /// Floor of the timeout (Linux `TCP_RTO_MIN`, 200 ms).
     pub rto_min: SimDuration,
+    /// Ceiling of the backed-off timeout (Linux `TCP_RTO_MAX`, 120 s).
     pub rto_max: SimDuration,
     /// Consecutive timeouts after which the connection breaks (Linux `tcp_retries2`).
     pub retries: u32,
@@ -25,6 +27,7 @@ pub struct StreamParams {
 /// Bytes of an acknowledgement on the wire (IPv4 + TCP headers with timestamps).
 pub const ACK_BYTES: u64 = 52;
 
+/// One client's stream connection: both ends' sequence state and the sender's timer.
 #[derive(Clone, Debug)]
 pub struct Tcp {
     /// First sequence number of the current connection; older segments are discarded.
@@ -49,6 +52,7 @@ pub struct Tcp {
     /// Bumped whenever the timer is re-armed or stopped; a timer event of an older
     /// generation is stale.
     pub timer_generation: u32,
+    /// Whether the retransmission timer runs.
     pub timer_armed: bool,
 }
 
@@ -59,6 +63,7 @@ pub fn widen(base: u64, low: u32) -> u64 {
 }
 
 impl Tcp {
+    /// A fresh connection with the timeout at `rto_initial`.
     pub fn new(params: &StreamParams) -> Self {
         Tcp {
             conn_start: 0,

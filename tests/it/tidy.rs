@@ -1,6 +1,6 @@
 //! Goal: the simulation and report code cannot read the wall clock, the environment or a
 //! hash-ordered collection, and leaves no debugging output behind (DESIGN §7); the layers
-//! of `sim/` import only the layers below them.
+//! of `sim/` import only the layers below them; no source file grows past 800 lines.
 
 use crate::common::root;
 use std::path::{Path, PathBuf};
@@ -187,5 +187,23 @@ fn the_layer_rule_names_file_and_line_of_an_offender() {
             "sim/report/x.rs:2: report may not import engine: use crate::engine::World;",
             "sim/report/x.rs:3: report may not import study: use crate::{oracle::Outcome, study};",
         ]
+    );
+}
+#[test]
+fn no_source_file_is_over_800_lines() {
+    let mut long = Vec::new();
+    for rel in rust_files(&root().join("sim")) {
+        let lines = std::fs::read_to_string(root().join(&rel))
+            .unwrap()
+            .lines()
+            .count();
+        if lines > 800 {
+            long.push(format!("{}: {lines} lines", rel.display()));
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "split these by responsibility:\n{}",
+        long.join("\n")
     );
 }

@@ -16,7 +16,7 @@
 
 pub mod fixed_timeout;
 pub mod keepalive;
-pub mod passive;
+pub(crate) mod passive;
 pub mod phi_accrual;
 pub mod ping;
 
