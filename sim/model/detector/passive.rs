@@ -296,3 +296,63 @@ fn wake(at: u64) -> Effect {
         tag: 0,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: i64 = 1_000_000_000;
+    /// The end of a long run (ends are durations, well inside `i64`).
+    const END: u64 = 1_000_000 * S as u64;
+
+    fn rule(scan: u64, phase: u64, elapsed: Elapsed, whole_secs: i64) -> Rule {
+        Rule {
+            scan_interval: scan,
+            scan_phase: phase,
+            rejoin: Rejoin::Announce,
+            elapsed,
+            threshold_whole_secs: whole_secs,
+        }
+    }
+
+    #[test]
+    fn scans_fall_on_the_grid_after_its_phase() {
+        let r = rule(S as u64, 500_000_000, Elapsed::Total, 0);
+        // The first scan is one interval after the phase.
+        assert_eq!(r.scan_at_or_after(0), 1_500_000_000);
+        assert_eq!(r.scan_at_or_after(1_500_000_000), 1_500_000_000);
+        assert_eq!(r.scan_at_or_after(1_500_000_001), 2_500_000_000);
+        // Continuous checking: every instant is a scan.
+        assert_eq!(rule(0, 0, Elapsed::Total, 0).scan_at_or_after(7), 7);
+    }
+
+    #[test]
+    fn the_total_rule_is_due_at_the_first_scan_past_the_threshold() {
+        let r = rule(S as u64, 0, Elapsed::Total, 3);
+        // Heard at 0.2 s, 3 s threshold: overdue from 3.2 s, first scan 4 s.
+        assert_eq!(r.next_due(200_000_000, 0, END, 3 * S as u64), 4 * S as u64);
+        // Past the end: never.
+        assert_eq!(
+            r.next_due(200_000_000, 0, 4 * S as u64, 3 * S as u64),
+            NEVER
+        );
+        assert!(r.is_overdue(3 * S, 3 * S as u64));
+        assert!(!r.is_overdue(3 * S - 1, 3 * S as u64));
+    }
+
+    #[test]
+    fn the_seconds_rule_is_due_only_inside_its_windows() {
+        // Threshold 3 s read as TimeSpan.Seconds: overdue in [60k + 3, 60(k+1)) s.
+        let r = rule(S as u64, 0, Elapsed::SecondsComponent, 3);
+        assert!(r.is_overdue(3 * S, 0));
+        assert!(!r.is_overdue(61 * S, 0)); // reads as 1 s
+        assert!(r.is_overdue(64 * S, 0));
+        assert!(!r.is_overdue(-5 * S, 0)); // a clock step backwards
+                                           // Scans every 59 s from 0 heard at 0: 59 s (component 59, overdue).
+        let r59 = rule(59 * S as u64, 0, Elapsed::SecondsComponent, 3);
+        assert_eq!(r59.next_due(0, 0, END, 0), 59 * S as u64);
+        // Scans every 61 s: 61 (1), 122 (2), 183 (3, overdue).
+        let r61 = rule(61 * S as u64, 0, Elapsed::SecondsComponent, 3);
+        assert_eq!(r61.next_due(0, 0, END, 0), 183 * S as u64);
+    }
+}
