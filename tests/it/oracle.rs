@@ -269,14 +269,16 @@ fn mistake_recurrence_and_good_period_match_chen_toueg_identities() {
 #[test]
 fn the_false_positive_rate_interval_covers_the_true_rate_at_its_level() {
     // p = 0.2, h = 1 s, T = 3 s, continuous: λ_M = (1−p)·p³ = 0.0064 per client-second.
-    // Across 400 seeds the 95 % interval of the spurious rate must contain the truth in
-    // 93–97 % of runs (Garwood intervals are slightly conservative).
+    // Across 1000 seeds the 95 % interval of the spurious rate must contain the truth in
+    // 94–98 % of runs: Garwood intervals are conservative (their coverage here, measured
+    // over 1200 other seeds, is 96.4 %), and 1000 runs put 94 % and 98 % at 3 and 2.7
+    // binomial standard errors from it.
     let truth = 0.8 * 0.2f64.powi(3) * 3600.0;
     let mut s = loss_scenario(0.2, "0s");
     s["clients"][0]["count"] = json!(20);
     s["duration"] = json!("10m");
     let text = s.to_string();
-    let runs = 400;
+    let runs = 1000;
     let mut hits = 0;
     for seed in 0..runs {
         let r = hbsim::run_text(&text, Some(seed)).unwrap();
@@ -290,21 +292,28 @@ fn the_false_positive_rate_interval_covers_the_true_rate_at_its_level() {
         hits += (ci[0] <= truth && truth <= ci[1]) as u32;
     }
     let coverage = hits as f64 / runs as f64;
-    assert!((0.93..=0.97).contains(&coverage), "coverage {coverage}");
+    assert!((0.94..=0.98).contains(&coverage), "coverage {coverage}");
 }
 
 #[test]
 fn the_analytic_section_agrees_with_the_simulation_on_the_oracle_scenarios() {
-    // Independent phases: bounds [2.2 s, 4.2 s], mean 3.2 s, both consistent.
-    let r = run(&latency_scenario(2000, "random", "0s").to_string());
-    let a = group_analytic(&r);
-    assert_eq!(a.detection_latency.min_ns, Some(2_200_000_000));
-    assert_eq!(a.detection_latency.max_ns, Some(4_200_000_000));
-    assert_eq!(a.detection_latency.verdict.as_deref(), Some("consistent"));
-    assert_eq!(a.detection_latency_mean_ns.expected, Some(3.2e9));
-    assert_eq!(
-        a.detection_latency_mean_ns.verdict.as_deref(),
-        Some("consistent")
+    // Independent phases: bounds [2.2 s, 4.2 s] hold in every run; the mean, 3.2 s, is
+    // judged by a 95 % interval, so over 10 seeds at least 8 must find it consistent (the
+    // chance of fewer is 1.2 % for a correct model).
+    let text = latency_scenario(2000, "random", "0s").to_string();
+    let mut consistent = 0;
+    for seed in 0..10 {
+        let r = hbsim::run_text(&text, Some(seed)).unwrap();
+        let a = group_analytic(&r);
+        assert_eq!(a.detection_latency.min_ns, Some(2_200_000_000));
+        assert_eq!(a.detection_latency.max_ns, Some(4_200_000_000));
+        assert_eq!(a.detection_latency.verdict.as_deref(), Some("consistent"));
+        assert_eq!(a.detection_latency_mean_ns.expected, Some(3.2e9));
+        consistent += (a.detection_latency_mean_ns.verdict.as_deref() == Some("consistent")) as u32;
+    }
+    assert!(
+        consistent >= 8,
+        "the mean was consistent in {consistent} of 10 runs"
     );
     // Bernoulli loss, continuous checking: rate and mean mistake duration consistent.
     let r = run(&loss_scenario(0.1, "0s").to_string());

@@ -168,5 +168,6 @@ fn adding_a_detector_changes_no_other_detectors_results() {
     let a = run(&base.to_string());
     let b = run(&both.to_string());
     assert_eq!(a.detectors.get("fixed"), b.detectors.get("fixed"));
-    assert!(b.detectors.get("phi").unwrap().false_positives.total > 0);
+    // Phi ran on the same traffic: it saw the same five crashes.
+    assert_eq!(b.detectors.get("phi").unwrap().detection_latency.count, 5);
 }
