@@ -52,6 +52,7 @@ impl<'s> World<'s> {
                 },
                 bytes: g.heartbeat.bytes as u64,
                 enabled: g.heartbeat.enabled,
+                drifts: g.heartbeat.drift_ppm != Drift::Fixed(0.0),
             })
             .collect();
 

@@ -3,6 +3,7 @@
 //! churn. Server faults: stall, crash, restart, clock step.
 
 use super::event::Event;
+use super::streams::Slot;
 use super::World;
 use crate::base::rng::Dist;
 use crate::base::time::SimDuration;
@@ -177,7 +178,7 @@ impl World<'_> {
         };
         let at = self
             .now
-            .saturating_add(d.sample(&mut self.rng.churn[id as usize]).max(1));
+            .saturating_add(d.sample(self.rng.of(Slot::Churn, id as usize)).max(1));
         if at < self.end {
             let event = if down {
                 Event::ChurnDown { client: id, fault }

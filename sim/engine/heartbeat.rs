@@ -2,7 +2,7 @@
 //! arrivals, and the server application receiving them.
 
 use super::event::Event;
-use super::streams::pick;
+use super::streams::Slot;
 use super::{World, NEVER};
 use crate::base::rng;
 use crate::model::detector::Input;
@@ -50,21 +50,23 @@ impl World<'_> {
         let g = &self.groups[c.group as usize];
         // Jitter is drawn in [0, 2·jitter] and shifted back, so it is never negative.
         let jitter = if g.timing.jitter > 0 {
-            rng::between(&mut self.rng.jitter[ci], 0, 2 * g.timing.jitter)
+            rng::between(self.rng.of(Slot::Jitter, ci), 0, 2 * g.timing.jitter)
         } else {
             0
         };
         let overshoot = match &g.overshoot {
-            Some(d) => d.sample(&mut self.rng.overshoot[ci]),
+            Some(d) => d.sample(self.rng.of(Slot::Overshoot, ci)),
             None => 0,
         };
-        let next = g.timing.next_send(
-            &mut c.grid,
-            self.now,
-            jitter,
-            overshoot,
-            self.cold[ci].timer_scale,
-        );
+        // Only a drifting group's clients have a timer scale (in their cold state).
+        let scale = if g.drifts {
+            self.cold[ci].timer_scale
+        } else {
+            1.0
+        };
+        let next = g
+            .timing
+            .next_send(&mut c.grid, self.now, jitter, overshoot, scale);
         if next < self.end {
             self.queue.push(
                 next,
@@ -90,10 +92,10 @@ impl World<'_> {
         let partitioned = self.partitioned(ci, self.now);
         let c = &mut self.clients[ci];
         let g = &self.groups[c.group as usize];
-        let delay = g.uplink.delay(pick(&mut self.rng.uplink_delay, ci));
+        let delay = g.uplink.delay(self.rng.get(Slot::UplinkDelay, ci));
         let lost = g
             .uplink
-            .lost(&mut c.uplink_bad, pick(&mut self.rng.uplink_loss, ci))
+            .lost(&mut c.uplink_bad, self.rng.get(Slot::UplinkLoss, ci))
             || partitioned;
         (delay, lost)
     }
@@ -111,7 +113,7 @@ impl World<'_> {
             acc.lost += 1;
             return;
         }
-        let duplicate = g.uplink.duplicate(pick(&mut self.rng.uplink_duplicate, ci));
+        let duplicate = g.uplink.duplicate(self.rng.get(Slot::UplinkDuplicate, ci));
         if duplicate.is_some() {
             acc.duplicated += 1;
         }

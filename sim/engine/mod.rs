@@ -111,6 +111,8 @@ pub(crate) struct GroupRt {
     bytes: u64,
     /// Whether the group's clients send application heartbeats.
     enabled: bool,
+    /// Whether the group's clocks drift (their timers need scaling).
+    drifts: bool,
 }
 
 /// One detector in the world: its state machine, its ledger, and for an active detector

@@ -6,22 +6,29 @@ use super::GroupRt;
 use crate::base::rng::{self, Purpose, Stream};
 use crate::scenario::{FaultAction, Group, Loss, Scenario, Transport};
 
-/// Per-purpose streams of every client; a purpose no group draws from has none.
-pub(super) struct Streams {
-    pub jitter: Vec<Stream>,
-    pub overshoot: Vec<Stream>,
-    pub uplink_delay: Vec<Stream>,
-    pub uplink_loss: Vec<Stream>,
-    pub uplink_duplicate: Vec<Stream>,
-    pub downlink_delay: Vec<Stream>,
-    pub downlink_loss: Vec<Stream>,
-    pub churn: Vec<Stream>,
+/// The purposes whose streams live through the run (phase and drift are drawn once, at
+/// the start).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Slot {
+    Jitter,
+    Overshoot,
+    UplinkDelay,
+    UplinkLoss,
+    UplinkDuplicate,
+    DownlinkDelay,
+    DownlinkLoss,
+    Churn,
 }
 
-/// The stream of client `i` among `streams`, if that purpose has streams.
-#[inline]
-pub(super) fn pick(streams: &mut [Stream], i: usize) -> Option<&mut Stream> {
-    streams.get_mut(i)
+const SLOTS: usize = 8;
+
+/// Every client's streams of the purposes in use, side by side so that one client's
+/// draws touch one cache line: client `ci`'s stream of a purpose is
+/// `all[ci * stride + slot]`. A purpose no group draws from has no slot.
+pub(super) struct Streams {
+    all: Vec<Stream>,
+    stride: usize,
+    slot: [Option<u8>; SLOTS],
 }
 
 /// Every client's stream for `purpose`, or none if no group `used` it.
@@ -61,30 +68,63 @@ impl Streams {
     /// The streams of every purpose some group of `s` draws from.
     pub fn new(s: &Scenario, seed: u64) -> Self {
         let is_stream = |g: &Group| matches!(g.transport, Transport::Stream(_));
-        Streams {
-            jitter: streams_for(s, seed, Purpose::Jitter, |g| !g.heartbeat.jitter.is_zero()),
-            overshoot: streams_for(s, seed, Purpose::Overshoot, |g| {
+        let churns = s
+            .faults
+            .iter()
+            .any(|f| matches!(f.action, FaultAction::Churn { .. }));
+        let per_purpose = [
+            streams_for(s, seed, Purpose::Jitter, |g| !g.heartbeat.jitter.is_zero()),
+            streams_for(s, seed, Purpose::Overshoot, |g| {
                 g.heartbeat.overshoot.is_some()
             }),
-            uplink_delay: streams_for(s, seed, Purpose::UplinkDelay, |g| g.uplink.delay.is_some()),
-            uplink_loss: streams_for(s, seed, Purpose::UplinkLoss, |g| {
+            streams_for(s, seed, Purpose::UplinkDelay, |g| g.uplink.delay.is_some()),
+            streams_for(s, seed, Purpose::UplinkLoss, |g| {
                 g.uplink.loss != Loss::None
             }),
-            uplink_duplicate: streams_for(s, seed, Purpose::UplinkDuplicate, |g| {
+            streams_for(s, seed, Purpose::UplinkDuplicate, |g| {
                 g.uplink.duplicate > 0.0
             }),
-            downlink_delay: streams_for(s, seed, Purpose::DownlinkDelay, |g| {
+            streams_for(s, seed, Purpose::DownlinkDelay, |g| {
                 is_stream(g) && g.downlink.delay.is_some()
             }),
-            downlink_loss: streams_for(s, seed, Purpose::DownlinkLoss, |g| {
+            streams_for(s, seed, Purpose::DownlinkLoss, |g| {
                 is_stream(g) && g.downlink.loss != Loss::None
             }),
-            churn: streams_for(s, seed, Purpose::Churn, |_| {
-                s.faults
-                    .iter()
-                    .any(|f| matches!(f.action, FaultAction::Churn { .. }))
-            }),
+            streams_for(s, seed, Purpose::Churn, |_| churns),
+        ];
+        let mut slot = [None; SLOTS];
+        let mut stride = 0;
+        for (k, v) in per_purpose.iter().enumerate() {
+            if !v.is_empty() {
+                slot[k] = Some(stride as u8);
+                stride += 1;
+            }
         }
+        let clients: usize = s.groups.iter().map(|g| g.count as usize).sum();
+        let mut all = Vec::with_capacity(clients * stride);
+        for ci in 0..clients {
+            all.extend(
+                per_purpose
+                    .iter()
+                    .filter(|v| !v.is_empty())
+                    .map(|v| v[ci].clone()),
+            );
+        }
+        Streams { all, stride, slot }
+    }
+
+    /// Client `ci`'s stream of `purpose`, if that purpose has streams.
+    #[inline]
+    pub fn get(&mut self, purpose: Slot, ci: usize) -> Option<&mut Stream> {
+        let k = self.slot[purpose as usize]? as usize;
+        self.all.get_mut(ci * self.stride + k)
+    }
+
+    /// Client `ci`'s stream of `purpose`, which the scenario makes it draw from.
+    #[inline]
+    pub fn of(&mut self, purpose: Slot, ci: usize) -> &mut Stream {
+        self.get(purpose, ci)
+            .expect("a purpose drawn from has streams")
     }
 }
 
@@ -119,18 +159,18 @@ impl ProbeStreams {
     /// then whether the link loses it.
     pub fn draw(&mut self, g: &GroupRt, ci: usize, up: bool) -> (u64, bool) {
         if up {
-            let delay = g.uplink.delay(pick(&mut self.up_delay, ci));
+            let delay = g.uplink.delay(Some(&mut self.up_delay[ci]));
             (
                 delay,
                 g.uplink
-                    .lost(&mut self.up_bad[ci], pick(&mut self.up_loss, ci)),
+                    .lost(&mut self.up_bad[ci], Some(&mut self.up_loss[ci])),
             )
         } else {
-            let delay = g.downlink.delay(pick(&mut self.down_delay, ci));
+            let delay = g.downlink.delay(Some(&mut self.down_delay[ci]));
             (
                 delay,
                 g.downlink
-                    .lost(&mut self.down_bad[ci], pick(&mut self.down_loss, ci)),
+                    .lost(&mut self.down_bad[ci], Some(&mut self.down_loss[ci])),
             )
         }
     }

@@ -3,7 +3,7 @@
 //! connection's state; this schedules its packets and timers.
 
 use super::event::Event;
-use super::streams::pick;
+use super::streams::Slot;
 use super::World;
 use crate::model::detector::Input;
 use crate::model::tcp;
@@ -51,7 +51,7 @@ impl World<'_> {
             self.group_acc[gi].segments_dropped += 1;
             return;
         }
-        let duplicate = g.uplink.duplicate(pick(&mut self.rng.uplink_duplicate, ci));
+        let duplicate = g.uplink.duplicate(self.rng.get(Slot::UplinkDuplicate, ci));
         if duplicate.is_some() {
             self.group_acc[gi].duplicated += 1;
         }
@@ -89,10 +89,10 @@ impl World<'_> {
         let ack = t.rcv_nxt;
         // Acknowledgement on the downlink.
         let g = &self.groups[gi];
-        let delay = g.downlink.delay(pick(&mut self.rng.downlink_delay, ci));
+        let delay = g.downlink.delay(self.rng.get(Slot::DownlinkDelay, ci));
         let lost = g.downlink.lost(
             &mut self.cold[ci].downlink_bad,
-            pick(&mut self.rng.downlink_loss, ci),
+            self.rng.get(Slot::DownlinkLoss, ci),
         );
         let acc = &mut self.group_acc[gi];
         acc.bytes_down += tcp::ACK_BYTES;
