@@ -117,9 +117,14 @@ impl<T> EventQueue<T> {
             1e9
         };
         let width = target_width.clamp(1024.0, 2f64.powi(40));
-        let shift = (libm::log2(width) as u32).clamp(10, 40);
+        let mut shift = (libm::log2(width) as u32).clamp(10, 40);
+        // At most 2^16 buckets: past that, their headers and spare capacity cost more
+        // than they save. The buckets widen until they span the horizon.
+        while shift < 40 && (horizon_ns >> shift) + 2 > 1 << 16 {
+            shift += 1;
+        }
         let buckets_needed = (horizon_ns >> shift).saturating_add(2).max(64);
-        let log2 = (64 - (buckets_needed - 1).leading_zeros()).clamp(6, 20);
+        let log2 = (64 - (buckets_needed - 1).leading_zeros()).clamp(6, 16);
         EventQueue::new(shift, log2)
     }
 
