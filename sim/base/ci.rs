@@ -5,6 +5,19 @@
 
 use std::f64::consts::{PI, SQRT_2};
 
+/// The highest confidence level intervals are computed at: six nines. Closer to 1 the
+/// tail probability underflows the normal quantile's range in `f64`.
+pub const CONFIDENCE_MAX: f64 = 0.999_999;
+
+/// Whether `c` is a confidence level intervals can be computed at: in (0, 1), at most
+/// `CONFIDENCE_MAX`.
+pub fn is_confidence(c: f64) -> bool {
+    c > 0.0 && c <= CONFIDENCE_MAX
+}
+
+/// What a bad confidence level is told.
+pub const CONFIDENCE_RULE: &str = "expected a level above 0 and at most 0.999999, e.g. 0.95";
+
 /// The standard normal quantile (Acklam's rational approximation refined by one Halley
 /// step; accurate to about 1e-15).
 pub fn normal_quantile(p: f64) -> f64 {

@@ -251,10 +251,8 @@ pub(crate) struct RunArgs {
 
 pub(crate) fn parse_confidence(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
-        Ok(c) if c > 0.0 && c < 1.0 => Ok(c),
-        _ => Err(format!(
-            "expected a level strictly between 0 and 1, e.g. 0.95 (got {s})"
-        )),
+        Ok(c) if hbsim::base::ci::is_confidence(c) => Ok(c),
+        _ => Err(format!("{} (got {s})", hbsim::base::ci::CONFIDENCE_RULE)),
     }
 }
 

@@ -224,7 +224,7 @@ impl Validator {
             Some(c) => {
                 let c_path = join(path, "confidence");
                 match c.as_f64() {
-                    Some(x) if x > 0.0 && x < 1.0 => {
+                    Some(x) if crate::base::ci::is_confidence(x) => {
                         if resolved.has_interval {
                             Some(Some(x))
                         } else {
@@ -238,10 +238,7 @@ impl Validator {
                     _ => {
                         self.problem(
                             &c_path,
-                            format!(
-                                "expected a level strictly between 0 and 1, e.g. 0.95 (got {})",
-                                show(c)
-                            ),
+                            format!("{} (got {})", crate::base::ci::CONFIDENCE_RULE, show(c)),
                         );
                         None
                     }

@@ -2,20 +2,8 @@
 //! reports on repeated runs and equal to the committed goldens, documented exit codes,
 //! every validation problem listed with file, path, value and rule, and the flags work.
 
-use crate::common::{golden_dir, root, scenarios, stem, temp_dir};
-use std::process::{Command, Output};
-
-fn hbsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hbsim"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("the hbsim binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use crate::common::{golden_dir, hbsim, root, scenarios, stem, temp_dir, text};
+use std::process::Command;
 
 #[test]
 fn the_binary_reproduces_the_goldens_byte_for_byte_twice() {

@@ -49,3 +49,17 @@ pub fn temp_dir(name: &str) -> PathBuf {
 pub fn run(text: &str) -> hbsim::Report {
     hbsim::run_text(text, None).unwrap_or_else(|e| panic!("scenario failed:\n{e}"))
 }
+
+/// Runs the release binary in the repository root.
+pub fn hbsim(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_hbsim"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("the hbsim binary runs")
+}
+
+/// Bytes as text, for messages.
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}

@@ -12,6 +12,7 @@ mod oracle;
 mod phi;
 mod ping;
 mod props;
+mod robustness;
 mod schema;
 mod sweep;
 mod tidy;
