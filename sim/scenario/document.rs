@@ -4,6 +4,10 @@
 use super::validate::*;
 use super::*;
 
+/// The longest scenario name: with the longest suffix hbsim writes (`-sweep-heatmap.svg`)
+/// and a temporary file's, every file name stays within 255 bytes.
+pub const NAME_MAX: usize = 200;
+
 impl Validator {
     pub(super) fn scenario(&mut self, v: &Value) -> Option<Scenario> {
         let map = self.object(
@@ -31,7 +35,21 @@ impl Validator {
         }
         let name = self
             .required(map, "", "name")
-            .and_then(|n| self.identifier(n, "name", "a scenario name"));
+            .and_then(|n| self.identifier(n, "name", "a scenario name"))
+            .and_then(|n| {
+                if n.len() > NAME_MAX {
+                    self.problem(
+                        "name",
+                        format!(
+                            "a scenario name is at most {NAME_MAX} characters, so that every report file name fits in 255 bytes (got {})",
+                            n.len()
+                        ),
+                    );
+                    None
+                } else {
+                    Some(n)
+                }
+            });
         let description = match map.get("description") {
             Some(d) => self.string(d, "description"),
             None => Some(String::new()),

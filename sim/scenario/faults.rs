@@ -3,6 +3,11 @@
 use super::validate::*;
 use super::*;
 
+/// The largest clock step, either way: ten years.
+pub const CLOCK_STEP_MAX_NS: u64 = 10 * 365 * 24 * 3_600 * 1_000_000_000;
+/// The most the steps of one scenario may add up to, either way: a hundred years.
+pub const CLOCK_STEPS_MAX_NS: u64 = 10 * CLOCK_STEP_MAX_NS;
+
 impl Validator {
     pub(super) fn faults(
         &mut self,
@@ -13,9 +18,29 @@ impl Validator {
         let Some(v) = v else {
             return Some(Vec::new());
         };
-        self.entries(v, "faults", |me, item, path| {
+        let faults = self.entries(v, "faults", |me, item, path| {
             me.fault(item, path, groups, duration)
-        })
+        })?;
+        // Offsets add up; bounded, no arithmetic on the server's clock can overflow.
+        let total: u64 = faults
+            .iter()
+            .map(|f| match f.action {
+                FaultAction::ClockStep { by_ns } => by_ns.unsigned_abs(),
+                _ => 0,
+            })
+            .sum();
+        if total > CLOCK_STEPS_MAX_NS {
+            self.problem(
+                "faults",
+                format!(
+                    "the clock steps add up to {}, more than {} either way",
+                    format_duration_spec(total),
+                    format_duration_spec(CLOCK_STEPS_MAX_NS)
+                ),
+            );
+            return None;
+        }
+        Some(faults)
     }
 
     pub(super) fn fault(
@@ -155,13 +180,18 @@ impl Validator {
                 self.problem(path, format!("must not be zero (got {})", show(v)));
                 None
             }
-            Ok(d) => match i64::try_from(d.as_nanos()) {
-                Ok(ns) => Some(sign * ns),
-                Err(_) => {
-                    self.problem(path, format!("duration is too large (got {})", show(v)));
-                    None
-                }
-            },
+            Ok(d) if d.as_nanos() > CLOCK_STEP_MAX_NS => {
+                self.problem(
+                    path,
+                    format!(
+                        "a clock step is at most {} either way (got {})",
+                        format_duration_spec(CLOCK_STEP_MAX_NS),
+                        show(v)
+                    ),
+                );
+                None
+            }
+            Ok(d) => Some(sign * d.as_nanos() as i64),
             Err(e) => {
                 self.problem(path, format!("{e} (got {})", show(v)));
                 None

@@ -56,3 +56,64 @@ fn confidence_levels_too_close_to_one_are_refused_not_panicked_on() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+#[test]
+fn scenario_names_are_short_enough_for_every_report_file() {
+    let mut s = base();
+    s["name"] = json!("n".repeat(201));
+    let out = hbsim(&["validate", &file("long-name", &s.to_string())]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stderr).contains("name: a scenario name is at most 200 characters"),
+        "{}",
+        text(&out.stderr)
+    );
+    // The longest accepted name writes every file, sweep outputs included.
+    s["name"] = json!("n".repeat(200));
+    s["sweep"] = json!({ "vary": { "detectors.d.threshold": ["2s", "3s"] } });
+    let path = file("long-name-ok", &s.to_string());
+    let dir = temp_dir("long-name-out");
+    for command in ["run", "sweep"] {
+        let out = hbsim(&[command, "--quiet", "--out", dir.to_str().unwrap(), &path]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{command}: {}",
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn clock_steps_are_bounded_so_that_the_server_clock_cannot_overflow() {
+    let step = |by: &str| {
+        let mut s = base();
+        s["faults"] = json!([{ "at": "10s", "action": "clock-step", "by": by }]);
+        hbsim(&["validate", &file("clock", &s.to_string())])
+    };
+    // The largest signed duration used to wrap the clock offset and silence the scanner.
+    let out = step("9223372036854775807ns");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stderr).contains("faults[0].by: a clock step is at most 87600h either way"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        step("-87600h").status.code(),
+        Some(0),
+        "ten years back is allowed"
+    );
+    // Eleven steps of ten years each add up past the bound.
+    let mut s = base();
+    s["faults"] = json!((0..11)
+        .map(|i| json!({ "at": format!("{}s", i + 1), "action": "clock-step", "by": "+87600h" }))
+        .collect::<Vec<_>>());
+    let out = hbsim(&["validate", &file("clock-sum", &s.to_string())]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stderr).contains("faults: the clock steps add up to"),
+        "{}",
+        text(&out.stderr)
+    );
+}
