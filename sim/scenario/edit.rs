@@ -9,6 +9,9 @@ use crate::base::time::{format_duration_spec, parse_duration};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// The most values one sweep axis takes.
+pub const AXIS_VALUES_MAX: usize = 1000;
+
 /// One swept parameter and its values, in order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Axis {
@@ -41,6 +44,12 @@ pub fn parse_values(spec: &str) -> Result<Vec<Value>, String> {
                     .map_err(|_| format!("\"{s}\" is not a number or a duration"))
             }
         };
+        // Whole numbers stay whole when every number of the range is written as one, so
+        // that integer fields (counts, seeds) can be swept.
+        let whole = !durations
+            && [from, to, step]
+                .iter()
+                .all(|t| t.trim().parse::<i64>().is_ok());
         let (a, b) = (num(from)?, num(to)?);
         let step = if op == '*' {
             step.trim()
@@ -57,9 +66,16 @@ pub fn parse_values(spec: &str) -> Result<Vec<Value>, String> {
         }
         let mut out = Vec::new();
         let mut x = a;
-        while x <= b * (1.0 + 1e-9) && out.len() < 1000 {
+        while x <= b * (1.0 + 1e-9) {
+            if out.len() == AXIS_VALUES_MAX {
+                return Err(format!(
+                    "the range \"{spec}\" has more than {AXIS_VALUES_MAX} values, the most a sweep axis takes"
+                ));
+            }
             out.push(if durations {
                 Value::String(format_duration_spec(libm::round(x) as u64))
+            } else if whole {
+                serde_json::json!(libm::round(x) as i64)
             } else {
                 serde_json::json!(x)
             });
@@ -71,6 +87,9 @@ pub fn parse_values(spec: &str) -> Result<Vec<Value>, String> {
         .split(',')
         .map(|v| {
             let v = v.trim();
+            if let Ok(n) = v.parse::<i64>() {
+                return serde_json::json!(n);
+            }
             match v.parse::<f64>() {
                 Ok(x) => serde_json::json!(x),
                 Err(_) => Value::String(v.to_string()),

@@ -117,3 +117,47 @@ fn clock_steps_are_bounded_so_that_the_server_clock_cannot_overflow() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn sweep_ranges_past_the_axis_cap_are_refused_and_whole_numbers_stay_whole() {
+    let path = file("sweep-cap", &base().to_string());
+    let dir = temp_dir("sweep-cap-out");
+    let out_dir = dir.to_str().unwrap();
+    let out = hbsim(&[
+        "sweep",
+        "--quiet",
+        "--out",
+        out_dir,
+        "--vary",
+        "detectors.d.threshold=1s..1500s+1s",
+        &path,
+    ]);
+    assert_ne!(
+        out.status.code(),
+        Some(0),
+        "1500 values are not silently cut to 1000"
+    );
+    assert!(
+        text(&out.stderr).contains("has more than 1000 values"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Counts and seeds are whole numbers: lists and ranges of them sweep.
+    for vary in ["clients.c.count=1,2,3", "seed=1..3+1"] {
+        let out = hbsim(&["sweep", "--quiet", "--out", out_dir, "--vary", vary, &path]);
+        assert_eq!(out.status.code(), Some(0), "{vary}: {}", text(&out.stderr));
+        let csv = std::fs::read_to_string(dir.join("r-sweep.csv")).unwrap();
+        assert_eq!(
+            csv.lines().count(),
+            4,
+            "{vary}: a header and three cells\n{csv}"
+        );
+    }
+    // In a sweep block too.
+    let mut s = base();
+    s["sweep"] = json!({ "vary": { "seed": "1..3+1" } });
+    let path = file("sweep-block", &s.to_string());
+    assert_eq!(hbsim(&["validate", &path]).status.code(), Some(0));
+    let out = hbsim(&["sweep", "--quiet", "--out", out_dir, &path]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
