@@ -83,17 +83,18 @@ pub fn parse_values(spec: &str) -> Result<Vec<Value>, String> {
         }
         return Ok(out);
     }
-    let values: Vec<Value> = spec
-        .split(',')
-        .map(|v| {
-            let v = v.trim();
-            if let Ok(n) = v.parse::<i64>() {
-                return serde_json::json!(n);
-            }
-            match v.parse::<f64>() {
-                Ok(x) => serde_json::json!(x),
-                Err(_) => Value::String(v.to_string()),
-            }
+    // A list of whole numbers stays whole (counts, seeds); one fraction makes every
+    // number of the list a float.
+    let items: Vec<&str> = spec.split(',').map(str::trim).collect();
+    let whole = items
+        .iter()
+        .all(|v| v.parse::<i64>().is_ok() || v.parse::<f64>().is_err());
+    let values: Vec<Value> = items
+        .iter()
+        .map(|v| match (v.parse::<i64>(), v.parse::<f64>()) {
+            (Ok(n), _) if whole => serde_json::json!(n),
+            (_, Ok(x)) => serde_json::json!(x),
+            _ => Value::String(v.to_string()),
         })
         .collect();
     if values.is_empty() || spec.trim().is_empty() {

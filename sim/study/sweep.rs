@@ -274,6 +274,18 @@ mod tests {
             vec![json!(1.0), json!(2.5), json!(3.0)]
         );
         assert_eq!(
+            parse_values("1,2,3").unwrap(),
+            vec![json!(1), json!(2), json!(3)]
+        );
+        assert_eq!(
+            parse_values("2..8*2").unwrap(),
+            vec![json!(2), json!(4), json!(8)]
+        );
+        assert_eq!(
+            parse_values("1..2+0.5").unwrap(),
+            vec![json!(1.0), json!(1.5), json!(2.0)]
+        );
+        assert_eq!(
             parse_values("1s,3s").unwrap(),
             vec![json!("1s"), json!("3s")]
         );
