@@ -9,6 +9,7 @@
 mod clients;
 mod detectors;
 mod document;
+mod duplicates;
 pub mod edit;
 pub mod expect;
 mod faults;
@@ -245,6 +246,12 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
         message: strip_position(&e.to_string()),
     })?;
     let mut v = Validator::default();
+    for path in duplicates::duplicate_keys(text) {
+        v.problem(
+            &path,
+            "duplicate key (refused: the last value would silently win)",
+        );
+    }
     let scenario = v.scenario(&value);
     match scenario {
         Some(s) if v.problems.is_empty() => Ok(s),

@@ -161,3 +161,15 @@ fn sweep_ranges_past_the_axis_cap_are_refused_and_whole_numbers_stay_whole() {
     let out = hbsim(&["sweep", "--quiet", "--out", out_dir, &path]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+#[test]
+fn duplicate_keys_are_refused_with_their_paths() {
+    let scenario = r#"{ "name": "b", "name": "c", "duration": "1m",
+        "clients": [{ "group": "c", "count": 10, "count": 20, "heartbeat": { "interval": "1s" } }],
+        "detectors": [{ "name": "d", "kind": "fixed-timeout", "scan_interval": "1s", "threshold": "3s" }] }"#;
+    let out = hbsim(&["validate", &file("duplicates", scenario)]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = text(&out.stderr);
+    assert!(err.contains("  name: duplicate key"), "{err}");
+    assert!(err.contains("  clients[0].count: duplicate key"), "{err}");
+}
