@@ -10,7 +10,8 @@ Exit codes:
   0  ok
   1  an expectation failed
   2  usage error (bad arguments, unreadable file)
-  3  invalid scenario (every problem is listed with its JSON path)
+  3  invalid input: a scenario (every problem is listed with its JSON path), or a
+     file given to diff that is not a report of the same hbsim version
   4  a resource limit was hit (the run is refused before it starts)";
 
 #[derive(Parser)]

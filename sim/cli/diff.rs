@@ -9,10 +9,47 @@ fn read(path: &std::path::Path) -> Result<Value, Failure> {
         code: 2,
         message: format!("hbsim: cannot read report {}: {e}", path.display()),
     })?;
-    serde_json::from_slice(&bytes).map_err(|e| Failure {
-        code: 2,
+    let value: Value = serde_json::from_slice(&bytes).map_err(|e| Failure {
+        code: 3,
         message: format!("hbsim: {} is not a JSON report: {e}", path.display()),
-    })
+    })?;
+    // A report names its version, its scenario, its detectors and its traffic; anything
+    // else (a scenario, `{}`) would compare as "every metric changed".
+    let missing: Vec<&str> = [
+        (
+            "hbsim_version",
+            value.get("hbsim_version").is_some_and(Value::is_string),
+        ),
+        (
+            "scenario.name",
+            value
+                .pointer("/scenario/name")
+                .is_some_and(Value::is_string),
+        ),
+        (
+            "detectors",
+            value.get("detectors").is_some_and(Value::is_object),
+        ),
+        (
+            "traffic",
+            value.get("traffic").is_some_and(Value::is_object),
+        ),
+    ]
+    .iter()
+    .filter(|(_, present)| !present)
+    .map(|(key, _)| *key)
+    .collect();
+    if !missing.is_empty() {
+        return Err(Failure {
+            code: 3,
+            message: format!(
+                "hbsim: {} is not an hbsim report (no {}); diff compares the JSON reports that `hbsim run` writes",
+                path.display(),
+                missing.join(", ")
+            ),
+        });
+    }
+    Ok(value)
 }
 
 fn cell(unit: Unit, v: Option<f64>) -> String {
@@ -53,6 +90,17 @@ fn significance(c: &Change) -> &'static str {
 pub(crate) fn run(args: DiffArgs) -> Result<(), Failure> {
     let old = read(&args.old)?;
     let new = read(&args.new)?;
+    let (vo, vn) = (&old["hbsim_version"], &new["hbsim_version"]);
+    if vo != vn {
+        return Err(Failure {
+            code: 3,
+            message: format!(
+                "hbsim: {} was written by hbsim {vo} and {} by hbsim {vn}; their metrics may differ in meaning, so rerun both scenarios with one version",
+                args.old.display(),
+                args.new.display()
+            ),
+        });
+    }
     let (mut changes, compared) = compare(&old, &new);
     if args.all {
         // Add the unchanged metrics, in the old report's order.

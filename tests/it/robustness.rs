@@ -173,3 +173,36 @@ fn duplicate_keys_are_refused_with_their_paths() {
     assert!(err.contains("  name: duplicate key"), "{err}");
     assert!(err.contains("  clients[0].count: duplicate key"), "{err}");
 }
+
+#[test]
+fn diff_refuses_what_is_not_a_report() {
+    for (label, other) in [("scenario", "scenarios/flaky.json"), ("empty", "")] {
+        let other = if other.is_empty() {
+            file("empty-object", "{}")
+        } else {
+            other.to_string()
+        };
+        let out = hbsim(&["diff", "reports/flaky.json", &other]);
+        assert_eq!(out.status.code(), Some(3), "{label}: {}", text(&out.stdout));
+        assert!(
+            text(&out.stderr).contains("is not an hbsim report (no hbsim_version"),
+            "{label}: {}",
+            text(&out.stderr)
+        );
+    }
+    // Reports of another version are refused with both versions named.
+    let mut old: Value =
+        serde_json::from_str(&std::fs::read_to_string("reports/flaky.json").unwrap()).unwrap();
+    old["hbsim_version"] = json!("0.0.1");
+    let path = file("old-version", &old.to_string());
+    let out = hbsim(&["diff", &path, "reports/flaky.json"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stderr).contains("hbsim \"0.0.1\""),
+        "{}",
+        text(&out.stderr)
+    );
+    // A report against itself still works.
+    let out = hbsim(&["diff", "reports/flaky.json", "reports/flaky.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
