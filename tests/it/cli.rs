@@ -267,7 +267,7 @@ fn help_documents_the_exit_codes() {
         "0  ok",
         "1  an expectation failed",
         "2  usage error",
-        "3  invalid scenario",
+        "3  invalid input: a scenario",
         "4  a resource limit",
     ] {
         assert!(help.contains(code), "{help}");
