@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 /// Scenario files under `paths`: files as given, directories searched recursively for
 /// `*.json` (except `*.schema.json`, such as the output of `hbsim schema`), each
-/// directory's entries sorted by name.
+/// directory's entries sorted by name; symlinked directories inside are not followed.
 fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
@@ -20,8 +20,12 @@ fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
             .collect::<Result<_, _>>()?;
         entries.sort();
         for p in entries {
+            // Symlinked directories are not followed: a link back up would loop forever.
+            let linked = std::fs::symlink_metadata(&p)?.file_type().is_symlink();
             if p.is_dir() {
-                walk(&p, out)?;
+                if !linked {
+                    walk(&p, out)?;
+                }
             } else if p.extension().is_some_and(|e| e == "json")
                 && !p.to_string_lossy().ends_with(".schema.json")
             {

@@ -206,3 +206,17 @@ fn diff_refuses_what_is_not_a_report() {
     let out = hbsim(&["diff", "reports/flaky.json", "reports/flaky.json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+#[test]
+fn check_does_not_follow_symlinked_directories() {
+    let dir = temp_dir("symlink-loop");
+    std::fs::write(dir.join("s.json"), base().to_string()).unwrap();
+    std::os::unix::fs::symlink("..", dir.join("back")).unwrap();
+    std::os::unix::fs::symlink(".", dir.join("self")).unwrap();
+    let out = hbsim(&["check", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // The one scenario ran once (a link back up used to run it again at every level).
+    let report = text(&out.stdout);
+    assert_eq!(report.matches("PASS  r ").count(), 1, "{report}");
+    assert!(report.contains("check: 1 passed, 0 failed"), "{report}");
+}
