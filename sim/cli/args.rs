@@ -80,6 +80,8 @@ pub(crate) struct TuneArgs {
     /// No notes on stderr
     #[arg(long, short)]
     pub(crate) quiet: bool,
+    #[command(flatten)]
+    pub(crate) limits: LimitArgs,
 }
 
 #[derive(Args)]

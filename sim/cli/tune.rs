@@ -7,7 +7,6 @@ use hbsim::base::time::format_duration_spec;
 use hbsim::scenario::edit::apply;
 use hbsim::scenario::expect::{show_value, Expectation};
 use hbsim::study::tune::{self, Judged, Setting, Space, TuneError};
-use hbsim::Limits;
 use serde_json::{json, Value};
 
 fn fail(code: u8, message: String) -> Failure {
@@ -94,7 +93,7 @@ pub(crate) fn run(args: TuneArgs) -> Result<(), Failure> {
         targets: &targets,
         objective: &objective,
         confidence: args.confidence.unwrap_or(hbsim::DEFAULT_CONFIDENCE),
-        limits: Limits::default(),
+        limits: args.limits.limits(),
     };
     let grid = tune::coarse_grid(
         group.heartbeat.interval.as_nanos(),

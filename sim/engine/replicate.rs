@@ -1,6 +1,6 @@
 //! Independent replications of one run, in parallel, merged in replication order.
 
-use super::limits::{LimitExceeded, Limits};
+use super::limits::{LimitExceeded, LimitKind, Limits};
 use super::simulate;
 use crate::base::hash::mix64;
 use crate::oracle::{Outcome, Trace};
@@ -30,7 +30,17 @@ pub fn simulate_replications(
         max_events: limits.max_events / replications.max(1) as u64,
         ..limits
     };
-    super::check_limits(scenario, scaled)?;
+    // The events of every replication count against the limit the user gave: the error
+    // states that limit and the estimate for all replications, so its advice lets the
+    // run start.
+    super::check_limits(scenario, scaled).map_err(|e| match e.kind {
+        LimitKind::Events => LimitExceeded {
+            estimate: e.estimate.saturating_mul(replications.max(1) as u64),
+            limit: limits.max_events,
+            ..e
+        },
+        LimitKind::Memory => e,
+    })?;
     let first = simulate(scenario, seed, limits, trace)?;
     let rest: Result<Vec<_>, _> = (1..replications)
         .into_par_iter()

@@ -220,3 +220,63 @@ fn check_does_not_follow_symlinked_directories() {
     assert_eq!(report.matches("PASS  r ").count(), 1, "{report}");
     assert!(report.contains("check: 1 passed, 0 failed"), "{report}");
 }
+
+#[test]
+fn tune_takes_the_limit_flags_its_advice_names() {
+    let path = file("tune-limits", &base().to_string());
+    let out = hbsim(&[
+        "tune",
+        "--quiet",
+        &path,
+        "--target",
+        "d.detection_latency.p99<=10s",
+        "--max-events",
+        "10",
+    ]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--max-events"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = hbsim(&["tune", "--help"]);
+    assert!(text(&out.stdout).contains("--max-memory-mib"));
+}
+
+#[test]
+fn the_event_limit_advice_with_replications_lets_the_run_start() {
+    let dir = temp_dir("advice");
+    let out_dir = dir.to_str().unwrap();
+    let args = |limit: &str| {
+        hbsim(&[
+            "run",
+            "--quiet",
+            "--out",
+            out_dir,
+            "--replications",
+            "100",
+            "--max-events",
+            limit,
+            "scenarios/seed.json",
+        ])
+    };
+    let out = args("198225");
+    assert_eq!(out.status.code(), Some(4));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("more than the limit of 198225"),
+        "the limit given: {err}"
+    );
+    let advice = err
+        .split("--max-events ")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .expect("a suggested value");
+    let out = args(advice);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "following the advice: {}",
+        text(&out.stderr)
+    );
+}
