@@ -145,11 +145,12 @@ impl World<'_> {
         }
         t.backoff += 1;
         if t.backoff > p.retries {
-            // The connection breaks; what it still held is lost, and the client opens a
-            // new connection for its next heartbeat.
+            // The connection breaks; what the server had not delivered is lost (what it
+            // delivered but could not acknowledge counts as delivered already), and the
+            // client opens a new connection for its next heartbeat.
             let acc = &mut self.group_acc[gi];
             acc.connection_breaks += 1;
-            acc.lost += t.outstanding();
+            acc.lost += t.undelivered();
             t.reconnect(&p);
             return;
         }

@@ -101,6 +101,13 @@ impl Tcp {
         self.snd_nxt - self.snd_una
     }
 
+    /// Segments sent on this connection that the receiving application has not had:
+    /// outstanding ones the server received in order were delivered, even if their
+    /// acknowledgement has not come back.
+    pub fn undelivered(&self) -> u64 {
+        self.snd_nxt - self.snd_una.max(self.rcv_nxt)
+    }
+
     /// A new segment is sent at `now`; returns its sequence number.
     pub fn send(&mut self, now: u64) -> u64 {
         let seq = self.snd_nxt;

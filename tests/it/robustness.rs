@@ -280,3 +280,48 @@ fn the_event_limit_advice_with_replications_lets_the_run_start() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn traffic_balances_for_every_transport_and_fault() {
+    // delivered + lost + in flight = sent, per group and in total, with a stream group
+    // whose connection breaks often, a lossy datagram group with duplicates, and faults.
+    let s = json!({
+        "name": "balance", "seed": 5, "duration": "5m",
+        "clients": [
+            { "group": "tcp", "count": 3, "heartbeat": { "interval": "1s" },
+              "uplink": { "delay": { "dist": "uniform", "min": "10ms", "max": "400ms" },
+                          "loss": { "model": "bernoulli", "p": 0.05 } },
+              "transport": { "kind": "stream", "retries": 1 } },
+            { "group": "udp", "count": 3, "heartbeat": { "interval": "1s" },
+              "uplink": { "delay": { "dist": "uniform", "min": "10ms", "max": "2s" },
+                          "loss": { "model": "bernoulli", "p": 0.1 }, "duplicate": 0.1 } }
+        ],
+        "detectors": [{ "name": "d", "kind": "fixed-timeout", "scan_interval": "1s", "threshold": "3s" }],
+        "faults": [
+            { "at": "1m", "action": "partition", "clients": "*", "for": "20s" },
+            { "at": "2m", "action": "crash", "clients": "tcp[0]" },
+            { "at": "3m", "action": "restart", "clients": "tcp[0]" }
+        ]
+    });
+    let r = hbsim::run_text(&s.to_string(), None).unwrap();
+    let t = &r.traffic;
+    assert_eq!(t.delivered + t.lost + t.in_flight, t.heartbeats_sent);
+    assert!(t.in_flight < 20, "in flight {}", t.in_flight);
+    assert!(t.connection_breaks > 0, "the stream connections broke");
+    let (mut sent, mut delivered, mut lost) = (0, 0, 0);
+    for (name, g) in &t.groups.0 {
+        assert_eq!(
+            g.delivered + g.lost + g.in_flight,
+            g.heartbeats_sent,
+            "{name}"
+        );
+        assert!(g.in_flight < 10, "{name}: in flight {}", g.in_flight);
+        sent += g.heartbeats_sent;
+        delivered += g.delivered;
+        lost += g.lost;
+    }
+    assert_eq!(
+        (sent, delivered, lost),
+        (t.heartbeats_sent, t.delivered, t.lost)
+    );
+}
