@@ -56,6 +56,21 @@ pub enum Purpose {
 }
 
 impl Purpose {
+    /// Every purpose, in declaration order (`ALL[p as usize] == p`).
+    pub const ALL: [Purpose; 10] = [
+        Purpose::Phase,
+        Purpose::Jitter,
+        Purpose::Overshoot,
+        Purpose::UplinkDelay,
+        Purpose::UplinkLoss,
+        Purpose::UplinkDuplicate,
+        Purpose::DownlinkDelay,
+        Purpose::DownlinkLoss,
+        Purpose::Drift,
+        Purpose::Churn,
+    ];
+
+    /// The purpose's label in stream keys.
     pub const fn label(self) -> &'static str {
         match self {
             Purpose::Phase => "phase",
@@ -360,19 +375,12 @@ mod tests {
         assert!(draws.contains(&3) && draws.contains(&5));
     }
 
-    /// Every purpose, so that each label's streams are tested.
-    const PURPOSES: [Purpose; 10] = [
-        Purpose::Phase,
-        Purpose::Jitter,
-        Purpose::Overshoot,
-        Purpose::UplinkDelay,
-        Purpose::UplinkLoss,
-        Purpose::UplinkDuplicate,
-        Purpose::DownlinkDelay,
-        Purpose::DownlinkLoss,
-        Purpose::Drift,
-        Purpose::Churn,
-    ];
+    #[test]
+    fn every_purpose_is_listed_in_order() {
+        for (i, p) in Purpose::ALL.iter().enumerate() {
+            assert_eq!(*p as usize, i, "{p:?}");
+        }
+    }
 
     /// Pearson correlation of two equally long samples.
     fn correlation(a: &[f64], b: &[f64]) -> f64 {
@@ -411,7 +419,7 @@ mod tests {
         // 64 equal bins, 64 000 draws per stream: chi-square with 63 degrees of freedom.
         // 120 is beyond its 1 - 1e-5 quantile (about 116), so a uniform generator fails
         // one of these 40 streams with a chance below 1 in 2 000.
-        for purpose in PURPOSES {
+        for purpose in Purpose::ALL {
             for client in [0, 1, 2, 1000] {
                 let mut bins = [0u32; 64];
                 for u in units(purpose, "g", client, 64_000) {
@@ -432,7 +440,7 @@ mod tests {
         // dependence; independent streams stay inside it.
         let n = 50_000;
         let limit = 5.0 / (n as f64).sqrt();
-        for purpose in PURPOSES {
+        for purpose in Purpose::ALL {
             for client in [0u32, 1, 7, 4095] {
                 let a = units(purpose, "g", client, n);
                 let b = units(purpose, "g", client + 1, n);

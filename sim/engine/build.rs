@@ -4,13 +4,11 @@
 
 use super::event::Event;
 use super::streams::{self, ProbeStreams, Streams};
-use super::{
-    Client, ClientCold, DetectorRt, Effects, GroupRt, HeardView, Queue, World, IN_FLIGHT_SLOTS,
-};
+use super::{Client, ClientCold, DetectorRt, GroupRt, Queue, World, IN_FLIGHT_SLOTS};
 use crate::base::rng::{self, Purpose};
 use crate::base::time::SimDuration;
 use crate::model::client::Timing;
-use crate::model::detector::{Detector, Effect, Host, Input, DETECTORS_MAX, NEVER};
+use crate::model::detector::{Detector, Input, DETECTORS_MAX, NEVER};
 use crate::model::link::LinkRt;
 use crate::model::server::Server;
 use crate::model::tcp::Tcp;
@@ -222,39 +220,7 @@ impl<'s> World<'s> {
             let mut phases = streams::labelled(s, seed, &label);
             for (ci, stream) in phases.iter_mut().enumerate() {
                 let phase = rng::below(stream, range);
-                let mut out = Effects::default();
-                let host = Host {
-                    up: true,
-                    running: true,
-                };
-                let mut heard = HeardView {
-                    clients: &mut self.clients,
-                    cold: &self.cold,
-                    server: &self.server,
-                    now: 0,
-                };
-                self.detectors[di].machine.handle(
-                    0,
-                    ci,
-                    Input::Start { phase },
-                    host,
-                    &mut heard,
-                    &mut out,
-                );
-                for &e in out.as_slice() {
-                    let Effect::Wake { at, class, tag } = e else {
-                        unreachable!("a detector's start only arms timers")
-                    };
-                    if at < self.end {
-                        let event = Event::Timer {
-                            client: ci as u32,
-                            detector: di as u32,
-                            class,
-                            tag,
-                        };
-                        self.queue.push(at, event);
-                    }
-                }
+                self.feed(di, ci, Input::Start { phase }, &mut None);
             }
         }
     }

@@ -3,9 +3,9 @@
 //! churn. Server faults: stall, crash, restart, clock step.
 
 use super::event::Event;
-use super::streams::Slot;
 use super::World;
 use crate::base::rng::Dist;
+use crate::base::rng::Purpose;
 use crate::base::time::SimDuration;
 use crate::model::detector::{Input, Status, WorldEvent};
 use crate::oracle::{Trace, Verdict};
@@ -178,7 +178,7 @@ impl World<'_> {
         };
         let at = self
             .now
-            .saturating_add(d.sample(self.rng.of(Slot::Churn, id as usize)).max(1));
+            .saturating_add(d.sample(self.rng.of(Purpose::Churn, id as usize)).max(1));
         if at < self.end {
             let event = if down {
                 Event::ChurnDown { client: id, fault }

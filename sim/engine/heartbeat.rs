@@ -2,9 +2,9 @@
 //! arrivals, and the server application receiving them.
 
 use super::event::Event;
-use super::streams::Slot;
 use super::{World, NEVER};
 use crate::base::rng;
+use crate::base::rng::Purpose;
 use crate::model::detector::Input;
 use crate::oracle::Trace;
 
@@ -50,12 +50,12 @@ impl World<'_> {
         let g = &self.groups[c.group as usize];
         // Jitter is drawn in [0, 2·jitter] and shifted back, so it is never negative.
         let jitter = if g.timing.jitter > 0 {
-            rng::between(self.rng.of(Slot::Jitter, ci), 0, 2 * g.timing.jitter)
+            rng::between(self.rng.of(Purpose::Jitter, ci), 0, 2 * g.timing.jitter)
         } else {
             0
         };
         let overshoot = match &g.overshoot {
-            Some(d) => d.sample(self.rng.of(Slot::Overshoot, ci)),
+            Some(d) => d.sample(self.rng.of(Purpose::Overshoot, ci)),
             None => 0,
         };
         // Only a drifting group's clients have a timer scale (in their cold state).
@@ -92,10 +92,10 @@ impl World<'_> {
         let partitioned = self.partitioned(ci, self.now);
         let c = &mut self.clients[ci];
         let g = &self.groups[c.group as usize];
-        let delay = g.uplink.delay(self.rng.get(Slot::UplinkDelay, ci));
+        let delay = g.uplink.delay(self.rng.get(Purpose::UplinkDelay, ci));
         let lost = g
             .uplink
-            .lost(&mut c.uplink_bad, self.rng.get(Slot::UplinkLoss, ci))
+            .lost(&mut c.uplink_bad, self.rng.get(Purpose::UplinkLoss, ci))
             || partitioned;
         (delay, lost)
     }
@@ -113,7 +113,9 @@ impl World<'_> {
             acc.lost += 1;
             return;
         }
-        let duplicate = g.uplink.duplicate(self.rng.get(Slot::UplinkDuplicate, ci));
+        let duplicate = g
+            .uplink
+            .duplicate(self.rng.get(Purpose::UplinkDuplicate, ci));
         if duplicate.is_some() {
             acc.duplicated += 1;
         }

@@ -6,30 +6,18 @@ use super::GroupRt;
 use crate::base::rng::{self, Purpose, Stream};
 use crate::scenario::{FaultAction, Group, Loss, Scenario, Transport};
 
-/// The purposes whose streams live through the run (phase and drift are drawn once, at
-/// the start).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Slot {
-    Jitter,
-    Overshoot,
-    UplinkDelay,
-    UplinkLoss,
-    UplinkDuplicate,
-    DownlinkDelay,
-    DownlinkLoss,
-    Churn,
-}
-
-const SLOTS: usize = 8;
-
 /// Every client's streams of the purposes in use, side by side so that one client's
 /// draws touch one cache line: client `ci`'s stream of a purpose is
 /// `all[ci * stride + slot]`. A purpose no group draws from has no slot.
 pub(super) struct Streams {
     all: Vec<Stream>,
     stride: usize,
-    slot: [Option<u8>; SLOTS],
+    /// Per purpose (`Purpose as usize`), its place among a client's streams.
+    slot: [Option<u8>; PURPOSES],
 }
+
+/// How many purposes there are.
+const PURPOSES: usize = Purpose::ALL.len();
 
 /// Every client's stream for `purpose`, or none if no group `used` it.
 fn streams_for(
@@ -72,31 +60,56 @@ impl Streams {
             .faults
             .iter()
             .any(|f| matches!(f.action, FaultAction::Churn { .. }));
+        // Phase and drift are drawn once, at the start; the others live through the run.
         let per_purpose = [
-            streams_for(s, seed, Purpose::Jitter, |g| !g.heartbeat.jitter.is_zero()),
-            streams_for(s, seed, Purpose::Overshoot, |g| {
-                g.heartbeat.overshoot.is_some()
-            }),
-            streams_for(s, seed, Purpose::UplinkDelay, |g| g.uplink.delay.is_some()),
-            streams_for(s, seed, Purpose::UplinkLoss, |g| {
-                g.uplink.loss != Loss::None
-            }),
-            streams_for(s, seed, Purpose::UplinkDuplicate, |g| {
-                g.uplink.duplicate > 0.0
-            }),
-            streams_for(s, seed, Purpose::DownlinkDelay, |g| {
-                is_stream(g) && g.downlink.delay.is_some()
-            }),
-            streams_for(s, seed, Purpose::DownlinkLoss, |g| {
-                is_stream(g) && g.downlink.loss != Loss::None
-            }),
-            streams_for(s, seed, Purpose::Churn, |_| churns),
+            (
+                Purpose::Jitter,
+                streams_for(s, seed, Purpose::Jitter, |g| !g.heartbeat.jitter.is_zero()),
+            ),
+            (
+                Purpose::Overshoot,
+                streams_for(s, seed, Purpose::Overshoot, |g| {
+                    g.heartbeat.overshoot.is_some()
+                }),
+            ),
+            (
+                Purpose::UplinkDelay,
+                streams_for(s, seed, Purpose::UplinkDelay, |g| g.uplink.delay.is_some()),
+            ),
+            (
+                Purpose::UplinkLoss,
+                streams_for(s, seed, Purpose::UplinkLoss, |g| {
+                    g.uplink.loss != Loss::None
+                }),
+            ),
+            (
+                Purpose::UplinkDuplicate,
+                streams_for(s, seed, Purpose::UplinkDuplicate, |g| {
+                    g.uplink.duplicate > 0.0
+                }),
+            ),
+            (
+                Purpose::DownlinkDelay,
+                streams_for(s, seed, Purpose::DownlinkDelay, |g| {
+                    is_stream(g) && g.downlink.delay.is_some()
+                }),
+            ),
+            (
+                Purpose::DownlinkLoss,
+                streams_for(s, seed, Purpose::DownlinkLoss, |g| {
+                    is_stream(g) && g.downlink.loss != Loss::None
+                }),
+            ),
+            (
+                Purpose::Churn,
+                streams_for(s, seed, Purpose::Churn, |_| churns),
+            ),
         ];
-        let mut slot = [None; SLOTS];
+        let mut slot = [None; PURPOSES];
         let mut stride = 0;
-        for (k, v) in per_purpose.iter().enumerate() {
+        for (purpose, v) in &per_purpose {
             if !v.is_empty() {
-                slot[k] = Some(stride as u8);
+                slot[*purpose as usize] = Some(stride as u8);
                 stride += 1;
             }
         }
@@ -106,8 +119,8 @@ impl Streams {
             all.extend(
                 per_purpose
                     .iter()
-                    .filter(|v| !v.is_empty())
-                    .map(|v| v[ci].clone()),
+                    .filter(|(_, v)| !v.is_empty())
+                    .map(|(_, v)| v[ci].clone()),
             );
         }
         Streams { all, stride, slot }
@@ -115,14 +128,14 @@ impl Streams {
 
     /// Client `ci`'s stream of `purpose`, if that purpose has streams.
     #[inline]
-    pub fn get(&mut self, purpose: Slot, ci: usize) -> Option<&mut Stream> {
+    pub fn get(&mut self, purpose: Purpose, ci: usize) -> Option<&mut Stream> {
         let k = self.slot[purpose as usize]? as usize;
         self.all.get_mut(ci * self.stride + k)
     }
 
     /// Client `ci`'s stream of `purpose`, which the scenario makes it draw from.
     #[inline]
-    pub fn of(&mut self, purpose: Slot, ci: usize) -> &mut Stream {
+    pub fn of(&mut self, purpose: Purpose, ci: usize) -> &mut Stream {
         self.get(purpose, ci)
             .expect("a purpose drawn from has streams")
     }

@@ -3,8 +3,8 @@
 //! connection's state; this schedules its packets and timers.
 
 use super::event::Event;
-use super::streams::Slot;
 use super::World;
+use crate::base::rng::Purpose;
 use crate::model::detector::Input;
 use crate::model::tcp;
 use crate::oracle::Trace;
@@ -51,7 +51,9 @@ impl World<'_> {
             self.group_acc[gi].segments_dropped += 1;
             return;
         }
-        let duplicate = g.uplink.duplicate(self.rng.get(Slot::UplinkDuplicate, ci));
+        let duplicate = g
+            .uplink
+            .duplicate(self.rng.get(Purpose::UplinkDuplicate, ci));
         if duplicate.is_some() {
             self.group_acc[gi].duplicated += 1;
         }
@@ -89,10 +91,10 @@ impl World<'_> {
         let ack = t.rcv_nxt;
         // Acknowledgement on the downlink.
         let g = &self.groups[gi];
-        let delay = g.downlink.delay(self.rng.get(Slot::DownlinkDelay, ci));
+        let delay = g.downlink.delay(self.rng.get(Purpose::DownlinkDelay, ci));
         let lost = g.downlink.lost(
             &mut self.cold[ci].downlink_bad,
-            self.rng.get(Slot::DownlinkLoss, ci),
+            self.rng.get(Purpose::DownlinkLoss, ci),
         );
         let acc = &mut self.group_acc[gi];
         acc.bytes_down += tcp::ACK_BYTES;
