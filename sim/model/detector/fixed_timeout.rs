@@ -4,7 +4,7 @@
 //! `TimeSpan.Seconds` bug: only the seconds part of the silence (modulo a minute) counts.
 
 use super::passive::{Passive, Rule, Thresholds};
-use super::{Effects, Heard, Host, Input, KindConfig, Rejoin, Status};
+use super::{KindConfig, Rejoin};
 use crate::base::time::SimDuration;
 
 /// A `fixed-timeout` detector's settings.
@@ -62,9 +62,9 @@ impl KindConfig for FixedTimeout {
     }
 }
 
-/// A fixed threshold for every client.
+/// A fixed threshold for every client, ns.
 #[derive(Clone, Copy, Debug)]
-struct Fixed(u64);
+pub struct Fixed(u64);
 
 impl Thresholds for Fixed {
     #[inline]
@@ -87,53 +87,29 @@ impl Thresholds for Fixed {
     fn forget(&mut self, _: usize) {}
 }
 
-/// A fixed-timeout detector watching every client.
-#[derive(Clone, Debug)]
-pub struct State {
-    core: Passive<Fixed>,
-}
+/// A fixed-timeout detector watching every client: the passive machinery with one
+/// threshold for all.
+pub type State = Passive<Fixed>;
 
-impl State {
-    /// Watches `clients` clients in a run ending at `end` ns.
-    pub fn new(c: &FixedTimeout, clients: usize, end: u64) -> Self {
-        let threshold = c.threshold.as_nanos();
-        let rule = Rule {
-            scan_interval: c.scan_interval.as_nanos(),
-            scan_phase: c.scan_phase.as_nanos(),
-            rejoin: c.rejoin,
-            elapsed: c.elapsed,
-            threshold_whole_secs: threshold.div_ceil(1_000_000_000) as i64,
-        };
-        State {
-            core: Passive::new(rule, Fixed(threshold), clients, end),
-        }
-    }
-
-    /// Handles one input about client `ci`.
-    #[inline(always)]
-    pub fn handle<H: Heard>(
-        &mut self,
-        now: u64,
-        ci: usize,
-        input: Input,
-        host: Host,
-        heard: &mut H,
-        out: &mut Effects,
-    ) {
-        self.core.handle(now, ci, input, host, heard, out);
-    }
-
-    /// What the detector believes of client `ci`.
-    #[inline]
-    pub fn status(&self, ci: usize) -> Status {
-        self.core.watches[ci].status
-    }
+/// A fixed-timeout detector of `clients` clients in a run ending at `end` ns.
+pub fn state(c: &FixedTimeout, clients: usize, end: u64) -> State {
+    let threshold = c.threshold.as_nanos();
+    let rule = Rule {
+        scan_interval: c.scan_interval.as_nanos(),
+        scan_phase: c.scan_phase.as_nanos(),
+        rejoin: c.rejoin,
+        elapsed: c.elapsed,
+        threshold_whole_secs: threshold.div_ceil(1_000_000_000) as i64,
+    };
+    Passive::new(rule, Fixed(threshold), clients, end)
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::testing::{feed, Fixed as Heard, RUNNING};
-    use super::super::{Detector, DetectorKind, Effect, Host, Input, WakeClass, WorldEvent};
+    use super::super::{
+        Detector, DetectorKind, Effect, Host, Input, Status, WakeClass, WorldEvent,
+    };
     use super::*;
 
     const S: u64 = 1_000_000_000;

@@ -397,10 +397,10 @@ impl Detector {
     pub fn new(kind: &DetectorKind, clients: usize, end: u64) -> Self {
         match kind {
             DetectorKind::FixedTimeout(c) => {
-                Detector::FixedTimeout(fixed_timeout::State::new(c, clients, end))
+                Detector::FixedTimeout(fixed_timeout::state(c, clients, end))
             }
             DetectorKind::PhiAccrual(c) => {
-                Detector::PhiAccrual(phi_accrual::State::new(c, clients, end))
+                Detector::PhiAccrual(phi_accrual::state(c, clients, end))
             }
             DetectorKind::Ping(c) => Detector::Ping(ping::State::new(c, clients)),
             DetectorKind::TcpKeepalive(c) => {

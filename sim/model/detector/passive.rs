@@ -151,6 +151,12 @@ impl<T: Thresholds> Passive<T> {
         }
     }
 
+    /// What the detector believes of client `ci`.
+    #[inline]
+    pub fn status(&self, ci: usize) -> Status {
+        self.watches[ci].status
+    }
+
     /// Handles one input for a passive kind whose thresholds are `t`.
     #[inline(always)]
     pub fn handle<H: Heard>(

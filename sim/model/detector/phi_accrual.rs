@@ -11,7 +11,7 @@
 //! intervals above `max_interval` ignored, and no convictions right after a local pause.
 
 use super::passive::{Passive, Rule, Thresholds};
-use super::{Effects, Elapsed, Heard, Host, Input, KindConfig, Rejoin, Status, NEVER};
+use super::{Elapsed, KindConfig, Rejoin, NEVER};
 use crate::base::time::SimDuration;
 use std::collections::VecDeque;
 
@@ -174,7 +174,7 @@ pub fn phi_normal_y(threshold: f64) -> f64 {
 
 /// Each client's window, and the settings.
 #[derive(Clone, Debug)]
-struct Windows {
+pub struct Windows {
     params: PhiAccrual,
     fresh: PhiWindow,
     windows: Vec<PhiWindow>,
@@ -205,57 +205,26 @@ impl Thresholds for Windows {
     }
 }
 
-/// A phi-accrual detector watching every client.
-#[derive(Clone, Debug)]
-pub struct State {
-    core: Passive<Windows>,
-}
+/// A phi-accrual detector watching every client: the passive machinery with each
+/// client's critical time from its window.
+pub type State = Passive<Windows>;
 
-impl State {
-    /// Watches `clients` clients in a run ending at `end` ns.
-    pub fn new(p: &PhiAccrual, clients: usize, end: u64) -> Self {
-        let rule = Rule {
-            scan_interval: p.scan_interval.as_nanos(),
-            scan_phase: p.scan_phase.as_nanos(),
-            rejoin: p.rejoin,
-            elapsed: Elapsed::Total,
-            threshold_whole_secs: 0,
-        };
-        let fresh = PhiWindow::new(p);
-        let windows = Windows {
-            params: *p,
-            windows: vec![fresh.clone(); clients],
-            fresh,
-        };
-        State {
-            core: Passive::new(rule, windows, clients, end),
-        }
-    }
-
-    /// Handles one input about client `ci`.
-    #[inline]
-    pub fn handle<H: Heard>(
-        &mut self,
-        now: u64,
-        ci: usize,
-        input: Input,
-        host: Host,
-        heard: &mut H,
-        out: &mut Effects,
-    ) {
-        self.core.handle(now, ci, input, host, heard, out);
-    }
-
-    /// What the detector believes of client `ci`.
-    #[inline]
-    pub fn status(&self, ci: usize) -> Status {
-        self.core.watches[ci].status
-    }
-
-    /// Client `ci`'s critical elapsed time, ns.
-    pub fn critical(&self, ci: usize) -> u64 {
-        self.core.thresholds.windows[ci].critical
-    }
+/// A phi-accrual detector of `clients` clients in a run ending at `end` ns.
+pub fn state(p: &PhiAccrual, clients: usize, end: u64) -> State {
+    let rule = Rule {
+        scan_interval: p.scan_interval.as_nanos(),
+        scan_phase: p.scan_phase.as_nanos(),
+        rejoin: p.rejoin,
+        elapsed: Elapsed::Total,
+        threshold_whole_secs: 0,
+    };
+    let fresh = PhiWindow::new(p);
+    let windows = Windows {
+        params: *p,
+        windows: vec![fresh.clone(); clients],
+        fresh,
+    };
+    Passive::new(rule, windows, clients, end)
 }
 
 #[cfg(test)]
