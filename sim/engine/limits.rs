@@ -139,7 +139,25 @@ pub fn estimate_memory(s: &Scenario) -> u64 {
         + streams * std::mem::size_of::<Stream>() as u64
         + s.detectors.len() as u64 * (std::mem::size_of::<Watch>() + ENTRY_BYTES) as u64
         + 4 * 24;
-    clients.saturating_mul(per_client).saturating_add(16 << 20)
+    // State that grows with the run (phi's windows), per group's heartbeat interval.
+    let duration = s.duration.as_nanos();
+    let growing: u64 = s
+        .groups
+        .iter()
+        .map(|g| {
+            let interval = g.heartbeat.interval.as_nanos();
+            let per_client: u64 = s
+                .detectors
+                .iter()
+                .map(|d| d.kind.growing_bytes_per_client(duration, interval))
+                .sum();
+            (g.count as u64).saturating_mul(per_client)
+        })
+        .fold(0, u64::saturating_add);
+    clients
+        .saturating_mul(per_client)
+        .saturating_add(growing)
+        .saturating_add(16 << 20)
 }
 
 /// Refuses a run whose estimated events or memory exceed `limits`.

@@ -325,3 +325,21 @@ fn traffic_balances_for_every_transport_and_fault() {
         (t.heartbeats_sent, t.delivered, t.lost)
     );
 }
+
+#[test]
+fn phi_windows_count_in_the_memory_estimate() {
+    // 10 000 clients under phi for 10 min grow windows of 600 intervals each (about
+    // 150 MiB in all): a 100 MiB limit refuses the run before it starts.
+    let mut s = base();
+    s["clients"][0]["count"] = json!(10_000);
+    s["duration"] = json!("10m");
+    s["detectors"] = json!([{ "name": "phi", "kind": "phi-accrual" }]);
+    let path = file("phi-memory", &s.to_string());
+    let out = hbsim(&["run", "--quiet", "--max-memory-mib", "100", &path]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--max-memory-mib"),
+        "{}",
+        text(&out.stderr)
+    );
+}

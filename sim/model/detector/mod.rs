@@ -320,6 +320,13 @@ pub trait KindConfig {
         None
     }
 
+    /// Bytes of state the detector keeps per client beyond its fixed part, in a run of
+    /// `duration` ns whose client sends a heartbeat every `interval` ns (a window of
+    /// samples, say). Memory estimates use it to refuse runs before they start.
+    fn growing_bytes_per_client(&self, _duration: u64, _interval: u64) -> u64 {
+        0
+    }
+
     /// Why the report's closed forms (reference §1.2) do not apply to this kind, if they
     /// do not.
     fn no_closed_forms(&self) -> Option<&'static str> {
@@ -361,6 +368,11 @@ impl DetectorKind {
     /// See [`KindConfig::start_phase_range`].
     pub fn start_phase_range(&self) -> Option<u64> {
         each_kind!(self, c => c.start_phase_range())
+    }
+
+    /// See [`KindConfig::growing_bytes_per_client`].
+    pub fn growing_bytes_per_client(&self, duration: u64, interval: u64) -> u64 {
+        each_kind!(self, c => c.growing_bytes_per_client(duration, interval))
     }
 
     /// See [`KindConfig::typical_period`].

@@ -77,6 +77,14 @@ impl KindConfig for PhiAccrual {
     fn no_closed_forms(&self) -> Option<&'static str> {
         Some("phi accrual adapts its threshold to the observed heartbeats")
     }
+
+    fn growing_bytes_per_client(&self, duration: u64, interval: u64) -> u64 {
+        // The window fills to `max_sample_size` intervals, or one per heartbeat of the
+        // run; a `VecDeque` grows by doubling, and the buffers it outgrew stay in the
+        // process's heap, so count twice its final capacity.
+        let samples = (self.max_sample_size as u64).min(duration / interval.max(1) + 2);
+        2 * samples.next_power_of_two() * std::mem::size_of::<u64>() as u64
+    }
 }
 
 /// One client's window of inter-arrival times.
