@@ -194,6 +194,10 @@ pub fn analyse(s: &Scenario, g: &Group, ft: &FixedTimeout, seen: &Observed) -> A
     // w (wait for the next scan) ~ U[0, s) when phases are random.
     let detection_latency_mean_ns = if let Some(r) = general {
         not(r)
+    } else if t < h {
+        // The formula assumes the client is online when it crashes; with a threshold
+        // below the interval it is offline for part of every gap.
+        not("the threshold is shorter than the heartbeat interval: a live client is offline between heartbeats")
     } else if hb.phase != Phase::Random {
         not("phases are not random: the latency depends on the fixed phases")
     } else if g.uplink.loss != Loss::None {

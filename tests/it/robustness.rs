@@ -343,3 +343,35 @@ fn phi_windows_count_in_the_memory_estimate() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn the_mean_latency_formula_does_not_apply_below_the_heartbeat_interval() {
+    // Interval 30 s, threshold 5 s: the formula gave a mean of −9.75 s (and Markdown 0 ns).
+    let mut s = base();
+    s["duration"] = json!("10m");
+    s["clients"][0]["heartbeat"]["interval"] = json!("30s");
+    s["detectors"][0]["threshold"] = json!("5s");
+    s["detectors"][0]["scan_interval"] = json!("500ms");
+    s["faults"] = json!([{ "at": "5m", "action": "crash", "clients": "c[0]" }]);
+    let r = hbsim::run_text(&s.to_string(), None).unwrap();
+    let a = &r
+        .detectors
+        .get("d")
+        .unwrap()
+        .groups
+        .get("c")
+        .unwrap()
+        .analytic;
+    assert!(!a.detection_latency_mean_ns.applies);
+    assert_eq!(a.detection_latency_mean_ns.expected, None);
+    assert!(a
+        .detection_latency_mean_ns
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("threshold is shorter than the heartbeat interval"));
+    // Markdown says the same as JSON: not applicable, and why.
+    assert!(r
+        .to_markdown()
+        .contains("n/a: the threshold is shorter than the heartbeat interval"));
+}
