@@ -128,16 +128,53 @@ impl Validator {
         if vary.is_empty() {
             self.problem("sweep.vary", "must name at least one parameter");
         }
+        // Each cell runs the scenario without its sweep block, with the axis values set:
+        // every value must give a valid scenario, as `hbsim sweep` will require.
+        let mut base = root.clone();
+        if let Some(m) = base.as_object_mut() {
+            m.remove("sweep");
+        }
+        // The base scenario's own problems are reported where they are; cells are judged
+        // only when it is valid, so that each message is about a value.
+        let mut check_cells = Validator::default();
+        let base_valid = check_cells.scenario(&base).is_some() && check_cells.problems.is_empty();
         for (path, values) in vary {
             let p = format!("sweep.vary.{path}");
-            match edit::axis_from_json(path, values) {
-                Ok(axis) => {
-                    let mut probe = root.clone();
-                    if let Err(e) = edit::apply(&mut probe, path, &axis.values[0]) {
-                        self.problem(&p, e);
-                    }
+            if path == "sweep" || path.starts_with("sweep.") {
+                self.problem(&p, "a sweep cannot vary its own sweep block");
+                continue;
+            }
+            let axis = match edit::axis_from_json(path, values) {
+                Ok(axis) => axis,
+                Err(e) => {
+                    self.problem(&p, format!("{e} (got {})", show(values)));
+                    continue;
                 }
-                Err(e) => self.problem(&p, format!("{e} (got {})", show(values))),
+            };
+            for (i, value) in axis.values.iter().enumerate() {
+                let mut probe = base.clone();
+                if let Err(e) = edit::apply(&mut probe, path, value) {
+                    self.problem(&p, e);
+                    break;
+                }
+                if !base_valid {
+                    continue;
+                }
+                let mut cell = Validator::default();
+                if cell.scenario(&probe).is_none() || !cell.problems.is_empty() {
+                    let first = cell
+                        .problems
+                        .first()
+                        .map(|q| q.to_string())
+                        .unwrap_or_default();
+                    self.problem(
+                        &format!("{p}[{i}]"),
+                        format!(
+                            "the value {} makes the scenario invalid: {first}",
+                            show(value)
+                        ),
+                    );
+                }
             }
         }
     }

@@ -375,3 +375,34 @@ fn the_mean_latency_formula_does_not_apply_below_the_heartbeat_interval() {
         .to_markdown()
         .contains("n/a: the threshold is shorter than the heartbeat interval"));
 }
+
+#[test]
+fn validate_judges_every_sweep_cell_as_sweep_does() {
+    let with_sweep = |vary: Value| {
+        let mut s = base();
+        s["sweep"] = json!({ "vary": vary });
+        hbsim(&["validate", &file("sweep-cells", &s.to_string())])
+    };
+    let out = with_sweep(json!({ "clients.c.count": [2, "2s"] }));
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stderr)
+            .contains("sweep.vary.clients.c.count[1]: the value \"2s\" makes the scenario invalid"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = with_sweep(json!({ "sweep.vary": ["x"] }));
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stderr)
+            .contains("sweep.vary.sweep.vary: a sweep cannot vary its own sweep block"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        with_sweep(json!({ "clients.c.count": [2, 3] }))
+            .status
+            .code(),
+        Some(0)
+    );
+}
