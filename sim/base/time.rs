@@ -93,6 +93,7 @@ pub enum DurationError {
     Malformed,
     TooPrecise,
     TooLarge,
+    Exponent,
 }
 
 impl fmt::Display for DurationError {
@@ -113,6 +114,9 @@ impl fmt::Display for DurationError {
             }
             DurationError::TooPrecise => f.write_str("durations are whole nanoseconds"),
             DurationError::TooLarge => f.write_str("duration is too large"),
+            DurationError::Exponent => f.write_str(
+                "exponents are not allowed in durations; write the digits, e.g. \"1000s\"",
+            ),
         }
     }
 }
@@ -133,6 +137,12 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, DurationError> {
     }
     if unit.is_empty() {
         return Err(DurationError::MissingUnit);
+    }
+    // "1e3s": an exponent, not the unit "e3s".
+    if unit.starts_with(['e', 'E'])
+        && unit[1..].starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+')
+    {
+        return Err(DurationError::Exponent);
     }
     let scale = UNITS
         .iter()

@@ -240,6 +240,8 @@ pub const SCHEMA: &str = include_str!("scenario.schema.json");
 
 /// Parses and validates scenario text.
 pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+    // Editors on some systems start UTF-8 files with a byte-order mark; it is not JSON.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let value: Value = serde_json::from_str(text).map_err(|e| ScenarioError::Json {
         line: e.line(),
         column: e.column(),

@@ -406,3 +406,19 @@ fn validate_judges_every_sweep_cell_as_sweep_does() {
         Some(0)
     );
 }
+
+#[test]
+fn a_byte_order_mark_is_accepted_and_exponents_are_named() {
+    let path = file("bom", &format!("\u{feff}{}", base()));
+    let out = hbsim(&["validate", &path]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mut s = base();
+    s["duration"] = json!("1e3s");
+    let out = hbsim(&["validate", &file("exponent", &s.to_string())]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stderr).contains("duration: exponents are not allowed in durations"),
+        "{}",
+        text(&out.stderr)
+    );
+}
