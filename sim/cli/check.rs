@@ -185,8 +185,8 @@ fn golden_line(scenario: &str, g: &Golden) -> Line {
         Golden::Changed(lines) => (
             false,
             format!(
-                "report differs from the golden one in {} places",
-                lines.len()
+                "report differs from the golden one in {}",
+                hbsim::report::counted(lines.len() as u64, "place", "places")
             ),
             lines.clone(),
         ),

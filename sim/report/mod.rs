@@ -24,6 +24,12 @@ mod text;
 pub use build::sha256_hex;
 pub(crate) use format::with_ci;
 
+/// `n` and the noun in the number `n` needs: `counted(1, "crash", "crashes")` is
+/// "1 crash", `counted(3, "crash", "crashes")` is "3 crashes".
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 const NS_PER_HOUR: f64 = 3_600_000_000_000.0;
 
 /// A map serialised in the order of its entries (scenario order), not sorted by key.
@@ -206,6 +212,13 @@ mod tests {
         let m = Ordered(vec![("b".to_string(), 1), ("a".to_string(), 2)]);
         assert_eq!(serde_json::to_string(&m).unwrap(), r#"{"b":1,"a":2}"#);
         assert_eq!(m.get("a"), Some(&2));
+    }
+
+    #[test]
+    fn counts_take_the_noun_their_number_needs() {
+        assert_eq!(counted(1, "client", "clients"), "1 client");
+        assert_eq!(counted(0, "client", "clients"), "0 clients");
+        assert_eq!(counted(2, "crash", "crashes"), "2 crashes");
     }
 
     #[test]

@@ -9,12 +9,12 @@ impl Report {
         let mut o = String::new();
         let _ = writeln!(
             o,
-            "{}: {} clients, {}, seed {}, {} crashes injected",
+            "{}: {}, {}, seed {}, {} injected",
             self.scenario.name,
-            self.clients,
+            counted(self.clients, "client", "clients"),
             format_duration(self.duration_ns),
             self.seed,
-            self.crashes
+            counted(self.crashes, "crash", "crashes")
         );
         let level = format!("{}%", self.confidence * 100.0);
         if self.replications > 1 {

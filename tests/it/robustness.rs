@@ -422,3 +422,28 @@ fn a_byte_order_mark_is_accepted_and_exponents_are_named() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn counts_read_as_english() {
+    let out = hbsim(&["validate", &file("english", &base().to_string())]);
+    assert!(
+        text(&out.stdout).contains("ok (3 clients in 1 group, 1 detector, 0 faults)"),
+        "{}",
+        text(&out.stdout)
+    );
+    let mut s = base();
+    s["clients"][0]["count"] = json!(1);
+    s["faults"] = json!([{ "at": "1m", "action": "crash", "clients": "c[0]" }]);
+    let dir = temp_dir("english-out");
+    let out = hbsim(&[
+        "run",
+        "--out",
+        dir.to_str().unwrap(),
+        &file("english-one", &s.to_string()),
+    ]);
+    assert!(
+        text(&out.stdout).contains("r: 1 client, 2.000 min, seed 0, 1 crash injected"),
+        "{}",
+        text(&out.stdout)
+    );
+}
