@@ -58,10 +58,12 @@ impl<'s> World<'s> {
         let mut clients = Vec::with_capacity(total);
         let mut cold = Vec::with_capacity(total);
         for (gi, g) in s.groups.iter().enumerate() {
+            let phase_key = streams::group_key(seed, Purpose::Phase, &g.name);
+            let drift_key = streams::group_key(seed, Purpose::Drift, &g.name);
             for i in 0..g.count {
                 let phase = match g.heartbeat.phase {
                     Phase::Random => rng::below(
-                        &mut streams::one(seed, Purpose::Phase, &g.name, i),
+                        &mut rng::stream(phase_key, i),
                         g.heartbeat.interval.as_nanos(),
                     ),
                     Phase::Aligned => 0,
@@ -70,8 +72,7 @@ impl<'s> World<'s> {
                 let ppm = match g.heartbeat.drift_ppm {
                     Drift::Fixed(p) => p,
                     Drift::Uniform { min, max } => {
-                        min + (max - min)
-                            * rng::unit(&mut streams::one(seed, Purpose::Drift, &g.name, i))
+                        min + (max - min) * rng::unit(&mut rng::stream(drift_key, i))
                     }
                 };
                 let id = clients.len() as u32;

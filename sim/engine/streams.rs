@@ -47,9 +47,10 @@ pub(super) fn labelled(s: &Scenario, seed: u64, label: &str) -> Vec<Stream> {
     out
 }
 
-/// The per-client stream of client `i` of group `group` for `purpose` (phase, drift).
-pub(super) fn one(seed: u64, purpose: Purpose, group: &str, i: u32) -> Stream {
-    rng::stream(rng::key(seed, purpose, group), i)
+/// The key of `group`'s streams for `purpose` (phase and drift, drawn once per client at
+/// the start): client `i`'s stream is `rng::stream(key, i)`.
+pub(super) fn group_key(seed: u64, purpose: Purpose, group: &str) -> [u8; 32] {
+    rng::key(seed, purpose, group)
 }
 
 impl Streams {

@@ -197,12 +197,7 @@ impl<T: Thresholds> Passive<T> {
                 if self.watches[ci].status != Status::Online {
                     return;
                 }
-                let h = heard.last_heard(ci);
-                let base = if self.thresholds.monotonic() {
-                    h.monotonic
-                } else {
-                    h.wall
-                };
+                let base = self.base(ci, heard);
                 let due = self
                     .rule
                     .next_due(base, now, self.end, self.thresholds.threshold(ci));
@@ -258,6 +253,18 @@ impl<T: Thresholds> Passive<T> {
         }
     }
 
+    /// The true time at which client `ci`'s silence was zero, on the clock this kind
+    /// measures with (monotonic for phi, the server's wall clock otherwise).
+    #[inline]
+    fn base<H: Heard>(&self, ci: usize, heard: &mut H) -> i64 {
+        let h = heard.last_heard(ci);
+        if self.thresholds.monotonic() {
+            h.monotonic
+        } else {
+            h.wall
+        }
+    }
+
     /// One scan of one client: offline if overdue, else re-armed. `convict` false re-arms
     /// without any offline verdict (Cassandra's local-pause guard).
     fn evaluate<H: Heard>(
@@ -271,12 +278,7 @@ impl<T: Thresholds> Passive<T> {
         if self.watches[ci].status != Status::Online {
             return;
         }
-        let h = heard.last_heard(ci);
-        let base = if self.thresholds.monotonic() {
-            h.monotonic
-        } else {
-            h.wall
-        };
+        let base = self.base(ci, heard);
         let elapsed = now as i64 - base;
         let threshold = self.thresholds.threshold(ci);
         let w = &mut self.watches[ci];
