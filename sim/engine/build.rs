@@ -4,11 +4,11 @@
 
 use super::event::Event;
 use super::streams::{self, ProbeStreams, Streams};
-use super::{Client, ClientCold, DetectorRt, GroupRt, Queue, World, IN_FLIGHT_SLOTS};
+use super::{Client, ClientCold, DetectorRt, GroupRt, Numbering, Queue, World, IN_FLIGHT_SLOTS};
 use crate::base::rng::{self, Purpose};
 use crate::base::time::SimDuration;
 use crate::model::client::Timing;
-use crate::model::detector::{Detector, Input, DETECTORS_MAX, NEVER};
+use crate::model::detector::{Detector, Input, KnownSchedule, DETECTORS_MAX, NEVER};
 use crate::model::link::LinkRt;
 use crate::model::server::Server;
 use crate::model::tcp::Tcp;
@@ -57,6 +57,8 @@ impl<'s> World<'s> {
         let mut queue = sized_queue(s, total);
         let mut clients = Vec::with_capacity(total);
         let mut cold = Vec::with_capacity(total);
+        let sequenced = s.detectors.iter().any(|d| d.kind.reads_sequence());
+        let mut numbering = Vec::new();
         for (gi, g) in s.groups.iter().enumerate() {
             let phase_key = streams::group_key(seed, Purpose::Phase, &g.name);
             let drift_key = streams::group_key(seed, Purpose::Drift, &g.name);
@@ -87,6 +89,16 @@ impl<'s> World<'s> {
                     disturbed_until: 0,
                     in_flight: [(NEVER, 0); IN_FLIGHT_SLOTS],
                 });
+                if sequenced {
+                    numbering.push(Numbering {
+                        next: 0,
+                        schedule: KnownSchedule {
+                            origin: phase,
+                            first: 0,
+                            interval: g.heartbeat.interval.as_nanos(),
+                        },
+                    });
+                }
                 cold.push(ClientCold {
                     stamp_offset: 0,
                     up_since: 0,
@@ -184,6 +196,7 @@ impl<'s> World<'s> {
             queue,
             clients,
             cold,
+            numbering,
             groups,
             rng: Streams::new(s, seed),
             tcp,

@@ -24,6 +24,19 @@ pub struct Payload {
     b: u32,
 }
 
+/// A datagram carries the low 31 bits of its heartbeat's sequence number beside its
+/// copy flag; the receiver widens them against the sender's count (see
+/// [`widen_seq`]).
+pub const SEQ_MASK: u32 = (1 << 31) - 1;
+
+/// The sequence number below `next` (the sender's next number) whose low 31 bits are
+/// `low`: heartbeats in flight are fewer than 2^31 numbers behind their sender.
+#[inline]
+pub fn widen_seq(next: u64, low: u32) -> u64 {
+    let top = next.saturating_sub(1);
+    top - (top.wrapping_sub(low as u64) & SEQ_MASK as u64)
+}
+
 /// Detector indices travel in the top 8 bits of a word, tags in the low 24.
 const TAG_BITS: u32 = 24;
 const TAG_MASK: u32 = (1 << TAG_BITS) - 1;
@@ -68,6 +81,8 @@ pub enum Event {
         client: u32,
         /// Not to be counted as delivered again.
         copy: bool,
+        /// Low 31 bits of the heartbeat's sequence number (0 when no detector reads it).
+        seq: u32,
     },
     /// A stream segment arrives at the server.
     Segment {
@@ -170,7 +185,10 @@ impl Event {
             Event::ChurnUp { client, fault } => (CLASS_FAULT, K_CHURN_UP, p(client, fault)),
             Event::StallEnd => (CLASS_FAULT, K_STALL_END, p(0, 0)),
             Event::Connect { client, detector } => (CLASS_FAULT, K_CONNECT, p(client, detector)),
-            Event::Datagram { client, copy } => (CLASS_DELIVER, K_DATAGRAM, p(client, copy as u32)),
+            Event::Datagram { client, copy, seq } => {
+                debug_assert!(seq <= SEQ_MASK);
+                (CLASS_DELIVER, K_DATAGRAM, p(client, seq << 1 | copy as u32))
+            }
             Event::Segment { client, low } => (CLASS_DELIVER, K_SEGMENT, p(client, low)),
             Event::Ack { client, low } => (CLASS_DELIVER, K_ACK, p(client, low)),
             Event::ProbeAtPeer {
@@ -225,7 +243,8 @@ impl Event {
             },
             K_DATAGRAM => Event::Datagram {
                 client: a,
-                copy: b != 0,
+                copy: b & 1 != 0,
+                seq: b >> 1,
             },
             K_TIMER => Event::Timer {
                 client: a,
@@ -344,6 +363,7 @@ mod tests {
             Event::Datagram {
                 client: 5,
                 copy: true,
+                seq: SEQ_MASK,
             },
             Event::Segment {
                 client: 5,
@@ -392,5 +412,24 @@ mod tests {
             assert!(kinds.insert((class, kind)), "{e:?} shares its kind");
             assert_eq!(Event::unpack(class, kind, payload), e);
         }
+        let e = Event::Datagram {
+            client: 5,
+            copy: false,
+            seq: 7,
+        };
+        let (class, kind, payload) = e.pack();
+        assert_eq!(Event::unpack(class, kind, payload), e);
+    }
+
+    #[test]
+    fn sequence_numbers_widen_to_the_latest_match_below_the_senders_count() {
+        assert_eq!(widen_seq(0, 0), 0);
+        assert_eq!(widen_seq(5, 3), 3);
+        assert_eq!(widen_seq(5, 4), 4);
+        let big = (1u64 << 31) + 5;
+        assert_eq!(widen_seq(big, SEQ_MASK), (1 << 31) - 1);
+        assert_eq!(widen_seq(big, 4), big - 1);
+        assert_eq!(widen_seq(big, 0), 1 << 31);
+        assert_eq!(widen_seq(10 << 31, 7), (9 << 31) + 7);
     }
 }

@@ -163,8 +163,8 @@ impl World<'_> {
         }
         self.tell_all(WorldEvent::StallEnded { stall }, trace);
         let backlog = std::mem::take(&mut self.server.backlog);
-        for &id in &backlog {
-            self.apply_arrival(id, trace);
+        for &(id, seq) in &backlog {
+            self.apply_arrival(id, seq, trace);
         }
         self.server.backlog = backlog;
         self.server.backlog.clear();
@@ -277,6 +277,11 @@ impl World<'_> {
         // fixed-rate grid is re-anchored here.
         c.grid = now;
         let generation = c.generation;
+        if let Some(n) = self.numbering.get_mut(ci) {
+            // A new incarnation: its schedule starts now, numbered on.
+            n.schedule.origin = now;
+            n.schedule.first = n.next;
+        }
         if let (Some(t), Some(p)) = (self.tcp.get_mut(ci), self.groups[gi].stream) {
             t.reconnect(&p);
         }

@@ -1,10 +1,11 @@
 //! Heartbeats: the client's timer, the uplink's verdict on each packet, recorded or queued
 //! arrivals, and the server application receiving them.
 
-use super::event::Event;
+use super::event::{widen_seq, Event, SEQ_MASK};
 use super::{World, NEVER};
 use crate::base::rng;
 use crate::base::rng::Purpose;
+use crate::model::client::{scaled, Schedule};
 use crate::model::detector::Input;
 use crate::oracle::Trace;
 
@@ -41,7 +42,25 @@ impl World<'_> {
         } else {
             self.datagram_send(id);
         }
+        let grid = self.clients[ci].grid;
         self.schedule_next_send(id, generation);
+        if let Some(n) = self.numbering.get_mut(ci) {
+            // The next number is the next schedule slot: a fixed-rate client that skipped
+            // grid points skips their numbers.
+            let c = &self.clients[ci];
+            let g = &self.groups[c.group as usize];
+            n.next += match g.timing.schedule {
+                Schedule::FixedRate if c.grid > grid => {
+                    let step = if g.drifts {
+                        scaled(g.timing.interval, self.cold[ci].timer_scale)
+                    } else {
+                        g.timing.interval
+                    };
+                    ((c.grid - grid) / step.max(1)).max(1)
+                }
+                Schedule::FixedRate | Schedule::FixedDelay => 1,
+            };
+        }
     }
 
     fn schedule_next_send(&mut self, id: u32, generation: u32) {
@@ -120,15 +139,19 @@ impl World<'_> {
             acc.duplicated += 1;
         }
         // The copy is applied like the original but counted only as a duplicate.
-        self.datagram_in_flight(id, now.saturating_add(delay), false);
+        let seq = self
+            .numbering
+            .get(ci)
+            .map_or(0, |n| n.next as u32 & SEQ_MASK);
+        self.datagram_in_flight(id, now.saturating_add(delay), false, seq);
         if let Some(d) = duplicate {
-            self.datagram_in_flight(id, now.saturating_add(d), true);
+            self.datagram_in_flight(id, now.saturating_add(d), true, seq);
         }
     }
 
     /// Schedules the arrival of a datagram at `at`, or records it in the client.
     #[inline]
-    fn datagram_in_flight(&mut self, id: u32, at: u64, copy: bool) {
+    fn datagram_in_flight(&mut self, id: u32, at: u64, copy: bool, seq: u32) {
         if at >= self.end {
             return;
         }
@@ -140,25 +163,32 @@ impl World<'_> {
         // looks; if a detector turns the client offline before it arrives, it is queued
         // then with the scheduling order reserved now, so the result is the same as
         // queueing every delivery.
-        let seq = self.queue.reserve_seq();
+        let order = self.queue.reserve_seq();
         if self.lazy_arrivals && c.online_in == self.n_detectors {
             // Arrivals up to now have happened (deliveries precede sends at one
             // instant); applying them frees their slots.
             c.settle(now);
             if let Some(slot) = c.in_flight.iter_mut().find(|s| s.0 == NEVER) {
-                *slot = (at, seq);
+                *slot = (at, order);
                 // Every recorded arrival is applied before the end.
                 self.group_acc[c.group as usize].delivered += !copy as u64;
                 return;
             }
         }
-        self.queue
-            .push_with_seq(at, seq, Event::Datagram { client: id, copy });
+        self.queue.push_with_seq(
+            at,
+            order,
+            Event::Datagram {
+                client: id,
+                copy,
+                seq,
+            },
+        );
     }
 
     /// A queued datagram (`copy` for a duplicate) reaches the server, unless the link was
     /// cut meanwhile.
-    pub(super) fn on_datagram(&mut self, id: u32, copy: bool, trace: &mut Trace<'_>) {
+    pub(super) fn on_datagram(&mut self, id: u32, copy: bool, low: u32, trace: &mut Trace<'_>) {
         let ci = id as usize;
         let gi = self.clients[ci].group as usize;
         let original = !copy;
@@ -167,23 +197,25 @@ impl World<'_> {
             return;
         }
         self.group_acc[gi].delivered += original as u64;
-        self.arrive(id, trace);
+        let seq = self.numbering.get(ci).map_or(0, |n| widen_seq(n.next, low));
+        self.arrive(id, seq, trace);
     }
 
     /// A heartbeat reaches the server application, or waits if the server is stalled.
-    pub(super) fn arrive(&mut self, id: u32, trace: &mut Trace<'_>) {
+    /// `seq` is its sequence number (0 where no detector reads it).
+    pub(super) fn arrive(&mut self, id: u32, seq: u64, trace: &mut Trace<'_>) {
         if !self.server.up {
             return; // nobody is listening
         }
         if self.server.stalled(self.now) {
-            self.server.backlog.push(id);
+            self.server.backlog.push((id, seq));
         } else {
-            self.apply_arrival(id, trace);
+            self.apply_arrival(id, seq, trace);
         }
     }
 
     /// The server records a heartbeat of client `id` at `now` and tells every detector.
-    pub(super) fn apply_arrival(&mut self, id: u32, trace: &mut Trace<'_>) {
+    pub(super) fn apply_arrival(&mut self, id: u32, seq: u64, trace: &mut Trace<'_>) {
         let now = self.now;
         let ci = id as usize;
         let c = &mut self.clients[ci];
@@ -194,7 +226,7 @@ impl World<'_> {
             self.cold[ci].stamp_offset = self.server.clock_offset;
         }
         for di in 0..self.detectors.len() {
-            self.feed(di, ci, Input::Heartbeat { clock_stepped }, trace);
+            self.feed(di, ci, Input::Heartbeat { clock_stepped, seq }, trace);
         }
     }
 }

@@ -26,7 +26,7 @@ use crate::base::rng::Dist;
 use crate::base::time::SimTime;
 use crate::model::client::Timing;
 use crate::model::detector::{
-    Detector, Effect, Effects, Heard, Host, Input, LastHeard, ProbePath, NEVER,
+    Detector, Effect, Effects, Heard, Host, Input, KnownSchedule, LastHeard, ProbePath, NEVER,
 };
 use crate::model::link::LinkRt;
 use crate::model::server::Server;
@@ -79,6 +79,18 @@ pub(crate) struct ClientCold {
     downlink_bad: bool,
 }
 
+/// A client's heartbeat numbering, kept only when a detector reads sequence numbers
+/// ([`KindConfig::reads_sequence`](crate::model::detector::KindConfig::reads_sequence)).
+/// A heartbeat's number is its schedule slot: a fixed-rate client that skips grid
+/// points (a pause) skips their numbers; a fixed-delay client numbers each send.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Numbering {
+    /// The number of the next heartbeat.
+    next: u64,
+    /// The current incarnation's schedule.
+    schedule: KnownSchedule,
+}
+
 /// How many in-flight heartbeats a client can hold without queued deliveries; more than
 /// that (delays longer than a few intervals) fall back to queued deliveries.
 const IN_FLIGHT_SLOTS: usize = 1;
@@ -129,6 +141,7 @@ struct DetectorRt {
 struct HeardView<'a> {
     clients: &'a mut [Client],
     cold: &'a [ClientCold],
+    numbering: &'a [Numbering],
     server: &'a Server,
     now: u64,
 }
@@ -144,6 +157,11 @@ impl Heard for HeardView<'_> {
             wall: self.server.wall_base(last, self.cold[ci].stamp_offset),
         }
     }
+
+    #[inline]
+    fn schedule(&mut self, ci: usize) -> KnownSchedule {
+        self.numbering[ci].schedule
+    }
 }
 
 /// One simulated world.
@@ -154,6 +172,8 @@ pub struct World<'s> {
     queue: Queue,
     clients: Vec<Client>,
     cold: Vec<ClientCold>,
+    /// Per client when some detector reads sequence numbers, else empty.
+    numbering: Vec<Numbering>,
     groups: Vec<GroupRt>,
     rng: Streams,
     /// Stream-transport state per client (empty if no group uses it).
@@ -205,7 +225,7 @@ impl<'s> World<'s> {
             let t = &mut trace;
             match event {
                 Event::Send { client, generation } => self.on_send(client, generation),
-                Event::Datagram { client, copy } => self.on_datagram(client, copy, t),
+                Event::Datagram { client, copy, seq } => self.on_datagram(client, copy, seq, t),
                 Event::Timer {
                     client,
                     detector,
@@ -269,6 +289,7 @@ impl<'s> World<'s> {
         let mut heard = HeardView {
             clients: &mut self.clients,
             cold: &self.cold,
+            numbering: &self.numbering,
             server: &self.server,
             now: self.now,
         };
@@ -345,9 +366,11 @@ impl<'s> World<'s> {
         for slot in &mut c.in_flight {
             if slot.0 != NEVER {
                 // Queued as a copy: it was counted as delivered when it was recorded.
+                // (Recorded arrivals exist only when no detector reads sequence numbers.)
                 let event = Event::Datagram {
                     client: ci as u32,
                     copy: true,
+                    seq: 0,
                 };
                 self.queue.push_with_seq(slot.0, slot.1, event);
                 *slot = (NEVER, 0);

@@ -107,7 +107,8 @@ impl World<'_> {
         }
         if delivered > 0 {
             acc.delivered += delivered;
-            self.arrive(id, trace);
+            // Sequence-reading detectors refuse stream groups (scenario validation).
+            self.arrive(id, 0, trace);
         }
     }
 

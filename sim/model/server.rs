@@ -18,7 +18,7 @@ pub struct Server {
     /// End of the latest server-wide fault window (stall, clock step, restart).
     pub fault_until: u64,
     /// Clients whose heartbeats wait for a stall to end, in arrival order.
-    pub backlog: Vec<u32>,
+    pub backlog: Vec<(u32, u64)>,
 }
 
 impl Default for Server {
@@ -122,7 +122,7 @@ mod tests {
     fn a_crash_ends_a_stall_and_drops_its_backlog() {
         let mut s = Server::default();
         s.stall(0, 100);
-        s.backlog.push(3);
+        s.backlog.push((3, 0));
         s.crash(40);
         assert!(!s.up && !s.stalled(40) && s.backlog.is_empty());
     }

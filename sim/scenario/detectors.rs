@@ -192,21 +192,115 @@ impl Validator {
         })
     }
 
+    /// A number in `range` (inclusive), or `default` when absent.
+    fn optional_real(
+        &mut self,
+        map: &Map<String, Value>,
+        path: &str,
+        key: &str,
+        range: std::ops::RangeInclusive<f64>,
+        default: f64,
+    ) -> Option<f64> {
+        let Some(v) = map.get(key) else {
+            return Some(default);
+        };
+        match v.as_f64() {
+            Some(x) if range.contains(&x) => Some(x),
+            _ => {
+                self.problem(
+                    &join(path, key),
+                    format!(
+                        "expected a number in {}..={} (got {})",
+                        range.start(),
+                        range.end(),
+                        show(v)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// `nfd-s`, `nfd-e` and `bertier` (Chen et al. 2002; Bertier et al. 2002).
+    pub(super) fn freshness(
+        &mut self,
+        v: &Value,
+        path: &str,
+        kind: &str,
+        name: Option<String>,
+    ) -> Option<Detector> {
+        let keys: &[&str] = match kind {
+            "nfd-s" => &["name", "kind", "shift"],
+            "nfd-e" => &["name", "kind", "window", "margin"],
+            _ => &["name", "kind", "window", "beta", "phi", "gamma"],
+        };
+        let map = self.object(v, path, keys)?;
+        let kind = match kind {
+            "nfd-s" => {
+                let shift = self
+                    .required(map, path, "shift")
+                    .and_then(|d| self.positive_duration(d, &join(path, "shift")));
+                DetectorKind::NfdS(NfdS { shift: shift? })
+            }
+            "nfd-e" => {
+                let window = self.optional_integer(map, path, "window", (1, 100_000), 100);
+                let margin = self
+                    .required(map, path, "margin")
+                    .and_then(|d| self.duration(d, &join(path, "margin")));
+                DetectorKind::NfdE(NfdE {
+                    window: window? as u32,
+                    margin: margin?,
+                })
+            }
+            _ => {
+                let window = self.optional_integer(map, path, "window", (1, 100_000), 100);
+                let beta = self.optional_real(map, path, "beta", 0.0..=1000.0, 1.0);
+                let phi = self.optional_real(map, path, "phi", 0.0..=1000.0, 4.0);
+                let gamma = self.optional_real(map, path, "gamma", 0.0..=1.0, 0.1);
+                if gamma == Some(0.0) {
+                    self.problem(
+                        &join(path, "gamma"),
+                        "must be greater than 0 (a gain of 0 never learns)",
+                    );
+                    return None;
+                }
+                DetectorKind::Bertier(Bertier {
+                    window: window? as u32,
+                    beta: beta?,
+                    phi: phi?,
+                    gamma: gamma?,
+                })
+            }
+        };
+        Some(Detector { name: name?, kind })
+    }
+
     pub(super) fn detector(&mut self, v: &Value, path: &str) -> Option<Detector> {
-        const KINDS: [&str; 4] = ["fixed-timeout", "phi-accrual", "ping", "tcp-keepalive"];
+        const KINDS: [&str; 7] = [
+            "fixed-timeout",
+            "phi-accrual",
+            "ping",
+            "tcp-keepalive",
+            "nfd-s",
+            "nfd-e",
+            "bertier",
+        ];
         let kind = match v.get("kind") {
             Some(k) => self.choice(k, &join(path, "kind"), &KINDS),
             None => {
                 if v.is_object() {
                     self.problem(
                         &join(path, "kind"),
-                        "missing required field (one of: fixed-timeout, phi-accrual, ping, tcp-keepalive)",
+                        "missing required field (one of: fixed-timeout, phi-accrual, ping, tcp-keepalive, nfd-s, nfd-e, bertier)",
                     );
                 }
                 None
             }
         };
-        if let Some(k @ ("tcp-keepalive" | "ping" | "phi-accrual")) = kind {
+        if let Some(
+            k @ ("tcp-keepalive" | "ping" | "phi-accrual" | "nfd-s" | "nfd-e" | "bertier"),
+        ) = kind
+        {
             let name = v
                 .get("name")
                 .map(|n| self.identifier(n, &join(path, "name"), "a detector name"))
@@ -217,7 +311,8 @@ impl Validator {
             return match k {
                 "tcp-keepalive" => self.keepalive(v, path, name),
                 "ping" => self.ping(v, path, name),
-                _ => self.phi(v, path, name),
+                "phi-accrual" => self.phi(v, path, name),
+                _ => self.freshness(v, path, k, name),
             };
         }
         let map = self.object(

@@ -63,6 +63,20 @@ impl Validator {
         let detectors = self.detectors(map.get("detectors"));
         if let (Some(gs), Some(ds)) = (&groups, &detectors) {
             for (di, d) in ds.iter().enumerate() {
+                if d.kind.reads_sequence() {
+                    for (gi, g) in gs.iter().enumerate() {
+                        if g.transport != Transport::Datagram {
+                            self.problem(
+                                &format!("detectors[{di}].kind"),
+                                format!(
+                                    "{} reads each heartbeat's sequence number, which hbsim carries on datagram heartbeats only, but clients[{gi}] (\"{}\") uses the stream transport",
+                                    d.kind.name(),
+                                    g.name
+                                ),
+                            );
+                        }
+                    }
+                }
                 if !d.kind.uses_connections() {
                     continue;
                 }

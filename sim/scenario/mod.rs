@@ -25,8 +25,8 @@ use crate::base::rng::Dist;
 use crate::base::time::{format_duration_spec, parse_duration, SimDuration, SimTime};
 pub use crate::model::client::Schedule;
 pub use crate::model::detector::{
-    DetectorKind, Elapsed, FixedTimeout, PhiAccrual, PhiVariant, Ping, Rejoin, TcpKeepalive,
-    DETECTORS_MAX,
+    Bertier, DetectorKind, Elapsed, FixedTimeout, NfdE, NfdS, PhiAccrual, PhiVariant, Ping, Rejoin,
+    TcpKeepalive, DETECTORS_MAX,
 };
 pub use crate::model::link::{Link, Loss};
 pub use crate::model::tcp::StreamParams;

@@ -7,6 +7,7 @@ mod common;
 mod determinism;
 mod golden;
 mod keepalive;
+mod literature;
 mod network;
 mod oracle;
 mod phi;

@@ -138,6 +138,7 @@ mod tests {
         tag: 0,
     };
     const BEAT: Input = Input::Heartbeat {
+        seq: 0,
         clock_stepped: false,
     };
 

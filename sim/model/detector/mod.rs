@@ -11,17 +11,24 @@
 //!
 //! [`DetectorKind`] is the closed set of configurations and [`Detector`] the closed set of
 //! state machines; both dispatch statically to the kind's file. Adding a kind means a file
-//! here with its configuration, state and unit tests, one arm in each enum below (the
-//! `kinds!` list), and its fields in `scenario/detectors.rs`.
+//! here with its configuration, state and unit tests, one arm in each enum below (and in
+//! `each_kind!`), and its fields in `scenario/detectors.rs`.
 
+pub mod bertier;
 pub mod fixed_timeout;
+pub(crate) mod freshness;
 pub mod keepalive;
+pub mod nfd_e;
+pub mod nfd_s;
 pub(crate) mod passive;
 pub mod phi_accrual;
 pub mod ping;
 
+pub use bertier::Bertier;
 pub use fixed_timeout::{Elapsed, FixedTimeout};
 pub use keepalive::TcpKeepalive;
+pub use nfd_e::NfdE;
+pub use nfd_s::NfdS;
 pub use phi_accrual::{phi_normal_y, PhiAccrual, PhiVariant};
 pub use ping::Ping;
 
@@ -88,10 +95,36 @@ pub struct LastHeard {
     pub wall: i64,
 }
 
+/// A client's nominal heartbeat schedule, as a detector that knows it (Chen's NFD-S)
+/// reads it: heartbeat number `s ≥ first` is scheduled at `origin + (s − first)·interval`
+/// true time. A restarted client starts a new schedule at its restart, numbered on from
+/// where it stopped, so a number below `first` belongs to an earlier incarnation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KnownSchedule {
+    /// When heartbeat `first` is scheduled, true time, ns.
+    pub origin: u64,
+    /// The first number of the current incarnation.
+    pub first: u64,
+    /// The nominal heartbeat interval, ns.
+    pub interval: u64,
+}
+
+impl KnownSchedule {
+    /// When heartbeat `seq` (at least `first`) is scheduled.
+    #[inline]
+    pub fn at(&self, seq: u64) -> u64 {
+        self.origin
+            .saturating_add((seq - self.first).saturating_mul(self.interval))
+    }
+}
+
 /// What the server knows of each client's heartbeats, read only when a detector asks.
 pub trait Heard {
     /// The last heartbeat of client `client` that the server has applied, at `now`.
     fn last_heard(&mut self, client: usize) -> LastHeard;
+    /// Client `client`'s current heartbeat schedule (kept only when some detector reads
+    /// sequence numbers).
+    fn schedule(&mut self, client: usize) -> KnownSchedule;
 }
 
 /// A change of the world that a detector is told about (it changed nothing itself).
@@ -133,6 +166,10 @@ pub enum Input {
     Heartbeat {
         /// Whether the server's clock has ever stepped (stamps and arrivals disagree).
         clock_stepped: bool,
+        /// The heartbeat's sequence number: the client's schedule slot it was sent for
+        /// (see [`KnownSchedule`]). Carried only when some detector reads it
+        /// ([`KindConfig::reads_sequence`]), 0 otherwise.
+        seq: u64,
     },
     /// A wake-up the detector asked for fired.
     Timer {
@@ -263,6 +300,12 @@ pub enum DetectorKind {
     Ping(Ping),
     /// TCP keepalive on the server's end of each stream connection.
     TcpKeepalive(TcpKeepalive),
+    /// Chen's NFD-S: freshness points on the known schedule.
+    NfdS(NfdS),
+    /// Chen's NFD-E: freshness points from estimated arrivals.
+    NfdE(NfdE),
+    /// Bertier's adaptive detector: NFD-E's estimate, Jacobson's margin.
+    Bertier(Bertier),
 }
 
 /// Dispatches `$body` with `$c` bound to the kind's configuration.
@@ -273,6 +316,9 @@ macro_rules! each_kind {
             DetectorKind::PhiAccrual($c) => $body,
             DetectorKind::Ping($c) => $body,
             DetectorKind::TcpKeepalive($c) => $body,
+            DetectorKind::NfdS($c) => $body,
+            DetectorKind::NfdE($c) => $body,
+            DetectorKind::Bertier($c) => $body,
         }
     };
 }
@@ -302,6 +348,12 @@ pub trait KindConfig {
     /// the client instead of queued).
     fn arrivals_only_move_deadlines(&self) -> bool {
         true
+    }
+
+    /// Whether the detector reads heartbeats' sequence numbers (and each client's
+    /// schedule), which the engine then keeps.
+    fn reads_sequence(&self) -> bool {
+        false
     }
 
     /// The detector's own probes, for active detectors.
@@ -355,6 +407,11 @@ impl DetectorKind {
         each_kind!(self, c => c.arrivals_only_move_deadlines())
     }
 
+    /// See [`KindConfig::reads_sequence`].
+    pub fn reads_sequence(&self) -> bool {
+        each_kind!(self, c => c.reads_sequence())
+    }
+
     /// See [`KindConfig::probe_path`].
     pub fn probe_path(&self) -> Option<ProbePath> {
         each_kind!(self, c => c.probe_path())
@@ -402,6 +459,12 @@ pub enum Detector {
     Ping(ping::State),
     /// See [`keepalive`].
     TcpKeepalive(keepalive::State),
+    /// See [`nfd_s`].
+    NfdS(nfd_s::State),
+    /// See [`nfd_e`].
+    NfdE(nfd_e::State),
+    /// See [`bertier`].
+    Bertier(bertier::State),
 }
 
 impl Detector {
@@ -418,6 +481,9 @@ impl Detector {
             DetectorKind::TcpKeepalive(c) => {
                 Detector::TcpKeepalive(keepalive::State::new(c, clients))
             }
+            DetectorKind::NfdS(c) => Detector::NfdS(nfd_s::state(c, clients)),
+            DetectorKind::NfdE(c) => Detector::NfdE(nfd_e::state(c, clients)),
+            DetectorKind::Bertier(c) => Detector::Bertier(bertier::state(c, clients)),
         }
     }
 
@@ -437,6 +503,9 @@ impl Detector {
             Detector::PhiAccrual(d) => d.handle(now, client, input, host, heard, out),
             Detector::Ping(d) => d.handle(now, client, input, host, out),
             Detector::TcpKeepalive(d) => d.handle(now, client, input, host, out),
+            Detector::NfdS(d) => d.handle(now, client, input, host, heard, out),
+            Detector::NfdE(d) => d.handle(now, client, input, host, heard, out),
+            Detector::Bertier(d) => d.handle(now, client, input, host, heard, out),
         }
     }
 
@@ -448,6 +517,9 @@ impl Detector {
             Detector::PhiAccrual(d) => d.status(client),
             Detector::Ping(d) => d.status(client),
             Detector::TcpKeepalive(d) => d.status(client),
+            Detector::NfdS(d) => d.status(client),
+            Detector::NfdE(d) => d.status(client),
+            Detector::Bertier(d) => d.status(client),
         }
     }
 }
@@ -458,7 +530,8 @@ pub(crate) mod testing {
 
     use super::*;
 
-    /// The server heard client `i` last at `times[i]` (monotonic and wall alike).
+    /// The server heard client `i` last at `times[i]` (monotonic and wall alike); every
+    /// client's schedule is heartbeat `s` at `s` seconds.
     pub struct Fixed(pub Vec<i64>);
 
     impl Heard for Fixed {
@@ -466,6 +539,13 @@ pub(crate) mod testing {
             LastHeard {
                 monotonic: self.0[client],
                 wall: self.0[client],
+            }
+        }
+        fn schedule(&mut self, _client: usize) -> KnownSchedule {
+            KnownSchedule {
+                origin: 0,
+                first: 0,
+                interval: 1_000_000_000,
             }
         }
     }

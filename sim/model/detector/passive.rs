@@ -169,7 +169,7 @@ impl<T: Thresholds> Passive<T> {
         out: &mut Effects,
     ) {
         match input {
-            Input::Heartbeat { clock_stepped } => self.heartbeat(now, ci, clock_stepped, out),
+            Input::Heartbeat { clock_stepped, .. } => self.heartbeat(now, ci, clock_stepped, out),
             Input::Timer { .. } => {
                 let w = &mut self.watches[ci];
                 if w.armed_at != now {

@@ -327,6 +327,7 @@ mod tests {
         let mut heard = Fixed(vec![0]);
         let beat = Input::Heartbeat {
             clock_stepped: false,
+            seq: 0,
         };
         let out = feed(&mut d, 0, 0, beat, RUNNING, &mut heard);
         assert_eq!(

@@ -1,0 +1,266 @@
+//! What the freshness-point detectors (`nfd-s`, `nfd-e`, `bertier`) share: Chen, Toueg
+//! and Aguilera's rule (IEEE Trans. Computers 51(5), 2002, §5–6) of trusting a client
+//! until the next freshness point, checked continuously.
+//!
+//! Each heartbeat carries its sequence number. When heartbeat `m_l` arrives and `l` is
+//! the highest number received so far, the kind computes the freshness point
+//! `τ_{l+1}`; the client is trusted while `now < τ_{l+1}` and suspected from `τ_{l+1}`
+//! until a heartbeat numbered higher than `l` arrives before its own freshness point. A
+//! heartbeat numbered `l` or lower changes nothing (a duplicate, or one overtaken by a
+//! later one). Verdicts change exactly at freshness points and arrivals: one wake-up per
+//! client is armed at its freshness point.
+//!
+//! Time is the true time: `nfd-s` assumes synchronized clocks and `nfd-e` measures
+//! arrivals on the server's monotonic clock, so a step of the server's wall clock moves
+//! nothing. A client restart starts a new incarnation, whose heartbeats are numbered on
+//! from where the old one stopped (see [`KnownSchedule`]): the first of them resets what
+//! the kind has learnt, and heartbeats of an older incarnation are ignored.
+
+use super::NEVER;
+use super::{Effect, Effects, Heard, Host, Input, KnownSchedule, Status, WakeClass, WorldEvent};
+
+/// How a freshness-point kind sets the next freshness point.
+pub trait Estimator {
+    /// Heartbeat `seq` of client `ci`, the highest of its incarnation so far, arrived at
+    /// `now`; `schedule` is the client's current schedule. Returns `τ_{seq+1}`, ns.
+    fn next_point(&mut self, ci: usize, seq: u64, now: u64, schedule: &KnownSchedule) -> u64;
+    /// Client `ci` started a new incarnation, or the server forgot it: drop what was learnt.
+    fn forget(&mut self, ci: usize);
+}
+
+/// One client as a freshness-point detector sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct Watch {
+    /// What the detector believes.
+    pub status: Status,
+    /// The highest sequence number received, or `NEVER`.
+    pub best: u64,
+    /// The first number of the incarnation `best` belongs to.
+    pub first: u64,
+    /// When `best` arrived (a verdict's fault window reaches back to it).
+    pub heard_at: u64,
+    /// The next freshness point, `τ_{best+1}`.
+    pub until: u64,
+    /// The instant of the armed wake-up, or `NEVER`.
+    pub armed_at: u64,
+}
+
+const FRESH: Watch = Watch {
+    status: Status::Unknown,
+    best: NEVER,
+    first: 0,
+    heard_at: 0,
+    until: 0,
+    armed_at: NEVER,
+};
+
+/// A freshness-point detector of every client: one watch each, and the kind's estimator.
+#[derive(Clone, Debug)]
+pub struct Freshness<E> {
+    /// Per client.
+    pub watches: Vec<Watch>,
+    /// How the kind sets freshness points.
+    pub estimator: E,
+}
+
+impl<E: Estimator> Freshness<E> {
+    /// `clients` watches, all unknown.
+    pub fn new(estimator: E, clients: usize) -> Self {
+        Freshness {
+            watches: vec![FRESH; clients],
+            estimator,
+        }
+    }
+
+    /// What the detector believes of client `ci`.
+    #[inline]
+    pub fn status(&self, ci: usize) -> Status {
+        self.watches[ci].status
+    }
+
+    /// Handles one input.
+    pub fn handle<H: Heard>(
+        &mut self,
+        now: u64,
+        ci: usize,
+        input: Input,
+        host: Host,
+        heard: &mut H,
+        out: &mut Effects,
+    ) {
+        match input {
+            Input::Heartbeat { seq, .. } => self.heartbeat(now, ci, seq, heard, out),
+            Input::Timer { .. } => {
+                let w = &mut self.watches[ci];
+                if w.armed_at != now {
+                    return; // superseded
+                }
+                w.armed_at = NEVER;
+                // A dead server checks nothing; a stalled one catches up when it resumes.
+                if host.up && host.running {
+                    self.evaluate(now, ci, out);
+                }
+            }
+            Input::World(WorldEvent::StallEnded { .. }) => {
+                self.watches[ci].armed_at = NEVER;
+                self.evaluate(now, ci, out);
+            }
+            Input::World(WorldEvent::ServerCrashed) => {
+                self.watches[ci] = FRESH;
+                self.estimator.forget(ci);
+            }
+            Input::World(WorldEvent::ClockStepped | WorldEvent::ClientCrashed)
+            | Input::Start { .. }
+            | Input::Reply { .. }
+            | Input::Connected
+            | Input::ConnectionData
+            | Input::ConnectionClosed => {}
+        }
+    }
+
+    fn heartbeat<H: Heard>(
+        &mut self,
+        now: u64,
+        ci: usize,
+        seq: u64,
+        heard: &mut H,
+        out: &mut Effects,
+    ) {
+        let schedule = heard.schedule(ci);
+        if seq < schedule.first {
+            return; // an older incarnation's heartbeat
+        }
+        let w = &mut self.watches[ci];
+        if w.best != NEVER && w.first == schedule.first && seq <= w.best {
+            return; // a duplicate, or overtaken by a later heartbeat
+        }
+        if w.best == NEVER || w.first != schedule.first {
+            self.estimator.forget(ci);
+        }
+        let until = self.estimator.next_point(ci, seq, now, &schedule);
+        let w = &mut self.watches[ci];
+        let silence = now.saturating_sub(w.heard_at);
+        w.best = seq;
+        w.first = schedule.first;
+        w.heard_at = now;
+        w.until = until;
+        if now < until {
+            if w.status != Status::Online {
+                w.status = Status::Online;
+                out.push(Effect::Online);
+            }
+            if until < w.armed_at {
+                w.armed_at = until;
+                out.push(wake(until));
+            }
+        } else if w.status == Status::Online {
+            // The new estimate puts the freshness point at or before now.
+            w.status = Status::Offline;
+            out.push(Effect::Offline { window: silence });
+        }
+    }
+
+    /// Suspects a trusted client whose freshness point has passed, or re-arms.
+    fn evaluate(&mut self, now: u64, ci: usize, out: &mut Effects) {
+        let w = &mut self.watches[ci];
+        if w.status != Status::Online {
+            return;
+        }
+        if now >= w.until {
+            w.status = Status::Offline;
+            out.push(Effect::Offline {
+                window: now - w.heard_at,
+            });
+        } else if w.until < w.armed_at {
+            w.armed_at = w.until;
+            out.push(wake(w.until));
+        }
+    }
+}
+
+/// The wake-up at freshness point `at`.
+#[inline]
+fn wake(at: u64) -> Effect {
+    Effect::Wake {
+        at,
+        class: WakeClass::Evaluate,
+        tag: 0,
+    }
+}
+
+/// The window of the last `n` values of `A_i − η·s_i` (ns) that Chen's NFD-E estimates
+/// expected arrivals from: `EA_{l+1} = mean + (l+1)·η`.
+#[derive(Clone, Debug, Default)]
+pub struct ArrivalWindow {
+    samples: std::collections::VecDeque<i64>,
+    sum: i128,
+}
+
+impl ArrivalWindow {
+    /// Adds the arrival at `now` of heartbeat `seq` of a client sending every `interval`
+    /// ns, keeping the last `n`.
+    pub fn push(&mut self, now: u64, seq: u64, interval: u64, n: usize) {
+        let sample = now as i128 - seq as i128 * interval as i128;
+        let sample = sample.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+        if self.samples.len() == n {
+            self.sum -= self.samples.pop_front().expect("a full window") as i128;
+        }
+        self.samples.push_back(sample);
+        self.sum += sample as i128;
+    }
+
+    /// The expected arrival of heartbeat `seq` (ns), or `None` before any sample. The
+    /// mean is rounded to the nearest nanosecond, ties away from zero.
+    pub fn expected(&self, seq: u64, interval: u64) -> Option<i128> {
+        let n = self.samples.len() as i128;
+        if n == 0 {
+            return None;
+        }
+        let mean = if self.sum >= 0 {
+            (2 * self.sum + n) / (2 * n)
+        } else {
+            -((-2 * self.sum + n) / (2 * n))
+        };
+        Some(mean + seq as i128 * interval as i128)
+    }
+
+    /// Forgets every sample.
+    pub fn clear(&mut self) {
+        self.samples.clear();
+        self.sum = 0;
+    }
+}
+
+/// `t` as a time, clamped to `[0, NEVER)`.
+#[inline]
+pub fn clamp_time(t: i128) -> u64 {
+    t.clamp(0, (NEVER - 1) as i128) as u64
+}
+
+/// Bytes per client of a window of `window` samples in a run of `duration` ns with
+/// heartbeats every `interval` ns: a `VecDeque` grows by doubling, and the buffers it
+/// outgrew stay in the process's heap, so twice its final capacity.
+pub fn window_bytes(window: u32, duration: u64, interval: u64) -> u64 {
+    let samples = (window as u64).min(duration / interval.max(1) + 2);
+    2 * samples.next_power_of_two() * std::mem::size_of::<i64>() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_mean_rounds_to_the_nearest_nanosecond_and_slides() {
+        let mut w = ArrivalWindow::default();
+        assert_eq!(w.expected(0, 10), None);
+        w.push(10, 0, 100, 2); // 10
+        w.push(111, 1, 100, 2); // 11: mean 10.5 rounds to 11
+        assert_eq!(w.expected(2, 100), Some(211));
+        w.push(213, 2, 100, 2); // window (11, 13): mean 12
+        assert_eq!(w.expected(3, 100), Some(312));
+        w.clear();
+        w.push(0, 3, 100, 2); // -300
+        w.push(0, 4, 100, 2); // -400: mean -350
+        assert_eq!(w.expected(5, 100), Some(150));
+    }
+}
