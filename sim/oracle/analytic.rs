@@ -8,7 +8,8 @@
 
 use crate::base::rng::Dist;
 use crate::scenario::{
-    Elapsed, FaultAction, FixedTimeout, Group, Loss, Phase, Rejoin, Scenario, Schedule, Transport,
+    DetectorKind, Elapsed, FaultAction, FixedTimeout, Group, Loss, Phase, Rejoin, Scenario,
+    Schedule, Transport,
 };
 use serde::Serialize;
 
@@ -108,17 +109,7 @@ impl Analytic {
 
 /// The analysis of `detector` on group `g` of `s`.
 pub fn analyse(s: &Scenario, g: &Group, ft: &FixedTimeout, seen: &Observed) -> Analytic {
-    let disturbed = s.faults.iter().any(|f| {
-        matches!(
-            f.action,
-            FaultAction::ServerStall { .. }
-                | FaultAction::ClockStep { .. }
-                | FaultAction::Pause { .. }
-                | FaultAction::Partition { .. }
-                | FaultAction::ServerCrash
-                | FaultAction::ServerRestart
-        )
-    });
+    let disturbed = disturbed(s);
     let hb = &g.heartbeat;
     let (t, h, s_int) = (
         ft.threshold.as_nanos(),
@@ -267,6 +258,162 @@ pub fn analyse(s: &Scenario, g: &Group, ft: &FixedTimeout, seen: &Observed) -> A
     }
 }
 
+/// Faults that break the assumptions of every closed form here.
+fn disturbed(s: &Scenario) -> bool {
+    s.faults.iter().any(|f| {
+        matches!(
+            f.action,
+            FaultAction::ServerStall { .. }
+                | FaultAction::ClockStep { .. }
+                | FaultAction::Pause { .. }
+                | FaultAction::Partition { .. }
+                | FaultAction::ServerCrash
+                | FaultAction::ServerRestart
+        )
+    })
+}
+
+/// The analysis of a freshness-point detector (`nfd-s`, `nfd-e`, `bertier`) on group `g`
+/// of `s`, from its effective shift δ: NFD-S's own; NFD-E's `d + α` and Bertier's `d`
+/// (its margin stays 0) under constant delay `d` and an exact schedule, where every
+/// estimate is exact (tests/it/literature.rs derives the forms).
+pub fn analyse_freshness(
+    s: &Scenario,
+    g: &Group,
+    kind: &DetectorKind,
+    seen: &Observed,
+) -> Analytic {
+    let hb = &g.heartbeat;
+    let h = hb.interval.as_nanos();
+    let no_drift = hb.drift_ppm == crate::scenario::Drift::Fixed(0.0);
+    let exact_schedule = hb.jitter.is_zero() && hb.overshoot.is_none();
+    let constant = match &g.uplink.delay {
+        None => Some(0),
+        Some(Dist::Constant { value }) => Some(*value),
+        Some(_) => None,
+    };
+    if disturbed(s) {
+        return Analytic::none(
+            "pauses, partitions, stalls, clock steps or server crashes break the assumptions",
+        );
+    }
+    if hb.schedule != Schedule::FixedRate || !no_drift {
+        return Analytic::none(
+            "the freshness points assume the nominal fixed-rate schedule, which a fixed-delay loop or a drifting clock leaves",
+        );
+    }
+    let shift = match kind {
+        DetectorKind::NfdS(c) => c.shift.as_nanos(),
+        DetectorKind::NfdE(c) => match constant {
+            Some(d) if exact_schedule => d + c.margin.as_nanos(),
+            _ => return Analytic::none(
+                "nfd-e's closed forms need constant delay and heartbeats without jitter or overshoot (it is then nfd-s with shift = delay + margin)",
+            ),
+        },
+        DetectorKind::Bertier(_) => match constant {
+            Some(d) if exact_schedule => d,
+            _ => return Analytic::none(
+                "bertier's closed forms need constant delay and heartbeats without jitter or overshoot (its margin then stays 0: nfd-s with shift = delay)",
+            ),
+        },
+        DetectorKind::FixedTimeout(_)
+        | DetectorKind::PhiAccrual(_)
+        | DetectorKind::Ping(_)
+        | DetectorKind::TcpKeepalive(_) => {
+            return Analytic::none("not a freshness-point detector")
+        }
+    };
+    let (j, o_max) = (
+        hb.jitter.as_nanos(),
+        match bounded(&hb.overshoot) {
+            Some((_, o)) => o,
+            None => {
+                return Analytic::none("the timer overshoot is unbounded");
+            }
+        },
+    );
+    let d_max = bounded(&g.uplink.delay).map(|(_, hi)| hi);
+    let lossless = g.uplink.loss == Loss::None;
+
+    // Hard bounds: a crash at c after the last send, of m_J (sent no earlier than
+    // σ_J − j), is suspected by τ_{J+1} = σ_J + η + δ at the latest; without loss and
+    // with every heartbeat fresh (d_max + j + o_max ≤ δ), not before τ_{J+1}, and the
+    // next send was due by σ_{J+1} + j + o_max.
+    let max = shift + h + j;
+    let min = match d_max {
+        Some(d) if lossless && d + j + o_max <= shift => Some(shift - j - o_max),
+        _ => None,
+    };
+    let verdict = match (seen.latency_min, seen.latency_max) {
+        (Some(lo), Some(hi)) if hi <= max && min.is_none_or(|m| lo >= m) => "consistent",
+        (Some(_), Some(_)) => "outside",
+        _ => "no samples",
+    };
+    let detection_latency = Bounds {
+        applies: true,
+        reason: None,
+        min_ns: min,
+        max_ns: Some(max),
+        verdict: Some(verdict.into()),
+    };
+
+    // Mean latency δ + η/2: the crash instant is uniform in the gap between two sends.
+    let detection_latency_mean_ns = if hb.phase != Phase::Random {
+        not("phases are not random: the latency depends on the fixed phases")
+    } else if !lossless {
+        not("losses make the client suspected early")
+    } else if !exact_schedule {
+        not("needs heartbeats without jitter or overshoot")
+    } else if d_max.is_none_or(|d| d > shift) {
+        not("needs every heartbeat to arrive before its freshness point (delay at most the shift)")
+    } else {
+        judge(
+            shift as f64 + h as f64 / 2.0,
+            seen.latency_mean_ci.map(|c| [c[0] as f64, c[1] as f64]),
+            seen.latency_count,
+        )
+    };
+
+    // Mistakes under Bernoulli loss p and constant delay d ≤ δ: the k = ⌊(δ − d)/η⌋ + 1
+    // heartbeats m_i … m_{i+k−1} arrive by τ_i, so a mistake starts at τ_i when all are
+    // lost and m_{i−1} was not: rate (1 − p)·p^k/η; it lasts until the next heartbeat
+    // arrives, kη + η·p/(1 − p) + d − δ on average.
+    let p = match g.uplink.loss {
+        Loss::Bernoulli { p } => Some(p),
+        Loss::None => Some(0.0),
+        Loss::GilbertElliott { .. } => None,
+    };
+    let fp = match (p, constant) {
+        _ if !exact_schedule || g.uplink.duplicate != 0.0 => Err("needs Bernoulli loss, constant delay, and heartbeats without jitter, overshoot or duplicates"),
+        (Some(p), Some(d)) if d <= shift => Ok((p, d)),
+        (Some(_), Some(_)) => Err("the delay exceeds the shift: every heartbeat arrives after its freshness point"),
+        _ => Err("needs Bernoulli loss, constant delay, and heartbeats without jitter, overshoot or duplicates"),
+    };
+    let (spurious_per_client_hour, mistake_duration_mean_ns) = match fp {
+        Err(r) => (not(r), not(r)),
+        Ok((p, d)) => {
+            let k = (shift - d) / h + 1;
+            let rate = 3600e9 * (1.0 - p) * libm::pow(p, k as f64) / h as f64;
+            let duration = if p >= 1.0 {
+                not("every heartbeat is lost")
+            } else {
+                judge(
+                    (k * h) as f64 + h as f64 * p / (1.0 - p) + d as f64 - shift as f64,
+                    seen.mistake_mean_ci.map(|c| [c[0] as f64, c[1] as f64]),
+                    seen.mistake_count,
+                )
+            };
+            (judge(rate, seen.spurious_per_client_hour_ci, 1), duration)
+        }
+    };
+    Analytic {
+        detection_latency,
+        detection_latency_mean_ns,
+        spurious_per_client_hour,
+        mistake_duration_mean_ns,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,5 +477,136 @@ mod tests {
             .reason
             .unwrap()
             .contains("constant delay"));
+    }
+}
+
+#[cfg(test)]
+mod freshness_tests {
+    use super::*;
+    use crate::scenario::parse;
+
+    fn setup(delay: &str, loss: &str, detector: &str) -> Scenario {
+        parse(&format!(
+            r#"{{ "name": "a", "duration": "1h",
+                "clients": [{{ "group": "g", "count": 1, "heartbeat": {{ "interval": "1s" }},
+                    "uplink": {{ "delay": {delay}, "loss": {loss} }} }}],
+                "detectors": [{detector}] }}"#
+        ))
+        .unwrap()
+    }
+
+    fn seen(min: u64, max: u64) -> Observed {
+        Observed {
+            latency_min: Some(min),
+            latency_max: Some(max),
+            latency_mean_ci: Some([1_000_000_000, 1_040_000_000]),
+            latency_count: 10,
+            spurious_per_client_hour_ci: Some([300.0, 330.0]),
+            mistake_mean_ci: Some([600_000_000, 620_000_000]),
+            mistake_count: 10,
+        }
+    }
+
+    const CONSTANT: &str = r#"{ "dist": "constant", "value": "20ms" }"#;
+    const LOSSLESS: &str = r#"{ "model": "none" }"#;
+    const LOSSY: &str = r#"{ "model": "bernoulli", "p": 0.1 }"#;
+
+    #[test]
+    fn nfd_s_bounds_are_shift_to_shift_plus_interval_and_flag_violations() {
+        let s = setup(
+            CONSTANT,
+            LOSSLESS,
+            r#"{ "name": "s", "kind": "nfd-s", "shift": "520ms" }"#,
+        );
+        let a = analyse_freshness(
+            &s,
+            &s.groups[0],
+            &s.detectors[0].kind,
+            &seen(600_000_000, 1_500_000_000),
+        );
+        let b = &a.detection_latency;
+        assert_eq!(
+            (b.min_ns, b.max_ns),
+            (Some(520_000_000), Some(1_520_000_000))
+        );
+        assert_eq!(b.verdict.as_deref(), Some("consistent"));
+        assert_eq!(a.detection_latency_mean_ns.expected, Some(1.02e9));
+        let a = analyse_freshness(
+            &s,
+            &s.groups[0],
+            &s.detectors[0].kind,
+            &seen(600_000_000, 1_520_000_001),
+        );
+        assert_eq!(a.detection_latency.verdict.as_deref(), Some("outside"));
+        let a = analyse_freshness(
+            &s,
+            &s.groups[0],
+            &s.detectors[0].kind,
+            &seen(519_999_999, 1_000_000_000),
+        );
+        assert_eq!(a.detection_latency.verdict.as_deref(), Some("outside"));
+    }
+
+    #[test]
+    fn mistakes_follow_the_closed_forms_for_each_kind() {
+        // nfd-s δ = 520 ms, nfd-e α = 500 ms and bertier (δ = d) under d = 20 ms, p = 0.1.
+        for (detector, duration) in [
+            (
+                r#"{ "name": "s", "kind": "nfd-s", "shift": "520ms" }"#,
+                611.111e6,
+            ),
+            (
+                r#"{ "name": "e", "kind": "nfd-e", "margin": "500ms" }"#,
+                611.111e6,
+            ),
+            (r#"{ "name": "b", "kind": "bertier" }"#, 1111.111e6),
+            // δ − d = 1.5 η: two heartbeats must be lost, rate (1 − p)p²/η, mean
+            // 2η + ηp/(1 − p) + d − δ = 611.1 ms.
+            (
+                r#"{ "name": "l", "kind": "nfd-s", "shift": "1520ms" }"#,
+                611.111e6,
+            ),
+        ] {
+            let s = setup(CONSTANT, LOSSY, detector);
+            let a = analyse_freshness(&s, &s.groups[0], &s.detectors[0].kind, &seen(0, 1));
+            let k = if detector.contains("1520") { 2 } else { 1 };
+            let rate = a.spurious_per_client_hour.expected.unwrap();
+            assert!(
+                (rate - 3600.0 * 0.9 * 0.1f64.powi(k)).abs() < 1e-9,
+                "{detector}: {rate}"
+            );
+            let m = a.mistake_duration_mean_ns.expected.unwrap();
+            assert!((m - duration).abs() < 1e3, "{detector}: {m}");
+            // With loss there is no lower bound and no mean latency.
+            assert_eq!(a.detection_latency.min_ns, None);
+            assert!(!a.detection_latency_mean_ns.applies);
+        }
+    }
+
+    #[test]
+    fn estimating_kinds_need_constant_delay_and_say_so() {
+        let jitter = r#"{ "dist": "uniform", "min": "10ms", "max": "50ms" }"#;
+        for detector in [
+            r#"{ "name": "e", "kind": "nfd-e", "margin": "500ms" }"#,
+            r#"{ "name": "b", "kind": "bertier" }"#,
+        ] {
+            let s = setup(jitter, LOSSLESS, detector);
+            let a = analyse_freshness(&s, &s.groups[0], &s.detectors[0].kind, &seen(0, 1));
+            assert!(!a.detection_latency.applies);
+            assert!(a
+                .detection_latency
+                .reason
+                .unwrap()
+                .contains("constant delay"));
+        }
+        // nfd-s keeps its hard bounds under jitter: the schedule, not the delay, sets them.
+        let s = setup(
+            jitter,
+            LOSSLESS,
+            r#"{ "name": "s", "kind": "nfd-s", "shift": "520ms" }"#,
+        );
+        let a = analyse_freshness(&s, &s.groups[0], &s.detectors[0].kind, &seen(0, 1));
+        assert_eq!(a.detection_latency.min_ns, Some(520_000_000));
+        assert!(!a.spurious_per_client_hour.applies);
     }
 }

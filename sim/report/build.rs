@@ -171,23 +171,27 @@ impl Report {
                     .zip(periods)
                     .map(|(((g, acc), ga), &p)| {
                         let f = detector_figures(acc, ga.up_ns, p, confidence);
+                        let seen = Observed {
+                            latency_min: f.latency.stats.min_ns,
+                            latency_max: f.latency.stats.max_ns,
+                            latency_mean_ci: f.latency.stats.mean_ci_ns,
+                            latency_count: f.latency.count,
+                            spurious_per_client_hour_ci: f
+                                .false_positives
+                                .spurious_per_client_hour_ci,
+                            mistake_mean_ci: f.mistakes.stats.mean_ci_ns,
+                            mistake_count: f.mistakes.count,
+                        };
                         let analytic = match (&d.kind, d.kind.no_closed_forms()) {
-                            (DetectorKind::FixedTimeout(ft), None) => analytic::analyse(
-                                scenario,
-                                g,
-                                ft,
-                                &Observed {
-                                    latency_min: f.latency.stats.min_ns,
-                                    latency_max: f.latency.stats.max_ns,
-                                    latency_mean_ci: f.latency.stats.mean_ci_ns,
-                                    latency_count: f.latency.count,
-                                    spurious_per_client_hour_ci: f
-                                        .false_positives
-                                        .spurious_per_client_hour_ci,
-                                    mistake_mean_ci: f.mistakes.stats.mean_ci_ns,
-                                    mistake_count: f.mistakes.count,
-                                },
-                            ),
+                            (DetectorKind::FixedTimeout(ft), None) => {
+                                analytic::analyse(scenario, g, ft, &seen)
+                            }
+                            (
+                                DetectorKind::NfdS(_)
+                                | DetectorKind::NfdE(_)
+                                | DetectorKind::Bertier(_),
+                                None,
+                            ) => analytic::analyse_freshness(scenario, g, &d.kind, &seen),
                             (_, reason) => Analytic::none(
                                 reason.unwrap_or("no closed forms for this detector kind"),
                             ),

@@ -103,6 +103,15 @@ fn nfd_s_mistakes_start_at_rate_p_times_1_minus_p_and_last_the_closed_form() {
     let m = dr.mistake_duration.stats.mean_ns.unwrap() as f64;
     let expected = S / (1.0 - p) - (shift - d);
     assert!((m - expected).abs() < 4.0 * MS, "{m} vs {expected}");
+    let a = &dr.groups.0[0].1.analytic;
+    assert_eq!(
+        a.spurious_per_client_hour.verdict.as_deref(),
+        Some("consistent")
+    );
+    assert_eq!(
+        a.mistake_duration_mean_ns.verdict.as_deref(),
+        Some("consistent")
+    );
 }
 
 #[test]
