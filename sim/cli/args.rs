@@ -71,7 +71,7 @@ pub(crate) struct TuneArgs {
     /// The client group whose heartbeat interval is tuned (default: the first)
     #[arg(long, value_name = "NAME")]
     pub(crate) group: Option<String>,
-    /// The detector whose threshold (and scan interval) is tuned (default: the first)
+    /// The detector whose threshold (fixed-timeout, and scan interval), shift (nfd-s) or margin (nfd-e) is tuned (default: the first)
     #[arg(long, value_name = "NAME")]
     pub(crate) detector: Option<String>,
     /// Write the scenario with the recommended values to FILE

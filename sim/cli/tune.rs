@@ -71,16 +71,16 @@ pub(crate) fn run(args: TuneArgs) -> Result<(), Failure> {
             .ok_or_else(|| fail(2, format!("hbsim: no detector named \"{d}\"")))?,
         None => &scenario.detectors[0],
     };
-    let hbsim::scenario::DetectorKind::FixedTimeout(ft) = detector.kind else {
-        return Err(fail(
+    let tuned = tune::tuned(&detector.kind).map_err(|why| {
+        fail(
             2,
             format!(
-                "hbsim: tune searches fixed-timeout detectors; \"{}\" is {}",
+                "hbsim: tune searches a fixed-timeout threshold, an nfd-s shift or an nfd-e margin; \"{}\" is {} and {why}",
                 detector.name,
                 detector.kind.name()
             ),
-        ));
-    };
+        )
+    })?;
     let mut base: Value = serde_json::from_str(&text).expect("validated JSON");
     if let Some(m) = base.as_object_mut() {
         m.remove("sweep");
@@ -90,15 +90,13 @@ pub(crate) fn run(args: TuneArgs) -> Result<(), Failure> {
         base: &base,
         group: group.name.clone(),
         detector: detector.name.clone(),
+        tuned,
         targets: &targets,
         objective: &objective,
         confidence: args.confidence.unwrap_or(hbsim::DEFAULT_CONFIDENCE),
         limits: args.limits.limits(),
     };
-    let grid = tune::coarse_grid(
-        group.heartbeat.interval.as_nanos(),
-        ft.scan_interval.as_nanos(),
-    );
+    let grid = tune::coarse_grid(group.heartbeat.interval.as_nanos(), &tuned);
     if !args.quiet {
         eprintln!("hbsim: tune: {} candidates on the coarse grid", grid.len());
     }
@@ -108,8 +106,9 @@ pub(crate) fn run(args: TuneArgs) -> Result<(), Failure> {
     })?;
     let show = |s: Setting| {
         let mut t = format!(
-            "interval {}, threshold {}",
+            "interval {}, {} {}",
             format_duration_spec(s.interval),
+            tuned.field,
             format_duration_spec(s.threshold)
         );
         if let Some(scan) = s.scan {
@@ -173,7 +172,7 @@ pub(crate) fn run(args: TuneArgs) -> Result<(), Failure> {
         .and_then(|_| {
             apply(
                 &mut v,
-                &format!("detectors.{}.threshold", detector.name),
+                &format!("detectors.{}.{}", detector.name, tuned.field),
                 &spec(s.threshold),
             )
         })

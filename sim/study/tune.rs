@@ -8,7 +8,7 @@ use crate::engine::{simulate_replications, LimitExceeded, Limits};
 use crate::report::Report;
 use crate::scenario::edit::apply;
 use crate::scenario::expect::{self, evaluate, Bound, Expectation, Unit};
-use crate::scenario::parse;
+use crate::scenario::{parse, DetectorKind};
 use rayon::prelude::*;
 use serde_json::Value;
 
@@ -22,7 +22,7 @@ pub fn ms(ns: f64) -> u64 {
 pub struct Setting {
     /// The heartbeat interval.
     pub interval: u64,
-    /// The detector's threshold.
+    /// The detector's tuned parameter ([`Tuned::field`]): a threshold, shift or margin.
     pub threshold: u64,
     /// The detector's scan interval, where it scans.
     pub scan: Option<u64>,
@@ -113,8 +113,10 @@ pub struct Space<'a> {
     pub base: &'a Value,
     /// The group whose interval varies.
     pub group: String,
-    /// The fixed-timeout detector whose threshold varies.
+    /// The detector whose parameter varies.
     pub detector: String,
+    /// Which of its parameters, and on which grid.
+    pub tuned: Tuned,
     /// Every target must be met.
     pub targets: &'a [Expectation],
     /// The metric to minimise.
@@ -137,7 +139,7 @@ impl Space<'_> {
         )?;
         apply(
             &mut v,
-            &format!("detectors.{}.threshold", self.detector),
+            &format!("detectors.{}.{}", self.detector, self.tuned.field),
             &spec(s.threshold),
         )?;
         if let Some(scan) = s.scan {
@@ -266,13 +268,54 @@ pub fn runner_up(judged: &[Judged], best: usize) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
-/// Threshold multiples of the interval on the coarse grid.
-const MULTIPLES: [f64; 6] = [1.5, 2.0, 3.0, 4.0, 6.0, 10.0];
+/// What `tune` varies in a detector besides the heartbeat interval.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tuned {
+    /// The detector's field.
+    pub field: &'static str,
+    /// Its values on the coarse grid, as multiples of the heartbeat interval.
+    pub multiples: &'static [f64],
+    /// The detector's scan interval, ns, where it scans on a grid.
+    pub scan: Option<u64>,
+}
 
-/// The coarse grid around a group's `interval` and a detector's `scan` interval (0 for
-/// continuous checking): intervals from ⅛ to 8 times the current one, each threshold
-/// multiple, and half or the whole scan interval.
-pub fn coarse_grid(interval: u64, scan: u64) -> Vec<Setting> {
+/// A fixed timeout's threshold, as multiples of the interval.
+const THRESHOLDS: [f64; 6] = [1.5, 2.0, 3.0, 4.0, 6.0, 10.0];
+
+/// NFD-S's shift and NFD-E's margin, as multiples of the interval: a heartbeat is
+/// suspected when it is that late, so fractions of an interval matter most.
+const SHIFTS: [f64; 6] = [0.1, 0.25, 0.5, 1.0, 2.0, 4.0];
+
+/// What `tune` varies in a detector of `kind`, or why it cannot.
+pub fn tuned(kind: &DetectorKind) -> Result<Tuned, &'static str> {
+    match kind {
+        DetectorKind::FixedTimeout(ft) => Ok(Tuned {
+            field: "threshold",
+            multiples: &THRESHOLDS,
+            scan: Some(ft.scan_interval.as_nanos()).filter(|&s| s > 0),
+        }),
+        DetectorKind::NfdS(_) => Ok(Tuned {
+            field: "shift",
+            multiples: &SHIFTS,
+            scan: None,
+        }),
+        DetectorKind::NfdE(_) => Ok(Tuned {
+            field: "margin",
+            multiples: &SHIFTS,
+            scan: None,
+        }),
+        DetectorKind::Bertier(_) => Err("bertier adapts its own margin"),
+        DetectorKind::PhiAccrual(_) | DetectorKind::Ping(_) | DetectorKind::TcpKeepalive(_) => {
+            Err("it has no threshold on silence to search")
+        }
+    }
+}
+
+/// The coarse grid around a group's `interval` for `tuned`: intervals from ⅛ to 8 times
+/// the current one, each multiple of the tuned parameter, and half or the whole scan
+/// interval where the detector scans.
+pub fn coarse_grid(interval: u64, tuned: &Tuned) -> Vec<Setting> {
+    let scan = tuned.scan.unwrap_or(0);
     let scans: Vec<Option<f64>> = if scan > 0 {
         vec![Some(0.5), Some(1.0)]
     } else {
@@ -281,7 +324,7 @@ pub fn coarse_grid(interval: u64, scan: u64) -> Vec<Setting> {
     let mut grid = Vec::new();
     for k in -3i32..=3 {
         let i = ms(interval as f64 * libm::pow(2.0, k as f64));
-        for m in MULTIPLES {
+        for &m in tuned.multiples {
             for sc in &scans {
                 grid.push(Setting {
                     interval: i,
@@ -303,7 +346,12 @@ pub fn search(space: &Space<'_>, grid: &[Setting]) -> Result<Vec<Judged>, TuneEr
     if let Some(b) = best(&judged) {
         let s = judged[b].setting;
         let m = s.threshold as f64 / s.interval as f64;
-        let next_m = MULTIPLES.iter().copied().find(|&x| x > m + 1e-9);
+        let next_m = space
+            .tuned
+            .multiples
+            .iter()
+            .copied()
+            .find(|&x| x > m + 1e-9);
         for mult in std::iter::once(m).chain(next_m) {
             let (mut lo, mut hi) = (s.interval as f64, s.interval as f64 * 2.0);
             for _ in 0..4 {

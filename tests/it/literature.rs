@@ -231,3 +231,63 @@ fn sequence_reading_kinds_refuse_stream_groups_with_the_path_and_the_reason() {
         "{err}"
     );
 }
+
+#[test]
+fn tune_searches_the_shift_of_nfd_s_and_refuses_bertier_with_the_reason() {
+    let dir = temp_dir("nfd-tune");
+    let path = dir.join("t.json");
+    let out_path = dir.join("tuned.json");
+    let mut s = scenario(
+        20,
+        "10m",
+        0.01,
+        constant(20),
+        json!([
+            { "name": "s", "kind": "nfd-s", "shift": "500ms" },
+            { "name": "b", "kind": "bertier" }
+        ]),
+    );
+    s["faults"] = json!([{ "at": "5m", "action": "crash", "clients": "c[0..10]" }]);
+    std::fs::write(&path, s.to_string()).unwrap();
+    let out = hbsim(&[
+        "tune",
+        path.to_str().unwrap(),
+        "--detector",
+        "s",
+        "--target",
+        "s.detection_latency.max<=3s",
+        "--write",
+        out_path.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("shift "), "{stdout}");
+    // The written scenario carries the recommendation, and running it meets the target.
+    let written = std::fs::read_to_string(&out_path).unwrap();
+    let tuned: Value = serde_json::from_str(&written).unwrap();
+    let shift = hbsim::base::time::parse_duration(tuned["detectors"][0]["shift"].as_str().unwrap())
+        .unwrap()
+        .as_nanos();
+    let r = run(&written);
+    let max = detector(&r, "s").detection_latency.stats.max_ns.unwrap();
+    assert!(max <= 3_000_000_000, "{max}");
+    assert!(
+        stdout.contains(&format!(
+            "shift {}",
+            hbsim::base::time::format_duration_spec(shift)
+        )),
+        "{stdout}"
+    );
+
+    let out = hbsim(&[
+        "tune",
+        path.to_str().unwrap(),
+        "--detector",
+        "b",
+        "--target",
+        "b.detection_latency.max<=3s",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("bertier adapts its own margin"));
+}
