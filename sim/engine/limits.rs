@@ -1,9 +1,8 @@
 //! Limits on one run: the estimates of its events and memory, checked before anything is
 //! allocated, and the error that names the flag which raises them.
 
-use super::{Client, ClientCold};
+use super::{Client, ClientCold, Numbering};
 use crate::base::rng::Stream;
-use crate::model::detector::passive::Watch;
 use crate::model::tcp::Tcp;
 use crate::oracle::ledger::ENTRY_BYTES;
 use crate::scenario::{FaultAction, Loss, Scenario, Transport};
@@ -137,7 +136,15 @@ pub fn estimate_memory(s: &Scenario) -> u64 {
         + std::mem::size_of::<ClientCold>() as u64
         + tcp
         + streams * std::mem::size_of::<Stream>() as u64
-        + s.detectors.len() as u64 * (std::mem::size_of::<Watch>() + ENTRY_BYTES) as u64
+        + s.detectors
+            .iter()
+            .map(|d| d.kind.fixed_bytes_per_client() + ENTRY_BYTES as u64)
+            .sum::<u64>()
+        + if s.detectors.iter().any(|d| d.kind.reads_sequence()) {
+            std::mem::size_of::<Numbering>() as u64
+        } else {
+            0
+        }
         + 4 * 24;
     // State that grows with the run (phi's windows), per group's heartbeat interval.
     let duration = s.duration.as_nanos();

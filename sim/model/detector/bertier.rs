@@ -16,7 +16,7 @@
 //! nothing). Under constant delay every estimate is exact, so every error and the margin
 //! stay 0; under delay jitter the margin settles near φ times the mean absolute error.
 
-use super::freshness::{clamp_time, window_bytes, ArrivalWindow, Estimator, Freshness};
+use super::freshness::{clamp_time, expected, ArrivalWindows, Estimator, Freshness};
 use super::{KindConfig, KnownSchedule, Rejoin};
 use crate::base::time::SimDuration;
 
@@ -58,8 +58,10 @@ impl KindConfig for Bertier {
         true
     }
 
-    fn growing_bytes_per_client(&self, duration: u64, interval: u64) -> u64 {
-        window_bytes(self.window, duration, interval)
+    fn fixed_bytes_per_client(&self) -> u64 {
+        (std::mem::size_of::<super::freshness::Watch>()
+            + ArrivalWindows::bytes_per_client(self.window) as usize
+            + std::mem::size_of::<Jacobson>()) as u64
     }
 
     fn no_closed_forms(&self) -> Option<&'static str> {
@@ -96,7 +98,7 @@ impl Jacobson {
 #[derive(Clone, Debug)]
 pub struct Adaptive {
     params: Bertier,
-    windows: Vec<ArrivalWindow>,
+    windows: ArrivalWindows,
     estimators: Vec<Jacobson>,
 }
 
@@ -109,20 +111,19 @@ impl Adaptive {
 
 impl Estimator for Adaptive {
     fn next_point(&mut self, ci: usize, seq: u64, now: u64, schedule: &KnownSchedule) -> u64 {
-        let w = &mut self.windows[ci];
         let j = &mut self.estimators[ci];
-        if let Some(ea) = w.expected(seq, schedule.interval) {
+        if let Some(mean) = self.windows.mean(ci) {
+            let ea = expected(mean, seq, schedule.interval);
             j.learn((now as i128 - ea) as f64, &self.params);
         }
-        w.push(now, seq, schedule.interval, self.params.window as usize);
-        let ea = w
-            .expected(seq + 1, schedule.interval)
-            .expect("a sample was just added");
+        self.windows.push(ci, now, seq, schedule.interval);
+        let mean = self.windows.mean(ci).expect("a sample was just added");
+        let ea = expected(mean, seq + 1, schedule.interval);
         clamp_time(ea + libm::round(j.margin(&self.params)) as i128)
     }
 
     fn forget(&mut self, ci: usize) {
-        self.windows[ci].clear();
+        self.windows.clear(ci);
         self.estimators[ci] = Jacobson::default();
     }
 }
@@ -134,7 +135,7 @@ pub type State = Freshness<Adaptive>;
 pub fn state(c: &Bertier, clients: usize) -> State {
     let estimator = Adaptive {
         params: *c,
-        windows: vec![ArrivalWindow::default(); clients],
+        windows: ArrivalWindows::new(clients, c.window as usize),
         estimators: vec![Jacobson::default(); clients],
     };
     Freshness::new(estimator, clients)
@@ -160,7 +161,7 @@ mod tests {
     fn mean_margin(n: u64, mut delay: impl FnMut(u64) -> u64) -> f64 {
         let mut a = Adaptive {
             params: PAPER,
-            windows: vec![ArrivalWindow::default()],
+            windows: ArrivalWindows::new(1, PAPER.window as usize),
             estimators: vec![Jacobson::default()],
         };
         let schedule = KnownSchedule {
@@ -172,7 +173,7 @@ mod tests {
         for k in 0..n {
             let at = k * S + delay(k);
             let tau = a.next_point(0, k, at, &schedule);
-            let ea = a.windows[0].expected(k + 1, S).unwrap();
+            let ea = expected(a.windows.mean(0).unwrap(), k + 1, S);
             assert_eq!(tau as i128, ea + libm::round(a.margin(0)) as i128);
             if k >= n / 2 {
                 sum += a.margin(0);

@@ -188,47 +188,105 @@ fn wake(at: u64) -> Effect {
     }
 }
 
-/// The window of the last `n` values of `A_i − η·s_i` (ns) that Chen's NFD-E estimates
-/// expected arrivals from: `EA_{l+1} = mean + (l+1)·η`.
-#[derive(Clone, Debug, Default)]
-pub struct ArrivalWindow {
-    samples: std::collections::VecDeque<i64>,
-    sum: i128,
+/// Every client's window of the last `n` values of `A_i − η·s_i` (ns) that Chen's NFD-E
+/// estimates expected arrivals from: `EA_{l+1} = mean + (l+1)·η`. One flat ring of `n`
+/// slots per client, so a window costs exactly `8n` bytes and sits in one place.
+#[derive(Clone, Debug)]
+pub struct ArrivalWindows {
+    n: usize,
+    samples: Vec<i64>,
+    rings: Vec<Ring>,
 }
 
-impl ArrivalWindow {
-    /// Adds the arrival at `now` of heartbeat `seq` of a client sending every `interval`
-    /// ns, keeping the last `n`.
-    pub fn push(&mut self, now: u64, seq: u64, interval: u64, n: usize) {
-        let sample = now as i128 - seq as i128 * interval as i128;
-        let sample = sample.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
-        if self.samples.len() == n {
-            self.sum -= self.samples.pop_front().expect("a full window") as i128;
-        }
-        self.samples.push_back(sample);
-        self.sum += sample as i128;
+/// Where one client's window starts and its sum. The sum is an `i128` kept as two
+/// halves, so that a ring takes 24 bytes rather than an `i128`'s 16-byte alignment's 32.
+#[derive(Clone, Copy, Debug, Default)]
+struct Ring {
+    head: u32,
+    len: u32,
+    sum_low: u64,
+    sum_high: i64,
+}
+
+impl Ring {
+    #[inline]
+    fn sum(&self) -> i128 {
+        ((self.sum_high as i128) << 64) | self.sum_low as i128
     }
 
-    /// The expected arrival of heartbeat `seq` (ns), or `None` before any sample. The
-    /// mean is rounded to the nearest nanosecond, ties away from zero.
-    pub fn expected(&self, seq: u64, interval: u64) -> Option<i128> {
-        let n = self.samples.len() as i128;
+    #[inline]
+    fn set_sum(&mut self, sum: i128) {
+        self.sum_low = sum as u64;
+        self.sum_high = (sum >> 64) as i64;
+    }
+}
+
+impl ArrivalWindows {
+    /// Windows of `n` samples for `clients` clients, all empty.
+    pub fn new(clients: usize, n: usize) -> Self {
+        ArrivalWindows {
+            n,
+            samples: vec![0; clients.saturating_mul(n)],
+            rings: vec![Ring::default(); clients],
+        }
+    }
+
+    /// Adds the arrival at `now` of client `ci`'s heartbeat `seq`, sent every `interval`
+    /// ns, dropping the oldest sample of a full window.
+    #[inline]
+    pub fn push(&mut self, ci: usize, now: u64, seq: u64, interval: u64) {
+        let sample = now as i128 - seq as i128 * interval as i128;
+        let sample = sample.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+        let r = &mut self.rings[ci];
+        let base = ci * self.n;
+        let mut sum = r.sum();
+        // Indices wrap by one comparison (a division per heartbeat costs more).
+        let (head, len) = (r.head as usize, r.len as usize);
+        if len == self.n {
+            let oldest = &mut self.samples[base + head];
+            sum -= *oldest as i128;
+            *oldest = sample;
+            r.head = if head + 1 == self.n { 0 } else { head as u32 + 1 };
+        } else {
+            let at = head + len;
+            self.samples[base + if at >= self.n { at - self.n } else { at }] = sample;
+            r.len += 1;
+        }
+        r.set_sum(sum + sample as i128);
+    }
+
+    /// The window's mean (ns), rounded to the nearest nanosecond, ties away from zero;
+    /// `None` before any sample.
+    #[inline]
+    pub fn mean(&self, ci: usize) -> Option<i128> {
+        let r = &self.rings[ci];
+        let n = r.len as i128;
         if n == 0 {
             return None;
         }
-        let mean = if self.sum >= 0 {
-            (2 * self.sum + n) / (2 * n)
+        let sum = r.sum();
+        Some(if sum >= 0 {
+            (2 * sum + n) / (2 * n)
         } else {
-            -((-2 * self.sum + n) / (2 * n))
-        };
-        Some(mean + seq as i128 * interval as i128)
+            -((-2 * sum + n) / (2 * n))
+        })
     }
 
-    /// Forgets every sample.
-    pub fn clear(&mut self) {
-        self.samples.clear();
-        self.sum = 0;
+    /// Forgets client `ci`'s samples.
+    pub fn clear(&mut self, ci: usize) {
+        self.rings[ci] = Ring::default();
     }
+
+    /// Bytes per client: the ring and its `n` slots.
+    pub fn bytes_per_client(n: u32) -> u64 {
+        (std::mem::size_of::<Ring>() + n as usize * std::mem::size_of::<i64>()) as u64
+    }
+}
+
+/// The expected arrival of heartbeat `seq` from a window's `mean`, sent every `interval`.
+#[inline]
+pub fn expected(mean: i128, seq: u64, interval: u64) -> i128 {
+    mean + seq as i128 * interval as i128
 }
 
 /// `t` as a time, clamped to `[0, NEVER)`.
@@ -237,30 +295,28 @@ pub fn clamp_time(t: i128) -> u64 {
     t.clamp(0, (NEVER - 1) as i128) as u64
 }
 
-/// Bytes per client of a window of `window` samples in a run of `duration` ns with
-/// heartbeats every `interval` ns: a `VecDeque` grows by doubling, and the buffers it
-/// outgrew stay in the process's heap, so twice its final capacity.
-pub fn window_bytes(window: u32, duration: u64, interval: u64) -> u64 {
-    let samples = (window as u64).min(duration / interval.max(1) + 2);
-    2 * samples.next_power_of_two() * std::mem::size_of::<i64>() as u64
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_window_mean_rounds_to_the_nearest_nanosecond_and_slides() {
-        let mut w = ArrivalWindow::default();
-        assert_eq!(w.expected(0, 10), None);
-        w.push(10, 0, 100, 2); // 10
-        w.push(111, 1, 100, 2); // 11: mean 10.5 rounds to 11
-        assert_eq!(w.expected(2, 100), Some(211));
-        w.push(213, 2, 100, 2); // window (11, 13): mean 12
-        assert_eq!(w.expected(3, 100), Some(312));
-        w.clear();
-        w.push(0, 3, 100, 2); // -300
-        w.push(0, 4, 100, 2); // -400: mean -350
-        assert_eq!(w.expected(5, 100), Some(150));
+        let mut w = ArrivalWindows::new(2, 2);
+        assert_eq!(w.mean(0), None);
+        w.push(0, 10, 0, 100); // 10
+        w.push(0, 111, 1, 100); // 11: mean 10.5 rounds to 11
+        assert_eq!(w.mean(0).map(|m| expected(m, 2, 100)), Some(211));
+        w.push(0, 213, 2, 100); // window (11, 13): mean 12
+        assert_eq!(w.mean(0), Some(12));
+        w.push(0, 315, 3, 100); // window (13, 15)
+        assert_eq!(w.mean(0), Some(14));
+        assert_eq!(w.mean(1), None, "another client's window is apart");
+        w.clear(0);
+        w.push(0, 0, 3, 100); // -300
+        w.push(0, 0, 4, 100); // -400: mean -350
+        assert_eq!(w.mean(0), Some(-350));
+        w.push(1, 5, 0, 100);
+        assert_eq!(w.mean(1), Some(5));
+        assert_eq!(w.mean(0), Some(-350));
     }
 }

@@ -372,6 +372,11 @@ pub trait KindConfig {
         None
     }
 
+    /// Bytes of fixed state the detector keeps per client (memory estimates).
+    fn fixed_bytes_per_client(&self) -> u64 {
+        std::mem::size_of::<passive::Watch>() as u64
+    }
+
     /// Bytes of state the detector keeps per client beyond its fixed part, in a run of
     /// `duration` ns whose client sends a heartbeat every `interval` ns (a window of
     /// samples, say). Memory estimates use it to refuse runs before they start.
@@ -425,6 +430,11 @@ impl DetectorKind {
     /// See [`KindConfig::start_phase_range`].
     pub fn start_phase_range(&self) -> Option<u64> {
         each_kind!(self, c => c.start_phase_range())
+    }
+
+    /// See [`KindConfig::fixed_bytes_per_client`].
+    pub fn fixed_bytes_per_client(&self) -> u64 {
+        each_kind!(self, c => c.fixed_bytes_per_client())
     }
 
     /// See [`KindConfig::growing_bytes_per_client`].

@@ -10,7 +10,7 @@
 //! so `EA_{l+1} = σ_{l+1} + d` from the first heartbeat on and NFD-E behaves as NFD-S
 //! with `δ = d + α`.
 
-use super::freshness::{clamp_time, window_bytes, ArrivalWindow, Estimator, Freshness};
+use super::freshness::{clamp_time, expected, ArrivalWindows, Estimator, Freshness};
 use super::{KindConfig, KnownSchedule, Rejoin};
 use crate::base::time::SimDuration;
 
@@ -48,8 +48,9 @@ impl KindConfig for NfdE {
         true
     }
 
-    fn growing_bytes_per_client(&self, duration: u64, interval: u64) -> u64 {
-        window_bytes(self.window, duration, interval)
+    fn fixed_bytes_per_client(&self) -> u64 {
+        std::mem::size_of::<super::freshness::Watch>() as u64
+            + ArrivalWindows::bytes_per_client(self.window)
     }
 
     fn no_closed_forms(&self) -> Option<&'static str> {
@@ -60,23 +61,19 @@ impl KindConfig for NfdE {
 /// Each client's window and the settings.
 #[derive(Clone, Debug)]
 pub struct Expected {
-    window: usize,
     margin: u64,
-    windows: Vec<ArrivalWindow>,
+    windows: ArrivalWindows,
 }
 
 impl Estimator for Expected {
     fn next_point(&mut self, ci: usize, seq: u64, now: u64, schedule: &KnownSchedule) -> u64 {
-        let w = &mut self.windows[ci];
-        w.push(now, seq, schedule.interval, self.window);
-        let ea = w
-            .expected(seq + 1, schedule.interval)
-            .expect("a sample was just added");
-        clamp_time(ea + self.margin as i128)
+        self.windows.push(ci, now, seq, schedule.interval);
+        let mean = self.windows.mean(ci).expect("a sample was just added");
+        clamp_time(expected(mean, seq + 1, schedule.interval) + self.margin as i128)
     }
 
     fn forget(&mut self, ci: usize) {
-        self.windows[ci].clear();
+        self.windows.clear(ci);
     }
 }
 
@@ -86,9 +83,8 @@ pub type State = Freshness<Expected>;
 /// An NFD-E detector of `clients` clients.
 pub fn state(c: &NfdE, clients: usize) -> State {
     let estimator = Expected {
-        window: c.window as usize,
         margin: c.margin.as_nanos(),
-        windows: vec![ArrivalWindow::default(); clients],
+        windows: ArrivalWindows::new(clients, c.window as usize),
     };
     Freshness::new(estimator, clients)
 }

@@ -45,6 +45,10 @@ impl KindConfig for NfdS {
         true
     }
 
+    fn fixed_bytes_per_client(&self) -> u64 {
+        std::mem::size_of::<super::freshness::Watch>() as u64
+    }
+
     fn no_closed_forms(&self) -> Option<&'static str> {
         None
     }
