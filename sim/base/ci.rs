@@ -71,28 +71,92 @@ pub fn normal_quantile(p: f64) -> f64 {
     x - u / (1.0 + x * u / 2.0)
 }
 
-/// The Student t quantile with `df` degrees of freedom: exact for 1 and 2, otherwise the
-/// Cornish–Fisher expansion around the normal quantile (error below 1e-4 for df ≥ 3 at
-/// the usual levels).
+/// The Student t quantile with `df` degrees of freedom, exact to the last bits that
+/// matter: closed forms for 1 and 2, otherwise the root of the CDF, `P(T > t) =
+/// ½·I_{v/(v+t²)}(v/2, ½)` (the regularized incomplete beta function), by bisection.
 pub fn t_quantile(p: f64, df: u64) -> f64 {
-    assert!(df >= 1);
+    assert!(
+        df >= 1 && p > 0.0 && p < 1.0,
+        "t quantile of {p} with {df} df"
+    );
     match df {
         1 => libm::tan(PI * (p - 0.5)),
         2 => (2.0 * p - 1.0) / libm::sqrt(2.0 * p * (1.0 - p)),
+        _ if p < 0.5 => -t_quantile(1.0 - p, df),
         _ => {
-            let z = normal_quantile(p);
             let v = df as f64;
-            let z3 = z * z * z;
-            let z5 = z3 * z * z;
-            let z7 = z5 * z * z;
-            let z9 = z7 * z * z;
-            z + (z3 + z) / (4.0 * v)
-                + (5.0 * z5 + 16.0 * z3 + 3.0 * z) / (96.0 * v * v)
-                + (3.0 * z7 + 19.0 * z5 + 17.0 * z3 - 15.0 * z) / (384.0 * v * v * v)
-                + (79.0 * z9 + 776.0 * z7 + 1482.0 * z5 - 1920.0 * z3 - 945.0 * z)
-                    / (92160.0 * v * v * v * v)
+            let upper = 1.0 - p;
+            let tail = |t: f64| 0.5 * incomplete_beta(v / 2.0, 0.5, v / (v + t * t));
+            // The quantile lies below the normal one times a factor that the t's heavier
+            // tail never exceeds for df ≥ 3 at these levels; widen until it brackets.
+            let mut hi = normal_quantile(p).max(1.0) * 2.0;
+            while tail(hi) > upper {
+                hi *= 2.0;
+            }
+            let mut lo = 0.0;
+            for _ in 0..200 {
+                let mid = 0.5 * (lo + hi);
+                if tail(mid) > upper {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+                if hi - lo <= 1e-15 * hi {
+                    break;
+                }
+            }
+            0.5 * (lo + hi)
         }
     }
+}
+
+/// The regularized incomplete beta function `I_x(a, b)` (the continued fraction of
+/// Numerical Recipes §6.4, evaluated by the modified Lentz method, on the side where it
+/// converges fast).
+pub fn incomplete_beta(a: f64, b: f64, x: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    if x >= 1.0 {
+        return 1.0;
+    }
+    let front = libm::exp(
+        libm::lgamma(a + b) - libm::lgamma(a) - libm::lgamma(b)
+            + a * libm::log(x)
+            + b * libm::log1p(-x),
+    );
+    if x < (a + 1.0) / (a + b + 2.0) {
+        front * beta_fraction(a, b, x) / a
+    } else {
+        1.0 - front * beta_fraction(b, a, 1.0 - x) / b
+    }
+}
+
+/// The continued fraction for `I_x(a, b)`.
+fn beta_fraction(a: f64, b: f64, x: f64) -> f64 {
+    const TINY: f64 = 1e-300;
+    let guard = |v: f64| if v.abs() < TINY { TINY } else { v };
+    let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
+    let mut c = 1.0;
+    let mut d = 1.0 / guard(1.0 - qab * x / qap);
+    let mut h = d;
+    for m in 1..=10_000 {
+        let m = m as f64;
+        let m2 = 2.0 * m;
+        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+        d = 1.0 / guard(1.0 + aa * d);
+        c = guard(1.0 + aa / c);
+        h *= d * c;
+        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+        d = 1.0 / guard(1.0 + aa * d);
+        c = guard(1.0 + aa / c);
+        let step = d * c;
+        h *= step;
+        if (step - 1.0).abs() < 1e-16 {
+            break;
+        }
+    }
+    h
 }
 
 /// Two-sided interval `[lo, hi]`.
@@ -220,11 +284,262 @@ mod tests {
         assert!((normal_quantile(0.975) - 1.959_963_984_540_054).abs() < 1e-12);
         assert!((normal_quantile(0.5)).abs() < 1e-15);
         assert!((normal_quantile(1e-6) + 4.753_424_308_822_899).abs() < 1e-9);
-        // t tables: t(0.975, 1) = 12.706, (2) = 4.303, (5) = 2.571, (30) = 2.042.
-        assert!((t_quantile(0.975, 1) - 12.7062).abs() < 1e-3);
-        assert!((t_quantile(0.975, 2) - 4.3027).abs() < 1e-3);
-        assert!((t_quantile(0.975, 5) - 2.5706).abs() < 2e-3);
-        assert!((t_quantile(0.975, 30) - 2.0423).abs() < 1e-4);
+    }
+
+    /// Student t quantiles at 0.95, 0.975, 0.995 and 0.9995 (two-sided 90, 95, 99 and
+    /// 99.9 %) for 1 to 30 degrees of freedom, computed with mpmath 1.3 at 40 digits.
+    const T_TABLE: [[f64; 4]; 30] = [
+        [
+            6.313751514675043,
+            12.706204736174705,
+            63.65674116287158,
+            636.6192487687197,
+        ],
+        [
+            2.9199855803537256,
+            4.302652729749464,
+            9.924843200918293,
+            31.59905457644362,
+        ],
+        [
+            2.3533634348018238,
+            3.1824463052837095,
+            5.840909309733357,
+            12.923978636687483,
+        ],
+        [
+            2.1318467863266504,
+            2.7764451051977943,
+            4.604094871349993,
+            8.610301581379275,
+        ],
+        [
+            2.0150483733330242,
+            2.5705818356363155,
+            4.032142983555228,
+            6.86882662588111,
+        ],
+        [
+            1.9431802805153031,
+            2.44691185114497,
+            3.70742802132478,
+            5.9588161788187595,
+        ],
+        [
+            1.8945786050900073,
+            2.3646242515927853,
+            3.4994832973504937,
+            5.407882520861725,
+        ],
+        [
+            1.8595480375308984,
+            2.3060041352041667,
+            3.3553873313333953,
+            5.041305433373368,
+        ],
+        [
+            1.8331129326562372,
+            2.2621571627982053,
+            3.2498355415921263,
+            4.780912585931139,
+        ],
+        [
+            1.8124611228116765,
+            2.228138851986275,
+            3.1692726726169513,
+            4.586893858702636,
+        ],
+        [
+            1.7958848187040442,
+            2.2009851600916397,
+            3.105806515539281,
+            4.436979338234449,
+        ],
+        [
+            1.78228755564932,
+            2.178812829667229,
+            3.054539589392902,
+            4.3177912836061845,
+        ],
+        [
+            1.770933395986873,
+            2.1603686564627926,
+            3.0122758387165782,
+            4.220831727707121,
+        ],
+        [
+            1.7613101357748921,
+            2.144786687917804,
+            2.976842734370835,
+            4.140454112738203,
+        ],
+        [
+            1.7530503556925734,
+            2.1314495455597755,
+            2.946712883475239,
+            4.072765195903791,
+        ],
+        [
+            1.74588367627625,
+            2.1199052992212546,
+            2.9207816224251,
+            4.014996327184056,
+        ],
+        [
+            1.739606726075073,
+            2.109815577833317,
+            2.8982305196774187,
+            3.9651262721190315,
+        ],
+        [
+            1.7340636066175388,
+            2.1009220402410387,
+            2.878440472738608,
+            3.9216458250851596,
+        ],
+        [
+            1.7291328115213696,
+            2.0930240544083096,
+            2.860934606464979,
+            3.883405852592083,
+        ],
+        [
+            1.7247182429207872,
+            2.085963447265865,
+            2.8453397097861086,
+            3.8495162749308274,
+        ],
+        [
+            1.7207429028118786,
+            2.0796138447276804,
+            2.83135955802305,
+            3.8192771642744625,
+        ],
+        [
+            1.7171443743802428,
+            2.0738730679040263,
+            2.8187560606001436,
+            3.792130671698391,
+        ],
+        [
+            1.7138715277470482,
+            2.0686576104190486,
+            2.807335683769999,
+            3.7676268043117807,
+        ],
+        [
+            1.7108820799094284,
+            2.063898561628026,
+            2.7969395047744565,
+            3.7453986192900524,
+        ],
+        [
+            1.7081407612518993,
+            2.0595385527532977,
+            2.7874358136769706,
+            3.72514394972865,
+        ],
+        [
+            1.7056179197592731,
+            2.055529438642873,
+            2.778714533329683,
+            3.7066117434809107,
+        ],
+        [
+            1.7032884457221271,
+            2.0518305164802855,
+            2.770682957122212,
+            3.689591713459236,
+        ],
+        [
+            1.7011309342659315,
+            2.0484071417952454,
+            2.7632624554614447,
+            3.6739064007012767,
+        ],
+        [
+            1.699127026533498,
+            2.0452296421327043,
+            2.7563859036706053,
+            3.659405019466333,
+        ],
+        [
+            1.6972608865939578,
+            2.042272456301238,
+            2.7499956535672254,
+            3.645958635042022,
+        ],
+    ];
+
+    #[test]
+    fn t_quantiles_match_the_tables_for_1_to_30_degrees_of_freedom() {
+        for (i, row) in T_TABLE.iter().enumerate() {
+            let df = i as u64 + 1;
+            for (p, &want) in [0.95, 0.975, 0.995, 0.9995].iter().zip(row) {
+                let got = t_quantile(*p, df);
+                assert!(
+                    ((got - want) / want).abs() < 1e-12,
+                    "df {df}, p {p}: {got} vs {want}"
+                );
+                assert!((t_quantile(1.0 - p, df) + want).abs() < 1e-12 * want);
+            }
+        }
+        // Large samples (mpmath as above), where the t approaches the normal. The beta
+        // function's lgamma terms lose digits as df grows: 1e-10 there.
+        for (df, p, want) in [
+            (100, 0.975, 1.9839715185235522),
+            (1000, 0.9995, 3.300282648423913),
+            (100_000, 0.975, 1.9599877075346095),
+            (100_000, 0.9995, 3.2906240314118826),
+        ] {
+            let got = t_quantile(p, df);
+            assert!(
+                ((got - want) / want).abs() < 1e-10,
+                "df {df}: {got} vs {want}"
+            );
+        }
+    }
+
+    /// P(|T| ≤ t) for integer `v` by the finite sums of Abramowitz and Stegun 26.7.3–4,
+    /// independent of the incomplete beta function.
+    fn t_central(t: f64, v: u64) -> f64 {
+        let theta = libm::atan(t / libm::sqrt(v as f64));
+        let (s, c) = (libm::sin(theta), libm::cos(theta));
+        let mut term = 1.0;
+        let mut sum = 1.0;
+        if v % 2 == 1 {
+            if v == 1 {
+                return 2.0 * theta / PI;
+            }
+            sum = c;
+            term = c;
+            let mut k = 3;
+            while k < v {
+                term *= (k - 1) as f64 / k as f64 * c * c;
+                sum += term;
+                k += 2;
+            }
+            2.0 / PI * (theta + s * sum)
+        } else {
+            let mut k = 2;
+            while k < v {
+                term *= (k - 1) as f64 / k as f64 * c * c;
+                sum += term;
+                k += 2;
+            }
+            s * sum
+        }
+    }
+
+    #[test]
+    fn t_quantiles_invert_the_exact_finite_sum_cdf() {
+        for df in 1..=60 {
+            for conf in [0.5, 0.8, 0.9, 0.95, 0.99, 0.999, 0.999_999] {
+                let t = t_quantile(0.5 + conf / 2.0, df);
+                let got = t_central(t, df);
+                assert!((got - conf).abs() < 1e-12, "df {df}, {conf}: {got}");
+            }
+        }
     }
 
     #[test]

@@ -246,7 +246,11 @@ impl ArrivalWindows {
             let oldest = &mut self.samples[base + head];
             sum -= *oldest as i128;
             *oldest = sample;
-            r.head = if head + 1 == self.n { 0 } else { head as u32 + 1 };
+            r.head = if head + 1 == self.n {
+                0
+            } else {
+                head as u32 + 1
+            };
         } else {
             let at = head + len;
             self.samples[base + if at >= self.n { at - self.n } else { at }] = sample;
