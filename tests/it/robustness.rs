@@ -447,3 +447,26 @@ fn counts_read_as_english() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn a_duplicated_first_heartbeat_does_not_convict_a_live_client() {
+    // Seed 40 duplicates the client's first heartbeat at the same instant (constant
+    // delay): the zero interval made Cassandra's mean 0 and convicted the client at once.
+    // Cassandra reports a heartbeat only when its version grows, so the copy is not
+    // learnt; Akka adds the zero interval, but its pause allowance and floor keep the
+    // client online.
+    let s = json!({
+        "name": "dup", "duration": "10m", "seed": 40,
+        "clients": [{ "group": "c", "count": 1, "heartbeat": { "interval": "1s" },
+            "uplink": { "delay": { "dist": "constant", "value": "50ms" }, "duplicate": 0.1 } }],
+        "detectors": [
+            { "name": "cass", "kind": "phi-accrual", "variant": "exponential" },
+            { "name": "akka", "kind": "phi-accrual" }
+        ]
+    });
+    let r = crate::common::run(&s.to_string());
+    assert!(r.traffic.duplicated > 0, "the scenario must duplicate heartbeats");
+    for (name, d) in &r.detectors.0 {
+        assert_eq!(d.false_positives.total, 0, "{name}");
+    }
+}

@@ -4,7 +4,7 @@
 //! `TimeSpan.Seconds` bug: only the seconds part of the silence (modulo a minute) counts.
 
 use super::passive::{Passive, Rule, Thresholds};
-use super::{KindConfig, Rejoin};
+use super::{Heard, KindConfig, Rejoin};
 use crate::base::time::SimDuration;
 
 /// A `fixed-timeout` detector's settings.
@@ -72,7 +72,9 @@ impl Thresholds for Fixed {
         self.0
     }
     #[inline]
-    fn arrived(&mut self, _: usize, _: u64) {}
+    fn arrived<H: Heard>(&mut self, _: usize, _: u64, _: u64, _: bool, _: &mut H) -> bool {
+        true
+    }
     #[inline]
     fn monotonic(&self) -> bool {
         false

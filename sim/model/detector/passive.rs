@@ -108,8 +108,23 @@ pub struct Watch {
 pub trait Thresholds {
     /// The elapsed time at which client `client` is overdue, ns.
     fn threshold(&self, client: usize) -> u64;
-    /// A heartbeat of `client` arrived at `now` (phi learns from it).
-    fn arrived(&mut self, client: usize, now: u64);
+    /// Heartbeat `seq` of `client` arrived at `now` (phi learns from it). Returns false
+    /// when the kind does not take it into account at all (Cassandra's gossip reports a
+    /// heartbeat only when its version grows).
+    /// `online` says whether the detector holds the client online.
+    fn arrived<H: Heard>(
+        &mut self,
+        client: usize,
+        now: u64,
+        seq: u64,
+        online: bool,
+        heard: &mut H,
+    ) -> bool;
+    /// The true time at which the client's silence was zero, when the kind keeps it
+    /// itself (phi measures from the last heartbeat it took into account).
+    fn own_base(&self, _client: usize) -> Option<i64> {
+        None
+    }
     /// Whether silence is measured on a monotonic clock rather than the wall clock.
     fn monotonic(&self) -> bool;
     /// Whether every heartbeat may move the deadline earlier (the threshold moves).
@@ -169,7 +184,9 @@ impl<T: Thresholds> Passive<T> {
         out: &mut Effects,
     ) {
         match input {
-            Input::Heartbeat { clock_stepped, .. } => self.heartbeat(now, ci, clock_stepped, out),
+            Input::Heartbeat { clock_stepped, seq } => {
+                self.heartbeat(now, ci, clock_stepped, seq, heard, out)
+            }
             Input::Timer { .. } => {
                 let w = &mut self.watches[ci];
                 if w.armed_at != now {
@@ -224,8 +241,19 @@ impl<T: Thresholds> Passive<T> {
     /// A heartbeat reached the server application: a known client is re-armed when its
     /// deadline may have moved earlier; an unknown (or rejoining) one becomes online.
     #[inline]
-    fn heartbeat(&mut self, now: u64, ci: usize, clock_stepped: bool, out: &mut Effects) {
-        self.thresholds.arrived(ci, now);
+    fn heartbeat<H: Heard>(
+        &mut self,
+        now: u64,
+        ci: usize,
+        clock_stepped: bool,
+        seq: u64,
+        heard: &mut H,
+        out: &mut Effects,
+    ) {
+        let online = self.watches[ci].status == Status::Online;
+        if !self.thresholds.arrived(ci, now, seq, online, heard) {
+            return;
+        }
         let w = &mut self.watches[ci];
         if self.rule.rejoin.comes_back(w.status) {
             w.status = Status::Online;
@@ -257,6 +285,9 @@ impl<T: Thresholds> Passive<T> {
     /// measures with (monotonic for phi, the server's wall clock otherwise).
     #[inline]
     fn base<H: Heard>(&self, ci: usize, heard: &mut H) -> i64 {
+        if let Some(base) = self.thresholds.own_base(ci) {
+            return base;
+        }
         let h = heard.last_heard(ci);
         if self.thresholds.monotonic() {
             h.monotonic

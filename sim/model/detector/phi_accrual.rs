@@ -11,7 +11,7 @@
 //! intervals above `max_interval` ignored, and no convictions right after a local pause.
 
 use super::passive::{Passive, Rule, Thresholds};
-use super::{Elapsed, KindConfig, Rejoin, NEVER};
+use super::{Elapsed, Heard, KindConfig, Rejoin, NEVER};
 use crate::base::time::SimDuration;
 use std::collections::VecDeque;
 
@@ -74,6 +74,11 @@ impl KindConfig for PhiAccrual {
         false // phi learns from every arrival
     }
 
+    fn reads_sequence(&self) -> bool {
+        // Cassandra reports a heartbeat to its detector only when its version grows.
+        self.variant == PhiVariant::Exponential
+    }
+
     fn no_closed_forms(&self) -> Option<&'static str> {
         Some("phi accrual adapts its threshold to the observed heartbeats")
     }
@@ -95,6 +100,10 @@ pub struct PhiWindow {
     sum_squares: u128,
     /// The previous arrival, or `NEVER`.
     last: u64,
+    /// Exponential variant: the highest heartbeat number taken into account (`NEVER`
+    /// before any) and the first number of its incarnation.
+    best: u64,
+    first: u64,
     /// Elapsed time at which φ reaches the threshold, ns.
     pub critical: u64,
 }
@@ -107,6 +116,8 @@ impl PhiWindow {
             sum: 0,
             sum_squares: 0,
             last: NEVER,
+            best: NEVER,
+            first: 0,
             critical: 0,
         };
         if p.variant == PhiVariant::Normal {
@@ -194,8 +205,41 @@ impl Thresholds for Windows {
         self.windows[ci].critical
     }
     #[inline]
-    fn arrived(&mut self, ci: usize, now: u64) {
+    fn arrived<H: Heard>(
+        &mut self,
+        ci: usize,
+        now: u64,
+        seq: u64,
+        online: bool,
+        heard: &mut H,
+    ) -> bool {
+        if self.params.variant == PhiVariant::Exponential {
+            // Cassandra (`Gossiper.notifyFailureDetector`) reports an endpoint to the
+            // detector only when its heartbeat state is newer: a higher generation (a
+            // restart; the intervals of an endpoint it had marked down are removed and
+            // relearnt) or, in the same generation, a higher version. A duplicate or an
+            // overtaken heartbeat is not reported at all.
+            let schedule = heard.schedule(ci);
+            let w = &self.windows[ci];
+            if seq < schedule.first
+                || (w.best != NEVER && w.first == schedule.first && seq <= w.best)
+            {
+                return false;
+            }
+            if w.best != NEVER && w.first != schedule.first && !online {
+                self.windows[ci] = self.fresh.clone();
+            }
+            let w = &mut self.windows[ci];
+            w.best = seq;
+            w.first = schedule.first;
+        }
         self.windows[ci].arrive(now, &self.params);
+        true
+    }
+    #[inline]
+    fn own_base(&self, ci: usize) -> Option<i64> {
+        let last = self.windows[ci].last;
+        (last != NEVER).then_some(last as i64)
     }
     fn monotonic(&self) -> bool {
         true // Akka and Cassandra measure with a monotonic clock
