@@ -279,8 +279,9 @@ pub struct Tuned {
     pub scan: Option<u64>,
 }
 
-/// A fixed timeout's threshold, as multiples of the interval.
-const THRESHOLDS: [f64; 6] = [1.5, 2.0, 3.0, 4.0, 6.0, 10.0];
+/// A fixed timeout's threshold, as multiples of the interval: with a round interval,
+/// round thresholds (whole seconds for whole-second intervals).
+const THRESHOLDS: [f64; 8] = [1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0];
 
 /// NFD-S's shift and NFD-E's margin, as multiples of the interval: a heartbeat is
 /// suspected when it is that late, so fractions of an interval matter most.
@@ -312,8 +313,9 @@ pub fn tuned(kind: &DetectorKind) -> Result<Tuned, &'static str> {
 }
 
 /// The coarse grid around a group's `interval` for `tuned`: intervals from ⅛ to 8 times
-/// the current one, each multiple of the tuned parameter, and half or the whole scan
-/// interval where the detector scans.
+/// the current one (its powers of two, and the round 1-2-5 values in that range), each
+/// multiple of the tuned parameter, and half or the whole scan interval where the detector
+/// scans.
 pub fn coarse_grid(interval: u64, tuned: &Tuned) -> Vec<Setting> {
     let scan = tuned.scan.unwrap_or(0);
     let scans: Vec<Option<f64>> = if scan > 0 {
@@ -321,9 +323,24 @@ pub fn coarse_grid(interval: u64, tuned: &Tuned) -> Vec<Setting> {
     } else {
         vec![None]
     };
+    let (lo, hi) = (interval as f64 / 8.0, interval as f64 * 8.0);
+    let mut intervals: Vec<u64> = (-3i32..=3)
+        .map(|k| ms(interval as f64 * libm::pow(2.0, k as f64)))
+        .collect();
+    let mut decade = 1e6; // 1 ms
+    while decade <= hi {
+        for step in [1.0, 2.0, 5.0] {
+            let v = decade * step;
+            if v >= lo && v <= hi {
+                intervals.push(ms(v));
+            }
+        }
+        decade *= 10.0;
+    }
+    intervals.sort_unstable();
+    intervals.dedup();
     let mut grid = Vec::new();
-    for k in -3i32..=3 {
-        let i = ms(interval as f64 * libm::pow(2.0, k as f64));
+    for i in intervals {
         for &m in tuned.multiples {
             for sc in &scans {
                 grid.push(Setting {
@@ -337,12 +354,30 @@ pub fn coarse_grid(interval: u64, tuned: &Tuned) -> Vec<Setting> {
     grid
 }
 
+/// `ns` rounded to two significant figures (at least 1 ms), so that refined settings
+/// read as round numbers too ("1.2s", "750ms").
+pub fn two_figures(ns: f64) -> u64 {
+    if ns < 1e6 {
+        return 1_000_000;
+    }
+    let unit = libm::pow(10.0, libm::floor(libm::log10(ns)) - 1.0);
+    ms(libm::round(ns / unit) * unit)
+}
+
 /// Judges `grid`, then refines: between the best feasible interval and twice it (the
 /// next, infeasible or dearer, grid point), bisects in log space for the longest interval
 /// that still meets every target, at the best threshold multiple and the next larger one.
 /// Returns every judged candidate, the grid's first.
 pub fn search(space: &Space<'_>, grid: &[Setting]) -> Result<Vec<Judged>, TuneError> {
     let mut judged = space.judge_all(grid)?;
+    // A refined candidate already judged (rounding can land on one) is judged again
+    // from the record, not rerun.
+    let judge = |judged: &[Judged], cand: Setting| -> Result<Judged, TuneError> {
+        match judged.iter().find(|j| j.setting == cand) {
+            Some(j) => Ok(j.clone()),
+            None => space.judge(cand),
+        }
+    };
     if let Some(b) = best(&judged) {
         let s = judged[b].setting;
         let m = s.threshold as f64 / s.interval as f64;
@@ -356,12 +391,13 @@ pub fn search(space: &Space<'_>, grid: &[Setting]) -> Result<Vec<Judged>, TuneEr
             let (mut lo, mut hi) = (s.interval as f64, s.interval as f64 * 2.0);
             for _ in 0..4 {
                 let mid = libm::sqrt(lo * hi);
+                let interval = two_figures(mid);
                 let cand = Setting {
-                    interval: ms(mid),
-                    threshold: ms(mid * mult),
+                    interval,
+                    threshold: ms(interval as f64 * mult),
                     scan: s.scan,
                 };
-                let j = space.judge(cand)?;
+                let j = judge(&judged, cand)?;
                 if j.feasible {
                     lo = mid;
                 } else {
@@ -372,4 +408,47 @@ pub fn search(space: &Space<'_>, grid: &[Setting]) -> Result<Vec<Judged>, TuneEr
         }
     }
     Ok(judged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: u64 = 1_000_000;
+
+    #[test]
+    fn the_coarse_grid_holds_round_values() {
+        let t = Tuned {
+            field: "threshold",
+            multiples: &THRESHOLDS,
+            scan: Some(1000 * MS),
+        };
+        let grid = coarse_grid(1000 * MS, &t);
+        // flaky.json's setting that met both targets more cheaply than the old
+        // recommendation (1s / 5s / scan 500ms).
+        assert!(grid.contains(&Setting {
+            interval: 1000 * MS,
+            threshold: 5000 * MS,
+            scan: Some(500 * MS)
+        }));
+        let mut intervals: Vec<u64> = grid.iter().map(|s| s.interval / MS).collect();
+        intervals.dedup();
+        assert_eq!(
+            intervals,
+            [125, 200, 250, 500, 1000, 2000, 4000, 5000, 8000]
+        );
+        // Whole-second intervals get whole-second thresholds but for the 1.5 multiple.
+        for s in grid.iter().filter(|s| s.interval % (1000 * MS) == 0) {
+            let m = s.threshold as f64 / s.interval as f64;
+            assert!(s.threshold % (1000 * MS) == 0 || m == 1.5, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn refined_values_keep_two_significant_figures() {
+        assert_eq!(two_figures(1_477_000_000.0), 1_500_000_000);
+        assert_eq!(two_figures(958_000_000.0), 960_000_000);
+        assert_eq!(two_figures(12_340_000.0), 12_000_000);
+        assert_eq!(two_figures(10.0), MS);
+    }
 }

@@ -465,8 +465,48 @@ fn a_duplicated_first_heartbeat_does_not_convict_a_live_client() {
         ]
     });
     let r = crate::common::run(&s.to_string());
-    assert!(r.traffic.duplicated > 0, "the scenario must duplicate heartbeats");
+    assert!(
+        r.traffic.duplicated > 0,
+        "the scenario must duplicate heartbeats"
+    );
     for (name, d) in &r.detectors.0 {
         assert_eq!(d.false_positives.total, 0, "{name}");
     }
+}
+
+#[test]
+fn tune_recommends_no_dearer_setting_than_the_round_one_that_meets_the_targets() {
+    // The example from the field: 1s / 5s / scan 500ms meets both targets at 225,737
+    // bytes per client-hour; the recommendation used to be 958ms / 5746ms at 235,631.
+    let out = hbsim(&[
+        "tune",
+        "scenarios/flaky.json",
+        "--target",
+        "seed.detection_latency.p99<=6s",
+        "--target",
+        "seed.false_positives.spurious_per_client_day<=1",
+        "--quiet",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let line = stdout.lines().nth(1).expect("the recommendation");
+    let cost: f64 = line
+        .split("traffic.bytes_per_client_hour")
+        .nth(1)
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(cost <= 225_737.0, "{line}");
+    // Refined values are round too: two significant figures.
+    let interval = line
+        .split("interval ")
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap();
+    let ns = hbsim::base::time::parse_duration(interval)
+        .unwrap()
+        .as_nanos() as f64;
+    let unit = 10f64.powf(ns.log10().floor() - 1.0);
+    assert_eq!((ns / unit).fract(), 0.0, "{interval}");
 }
