@@ -313,7 +313,7 @@ pub(crate) fn run(args: CheckArgs) -> Result<(), Failure> {
             message: "hbsim: no scenario files found".into(),
         });
     }
-    let loaded = load_all(&files)?;
+    let loaded = load_all(&files, true)?;
     let limits = args.limits.limits();
     let bless = args.bless || std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1");
     // Scenarios run in parallel; results come back in input order.

@@ -46,8 +46,20 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Reads and validates every file, reporting all invalid ones before failing.
-pub(crate) fn load_all(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Vec<u8>, Scenario)>, Failure> {
+/// Prints what is valid in `s` but probably not meant, on stderr.
+pub(crate) fn print_warnings(path: &Path, s: &Scenario) {
+    for w in hbsim::scenario::warnings(s) {
+        eprintln!("hbsim: warning: {}: {w}", path.display());
+    }
+}
+
+/// Reads and validates every file, reporting all invalid ones before failing, and prints
+/// each scenario's warnings on stderr. With `distinct`, two scenarios of the same name
+/// (whose outputs would overwrite each other) are refused.
+pub(crate) fn load_all(
+    paths: &[PathBuf],
+    distinct: bool,
+) -> Result<Vec<(PathBuf, Vec<u8>, Scenario)>, Failure> {
     let mut loaded = Vec::new();
     let mut messages = Vec::new();
     let mut code = 0;
@@ -72,9 +84,25 @@ pub(crate) fn load_all(paths: &[PathBuf]) -> Result<Vec<(PathBuf, Vec<u8>, Scena
             continue;
         };
         match hbsim::parse(text) {
-            Ok(s) => loaded.push((path.clone(), bytes, s)),
+            Ok(s) => {
+                print_warnings(path, &s);
+                loaded.push((path.clone(), bytes, s))
+            }
             Err(e) => {
                 messages.push(format!("hbsim: invalid scenario {}\n{e}", path.display()));
+                code = code.max(3);
+            }
+        }
+    }
+    if distinct {
+        for (i, (path, _, s)) in loaded.iter().enumerate() {
+            if let Some((other, _, _)) = loaded[..i].iter().find(|(_, _, o)| o.name == s.name) {
+                messages.push(format!(
+                    "hbsim: {} and {} are both named \"{}\": their outputs would overwrite each other; give each scenario its own name",
+                    other.display(),
+                    path.display(),
+                    s.name
+                ));
                 code = code.max(3);
             }
         }

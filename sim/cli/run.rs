@@ -7,7 +7,7 @@ use std::io::Write;
 
 /// Runs every scenario and writes its reports.
 pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
-    let loaded = load_all(&args.scenarios)?;
+    let loaded = load_all(&args.scenarios, true)?;
     let limits = args.limits.limits();
     let stdout = std::io::stdout();
     for (path, bytes, scenario) in &loaded {

@@ -103,6 +103,7 @@ pub(crate) fn run(args: SweepArgs) -> Result<(), Failure> {
             format!("hbsim: invalid scenario {}\n{e}", path.display()),
         )
     })?;
+    super::print_warnings(&path, &base);
     let axes = args
         .vary
         .iter()

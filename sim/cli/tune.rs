@@ -35,6 +35,9 @@ pub(crate) fn run(args: TuneArgs) -> Result<(), Failure> {
             format!("hbsim: invalid scenario {}\n{e}", args.scenario.display()),
         )
     })?;
+    if !args.quiet {
+        super::print_warnings(&args.scenario, &scenario);
+    }
     let detectors: Vec<String> = scenario.detectors.iter().map(|d| d.name.clone()).collect();
     let targets: Vec<Expectation> = args
         .target

@@ -5,7 +5,7 @@ use hbsim::report::counted;
 
 /// Validates every file, listing each valid one unless quiet.
 pub(crate) fn run(args: ValidateArgs) -> Result<(), Failure> {
-    let loaded = load_all(&args.scenarios)?;
+    let loaded = load_all(&args.scenarios, false)?;
     if !args.quiet {
         for (path, _, s) in &loaded {
             let clients = s.groups.iter().map(|g| g.count as u64).sum::<u64>();

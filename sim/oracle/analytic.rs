@@ -109,7 +109,7 @@ impl Analytic {
 
 /// The analysis of `detector` on group `g` of `s`.
 pub fn analyse(s: &Scenario, g: &Group, ft: &FixedTimeout, seen: &Observed) -> Analytic {
-    let disturbed = disturbed(s);
+    let disturbed = disturbed(s, g);
     let hb = &g.heartbeat;
     let (t, h, s_int) = (
         ft.threshold.as_nanos(),
@@ -258,18 +258,19 @@ pub fn analyse(s: &Scenario, g: &Group, ft: &FixedTimeout, seen: &Observed) -> A
     }
 }
 
-/// Faults that break the assumptions of every closed form here.
-fn disturbed(s: &Scenario) -> bool {
-    s.faults.iter().any(|f| {
-        matches!(
-            f.action,
-            FaultAction::ServerStall { .. }
-                | FaultAction::ClockStep { .. }
-                | FaultAction::Pause { .. }
-                | FaultAction::Partition { .. }
-                | FaultAction::ServerCrash
-                | FaultAction::ServerRestart
-        )
+/// Faults that break the assumptions of every closed form for group `g`: any that
+/// touches the server, and pauses or partitions of the group's own clients.
+fn disturbed(s: &Scenario, g: &Group) -> bool {
+    let gi = s.groups.iter().position(|x| x.name == g.name);
+    s.faults.iter().any(|f| match f.action {
+        FaultAction::ServerStall { .. }
+        | FaultAction::ClockStep { .. }
+        | FaultAction::ServerCrash
+        | FaultAction::ServerRestart => true,
+        FaultAction::Pause { .. } | FaultAction::Partition { .. } => {
+            f.targets.iter().any(|r| Some(r.group) == gi)
+        }
+        FaultAction::Crash { .. } | FaultAction::Restart | FaultAction::Churn { .. } => false,
     })
 }
 
@@ -292,7 +293,7 @@ pub fn analyse_freshness(
         Some(Dist::Constant { value }) => Some(*value),
         Some(_) => None,
     };
-    if disturbed(s) {
+    if disturbed(s, g) {
         return Analytic::none(
             "pauses, partitions, stalls, clock steps or server crashes break the assumptions",
         );

@@ -303,6 +303,12 @@ impl Report {
             duration_ns,
             clients: all_groups.clients,
             crashes: all_groups.crashes,
+            server_crashes: scenario
+                .faults
+                .iter()
+                .filter(|f| f.action == crate::scenario::FaultAction::ServerCrash)
+                .count() as u64
+                * replications,
             detectors: Ordered(detectors),
             traffic,
         };

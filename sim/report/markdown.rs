@@ -23,6 +23,9 @@ impl Report {
         let _ = writeln!(o, "| duration | {} |", format_duration(self.duration_ns));
         let _ = writeln!(o, "| clients | {} ({}) |", self.clients, groups.join(", "));
         let _ = writeln!(o, "| crashes injected | {} |", self.crashes);
+        if self.server_crashes > 0 {
+            let _ = writeln!(o, "| server crashes injected | {} |", self.server_crashes);
+        }
         let _ = writeln!(o, "| scenario sha256 | `{}` |", self.scenario.sha256);
         let _ = writeln!(o, "| replications | {} |", self.replications);
         let _ = writeln!(o, "| intervals | {}% |", self.confidence * 100.0);

@@ -52,6 +52,11 @@ impl<T> Ordered<T> {
     }
 }
 
+/// For `skip_serializing_if`: keys that only some scenarios have.
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Report {
     pub hbsim_version: String,
@@ -64,6 +69,9 @@ pub struct Report {
     pub duration_ns: u64,
     pub clients: u64,
     pub crashes: u64,
+    /// `server-crash` faults injected (over every replication); absent when none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub server_crashes: u64,
     pub detectors: Ordered<DetectorReport>,
     pub traffic: Traffic,
 }

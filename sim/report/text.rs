@@ -14,7 +14,15 @@ impl Report {
             counted(self.clients, "client", "clients"),
             format_duration(self.duration_ns),
             self.seed,
-            counted(self.crashes, "crash", "crashes")
+            if self.server_crashes > 0 {
+                format!(
+                    "{} and {}",
+                    counted(self.crashes, "client crash", "client crashes"),
+                    counted(self.server_crashes, "server crash", "server crashes")
+                )
+            } else {
+                counted(self.crashes, "crash", "crashes")
+            }
         );
         let level = format!("{}%", self.confidence * 100.0);
         if self.replications > 1 {

@@ -15,11 +15,13 @@ pub mod expect;
 mod faults;
 mod select;
 mod validate;
+pub mod warnings;
 
 use select::group_names;
 pub use select::{select, GroupName};
 use validate::strip_position;
 use validate::Validator;
+pub use warnings::warnings;
 
 use crate::base::rng::Dist;
 use crate::base::time::{format_duration_spec, parse_duration, SimDuration, SimTime};

@@ -510,3 +510,89 @@ fn tune_recommends_no_dearer_setting_than_the_round_one_that_meets_the_targets()
     let unit = 10f64.powf(ns.log10().floor() - 1.0);
     assert_eq!((ns / unit).fract(), 0.0, "{interval}");
 }
+
+#[test]
+fn pointless_faults_and_short_thresholds_warn_and_the_run_goes_on() {
+    let dir = temp_dir("warnings");
+    let mut s = base();
+    s["detectors"][0]["threshold"] = json!("500ms");
+    s["faults"] = json!([
+        { "at": "10s", "action": "restart", "clients": "c[0..1]" },
+        { "at": "20s", "action": "crash", "clients": "c" },
+        { "at": "30s", "action": "crash", "clients": "c[1..2]" },
+        { "at": "40s", "action": "partition", "for": "5s", "clients": "c" }
+    ]);
+    let path = dir.join("w.json").display().to_string();
+    std::fs::write(&path, s.to_string()).unwrap();
+    let out = hbsim(&["run", &path, "--out", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    for expected in [
+        "warning: ",
+        "faults[0]: restart of 1 running client (first: c[0]) does nothing",
+        "faults[2]: crash of 1 crashed client (first: c[1]) does nothing",
+        "faults[3]: partition of 3 crashed clients (first: c[0]) does nothing",
+        "detectors[0].threshold: \"500ms\" is shorter than clients[0] (\"c\")'s heartbeat interval \"1s\"",
+    ] {
+        assert!(err.contains(expected), "{expected}\n{err}");
+    }
+    assert!(dir.join("r.json").exists(), "the run went on");
+}
+
+#[test]
+fn two_scenarios_of_one_name_in_one_command_are_refused() {
+    let dir = temp_dir("same-name");
+    let (a, b) = (
+        dir.join("a.json").display().to_string(),
+        dir.join("b.json").display().to_string(),
+    );
+    std::fs::write(&a, base().to_string()).unwrap();
+    std::fs::write(&b, base().to_string()).unwrap();
+    for args in [
+        vec!["run", &a, &b, "--out", dir.to_str().unwrap()],
+        vec!["check", &a, &b],
+    ] {
+        let command = args[0];
+        let out = hbsim(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{command}: {}",
+            text(&out.stderr)
+        );
+        let err = text(&out.stderr);
+        assert!(err.contains("are both named \"r\""), "{err}");
+    }
+    assert!(!dir.join("r.json").exists(), "nothing was written");
+    // validate writes nothing, so it checks both.
+    assert_eq!(hbsim(&["validate", &a, &b]).status.code(), Some(0));
+}
+
+#[test]
+fn the_run_header_counts_server_crashes_and_analytic_blocks_follow_their_group() {
+    let out = hbsim(&[
+        "run",
+        "scenarios/server-outage.json",
+        "--out",
+        temp_dir("outage").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("0 client crashes and 1 server crash injected"));
+    // A pause of group a leaves group b's closed forms in force.
+    let s = json!({
+        "name": "g", "duration": "10m",
+        "clients": [{ "group": "a", "count": 5, "heartbeat": { "interval": "1s" } },
+                    { "group": "b", "count": 5, "heartbeat": { "interval": "1s" } }],
+        "detectors": [{ "name": "d", "kind": "fixed-timeout", "scan_interval": "1s", "threshold": "3s" }],
+        "faults": [{ "at": "1m", "action": "pause", "for": "10s", "clients": "a" },
+                   { "at": "2m", "action": "crash", "clients": "b" }]
+    });
+    let r = crate::common::run(&s.to_string());
+    let groups = &r.detectors.0[0].1.groups.0;
+    assert!(!groups[0].1.analytic.detection_latency.applies);
+    assert!(groups[1].1.analytic.detection_latency.applies);
+    assert_eq!(
+        groups[1].1.analytic.detection_latency.verdict.as_deref(),
+        Some("consistent")
+    );
+}
