@@ -164,6 +164,8 @@ pub(crate) fn run(args: SweepArgs) -> Result<(), Failure> {
                 })
             })
             .collect();
+        sweep::check_cell_limits(&plan, &todo, limits)
+            .map_err(|e| fail(e.code, format!("hbsim: {}", e.message)))?;
         let pb = progress(todo.len(), args.quiet);
         todo.par_iter()
             .map(|c| {

@@ -20,7 +20,7 @@ mod transport;
 pub use limits::{
     check_limits, estimate_events, estimate_memory, LimitExceeded, LimitKind, Limits,
 };
-pub use replicate::{replication_seed, simulate_replications};
+pub use replicate::{check_replication_limits, replication_seed, simulate_replications};
 
 use crate::base::rng::Dist;
 use crate::base::time::SimTime;

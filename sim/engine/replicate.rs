@@ -15,6 +15,28 @@ pub fn replication_seed(seed: u64, r: u32) -> u64 {
     mix64(seed ^ (r as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15))
 }
 
+/// Refuses `replications` runs of `scenario` whose estimated events (all replications
+/// together) or memory exceed `limits`. The error states the limit the user gave and the
+/// estimate for all replications, so its advice lets the run start.
+pub fn check_replication_limits(
+    scenario: &Scenario,
+    replications: u32,
+    limits: Limits,
+) -> Result<(), LimitExceeded> {
+    let scaled = Limits {
+        max_events: limits.max_events / replications.max(1) as u64,
+        ..limits
+    };
+    super::check_limits(scenario, scaled).map_err(|e| match e.kind {
+        LimitKind::Events => LimitExceeded {
+            estimate: e.estimate.saturating_mul(replications.max(1) as u64),
+            limit: limits.max_events,
+            ..e
+        },
+        LimitKind::Memory => e,
+    })
+}
+
 /// Runs `replications` independent replications in parallel (rayon) and returns their
 /// outcomes in replication order, whatever the thread count. `trace` sees the first
 /// replication only.
@@ -26,21 +48,7 @@ pub fn simulate_replications(
     trace: Trace<'_>,
 ) -> Result<Vec<Outcome>, LimitExceeded> {
     use rayon::prelude::*;
-    let scaled = Limits {
-        max_events: limits.max_events / replications.max(1) as u64,
-        ..limits
-    };
-    // The events of every replication count against the limit the user gave: the error
-    // states that limit and the estimate for all replications, so its advice lets the
-    // run start.
-    super::check_limits(scenario, scaled).map_err(|e| match e.kind {
-        LimitKind::Events => LimitExceeded {
-            estimate: e.estimate.saturating_mul(replications.max(1) as u64),
-            limit: limits.max_events,
-            ..e
-        },
-        LimitKind::Memory => e,
-    })?;
+    check_replication_limits(scenario, replications, limits)?;
     let first = simulate(scenario, seed, limits, trace)?;
     let rest: Result<Vec<_>, _> = (1..replications)
         .into_par_iter()

@@ -493,6 +493,47 @@ pub fn run_cell(
     Ok(row(cell, &report, detector))
 }
 
+/// Refuses the sweep before any cell runs when one of `cells` would exceed `limits`;
+/// the cell named is the one that needs the most, so the advice lets every cell start.
+pub fn check_cell_limits(
+    plan: &Plan,
+    cells: &[&Cell],
+    limits: crate::Limits,
+) -> Result<(), CellError> {
+    let mut worst: Option<(&Cell, crate::LimitExceeded)> = None;
+    for &cell in cells {
+        let Some(scenario) = plan
+            .cell_text(cell)
+            .ok()
+            .and_then(|t| crate::scenario::parse(&t).ok())
+        else {
+            continue; // run_cell reports the invalid cell with its reason
+        };
+        if let Err(e) =
+            crate::engine::check_replication_limits(&scenario, scenario.replications, limits)
+        {
+            let rank = |e: &crate::LimitExceeded| (e.kind == crate::LimitKind::Memory, e.estimate);
+            if worst.as_ref().is_none_or(|(_, w)| rank(&e) > rank(w)) {
+                worst = Some((cell, e));
+            }
+        }
+    }
+    match worst {
+        None => Ok(()),
+        Some((cell, e)) => {
+            let label: Vec<String> = cell
+                .params
+                .iter()
+                .map(|(p, v)| format!("{p}={v}"))
+                .collect();
+            Err(CellError {
+                code: 4,
+                message: format!("sweep cell {}: {e}; no cell was run", label.join(" ")),
+            })
+        }
+    }
+}
+
 /// Runs every cell of `plan` in parallel (rayon) and returns the rows in grid order,
 /// whatever the thread count; `tick` is called once per finished cell.
 pub fn run_plan(
@@ -502,6 +543,7 @@ pub fn run_plan(
     tick: &(dyn Fn() + Sync),
 ) -> Result<Vec<Row>, CellError> {
     use rayon::prelude::*;
+    check_cell_limits(plan, &plan.cells.iter().collect::<Vec<_>>(), limits)?;
     // Largest cells first, one task each, so that two threads finish together (longest
     // processing time first); the rows are put back in grid order afterwards.
     let work = |c: &Cell| {

@@ -596,3 +596,29 @@ fn the_run_header_counts_server_crashes_and_analytic_blocks_follow_their_group()
         Some("consistent")
     );
 }
+
+#[test]
+fn a_sweep_whose_largest_cell_exceeds_the_limit_is_refused_before_any_cell_runs() {
+    let dir = temp_dir("sweep-limit");
+    let path = dir.join("s.json");
+    std::fs::write(&path, base().to_string()).unwrap();
+    let out = hbsim(&[
+        "sweep",
+        path.to_str().unwrap(),
+        "--vary",
+        "clients.c.count=1,10,1000",
+        "--max-events",
+        "100000",
+        "--out",
+        dir.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("clients.c.count=1000") && err.contains("no cell was run"),
+        "{err}"
+    );
+    let written: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(written.len(), 1, "only the scenario: {written:?}");
+}
