@@ -194,6 +194,33 @@ pub(crate) fn run(args: TuneArgs) -> Result<(), Failure> {
         if !args.quiet {
             eprintln!("hbsim: wrote {}", path.display());
         }
+        // The file's own expectations were not targets: say which the new values break.
+        let written = hbsim::parse(&out).map_err(|e| {
+            fail(
+                3,
+                format!("hbsim: tune: the written scenario is invalid\n{e}"),
+            )
+        })?;
+        if !written.expect.is_empty() {
+            let checked = hbsim::study::check::check(
+                &written,
+                out.as_bytes(),
+                written.seed,
+                written.replications,
+                args.limits.limits(),
+            )
+            .map_err(|e| fail(4, format!("hbsim: tune: {e}")))?;
+            for (e, v) in checked.results.iter().filter(|(_, v)| !v.pass) {
+                eprintln!(
+                    "hbsim: tune: warning: {}: the expectation {} no longer holds with the recommended values (measured {}); update or remove it",
+                    path.display(),
+                    e.describe(),
+                    v.value
+                        .map(|x| show_value(e.path.unit, x))
+                        .unwrap_or("–".into())
+                );
+            }
+        }
     }
     Ok(())
 }

@@ -622,3 +622,36 @@ fn a_sweep_whose_largest_cell_exceeds_the_limit_is_refused_before_any_cell_runs(
     let written: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
     assert_eq!(written.len(), 1, "only the scenario: {written:?}");
 }
+
+#[test]
+fn tune_write_keeps_the_key_order_and_flags_the_expectations_it_breaks() {
+    let dir = temp_dir("tune-write");
+    let mut s = base();
+    s["faults"] = json!([{ "at": "60s", "action": "crash", "clients": "c" }]);
+    s["expect"] = json!([{ "metric": "traffic.heartbeats_per_client_hour", "min": 3600 }]);
+    let path = dir.join("s.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&s).unwrap()).unwrap();
+    let written = dir.join("tuned.json");
+    let out = hbsim(&[
+        "tune",
+        path.to_str().unwrap(),
+        "--target",
+        "d.detection_latency.max<=30s",
+        "--write",
+        written.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let t = std::fs::read_to_string(&written).unwrap();
+    let at = |k: &str| t.find(&format!("\"{k}\"")).unwrap();
+    assert!(
+        at("name") < at("duration")
+            && at("duration") < at("clients")
+            && at("faults") < at("expect"),
+        "{t}"
+    );
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("the expectation traffic.heartbeats_per_client_hour >= 3600 no longer holds"),
+        "{err}"
+    );
+}
