@@ -25,6 +25,7 @@ pub(crate) struct Failure {
 /// Parses the arguments, runs the command and maps a failure to its exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    clean_up_on_signals();
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::run(args),
@@ -120,18 +121,84 @@ pub(crate) fn load_all(
 /// Writes `bytes` to `path` through a temporary file and a rename, so that an interrupted
 /// run never leaves a half-written report.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    let fail = |what: &str, e: std::io::Error| Failure {
+    write_set(&[(path.to_path_buf(), bytes.to_vec())])
+}
+
+/// Temporary files not yet renamed into place: a signal removes them. Held locked while a
+/// set is renamed into place, so that a signal then waits for the whole set.
+static PENDING: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Writes a set of files (a report, its Markdown and its pictures) so that an interrupted
+/// run leaves either the old set or the new one: every file goes to a temporary name of
+/// its own (process id and a counter, so that two processes writing the same report do
+/// not collide), then all are renamed into place while signals wait.
+pub(crate) fn write_set(files: &[(PathBuf, Vec<u8>)]) -> Result<(), Failure> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let fail = |what: &str, path: &Path, e: std::io::Error| Failure {
         code: 2,
         message: format!("hbsim: cannot {what} {}: {e}", path.display()),
     };
-    if let Some(dir) = path.parent() {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir).map_err(|e| fail("create the directory for", e))?;
+    let mut temps = Vec::new();
+    for (path, _) in files {
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| fail("create the directory for", path, e))?;
+            }
+        }
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(format!(
+            ".{}.{}.tmp",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        temps.push(PathBuf::from(tmp));
+    }
+    let pending = || PENDING.lock().unwrap_or_else(|p| p.into_inner());
+    pending().extend(temps.iter().cloned());
+    let forget = |temps: &[PathBuf]| {
+        let mut p = pending();
+        p.retain(|t| !temps.contains(t));
+        for t in temps {
+            let _ = std::fs::remove_file(t);
+        }
+    };
+    for ((path, bytes), tmp) in files.iter().zip(&temps) {
+        if let Err(e) = std::fs::write(tmp, bytes) {
+            forget(&temps);
+            return Err(fail("write", path, e));
         }
     }
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes).map_err(|e| fail("write", e))?;
-    std::fs::rename(&tmp, path).map_err(|e| fail("write", e))
+    let mut p = pending();
+    for ((path, _), tmp) in files.iter().zip(&temps) {
+        if let Err(e) = std::fs::rename(tmp, path) {
+            drop(p);
+            forget(&temps);
+            return Err(fail("write", path, e));
+        }
+    }
+    p.retain(|t| !temps.contains(t));
+    Ok(())
+}
+
+/// On SIGINT, SIGTERM or SIGHUP: remove the temporary files of sets not yet in place (a
+/// set being renamed is finished first), say so, and exit with 128 + the signal.
+pub(crate) fn clean_up_on_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return; // without a handler the default action stays: the temporary files remain
+    };
+    std::thread::spawn(move || {
+        if let Some(sig) = signals.forever().next() {
+            let mut p = PENDING.lock().unwrap_or_else(|p| p.into_inner());
+            for t in p.drain(..) {
+                let _ = std::fs::remove_file(t);
+            }
+            eprintln!(
+                "hbsim: interrupted; reports already written are complete, none is half-written"
+            );
+            std::process::exit(128 + sig);
+        }
+    });
 }

@@ -1,6 +1,6 @@
 //! `hbsim run`: simulate, print a summary (and the verdict timeline), write the reports.
 
-use super::{load_all, write_atomically, Failure, Format, RunArgs};
+use super::{load_all, write_set, Failure, Format, RunArgs};
 use hbsim::oracle::{Verdict, VerdictEvent};
 use hbsim::{Report, Scenario};
 use std::io::Write;
@@ -38,11 +38,14 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
         drop(out);
         let json_path = args.out.join(format!("{}.json", scenario.name));
         let md_path = args.out.join(format!("{}.md", scenario.name));
-        write_atomically(&json_path, report.to_json().as_bytes())?;
-        write_atomically(&md_path, report.to_markdown().as_bytes())?;
+        let mut set = vec![
+            (json_path.clone(), report.to_json().into_bytes()),
+            (md_path.clone(), report.to_markdown().into_bytes()),
+        ];
         for (file, svg) in &pictures {
-            write_atomically(&args.out.join(file), svg.as_bytes())?;
+            set.push((args.out.join(file), svg.as_bytes().to_vec()));
         }
+        write_set(&set)?;
         if !args.quiet {
             print_summary(&report, args.format);
             eprintln!(

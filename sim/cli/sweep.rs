@@ -62,10 +62,13 @@ fn progress(cells: usize, quiet: bool) -> Option<ProgressBar> {
 }
 
 fn write_outputs(result: &SweepResult, out: &Path, quiet: bool) -> Result<(), Failure> {
-    for (file, text) in sweep::outputs(result) {
-        let path = out.join(&file);
-        write_atomically(&path, text.as_bytes())?;
-        if !quiet {
+    let set: Vec<(PathBuf, Vec<u8>)> = sweep::outputs(result)
+        .into_iter()
+        .map(|(file, text)| (out.join(&file), text.into_bytes()))
+        .collect();
+    super::write_set(&set)?;
+    if !quiet {
+        for (path, _) in &set {
             eprintln!("hbsim: wrote {}", path.display());
         }
     }

@@ -655,3 +655,77 @@ fn tune_write_keeps_the_key_order_and_flags_the_expectations_it_breaks() {
         "{err}"
     );
 }
+
+#[test]
+fn an_interrupted_run_leaves_no_temporary_or_partial_report() {
+    let dir = temp_dir("signal");
+    let mut s = base();
+    // Far longer than the wait below: the signal comes while it simulates.
+    s["clients"][0]["count"] = json!(200_000);
+    s["duration"] = json!("1h");
+    let path = dir.join("s.json");
+    std::fs::write(&path, s.to_string()).unwrap();
+    let out_dir = dir.join("out");
+    for signal in ["-TERM", "-INT"] {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_hbsim"))
+            .args([
+                "run",
+                path.to_str().unwrap(),
+                "--out",
+                out_dir.to_str().unwrap(),
+            ])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let killed = std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let out = child.wait_with_output().unwrap();
+        let expected = if signal == "-TERM" { 143 } else { 130 };
+        assert_eq!(out.status.code(), Some(expected), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("interrupted"));
+        let left: Vec<_> = std::fs::read_dir(&out_dir)
+            .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "{left:?}");
+    }
+}
+
+#[test]
+fn two_processes_writing_one_report_do_not_collide() {
+    let dir = temp_dir("two-writers");
+    let mut s = base();
+    s["clients"][0]["count"] = json!(2000);
+    let path = dir.join("s.json");
+    std::fs::write(&path, s.to_string()).unwrap();
+    let out_dir = dir.join("out");
+    let spawn = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_hbsim"))
+            .args([
+                "run",
+                path.to_str().unwrap(),
+                "--out",
+                out_dir.to_str().unwrap(),
+                "--quiet",
+            ])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let children: Vec<_> = (0..4).map(|_| spawn()).collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    }
+    let names: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("r.json")).unwrap()).unwrap();
+    assert_eq!(report["clients"], 2000);
+}
