@@ -5,6 +5,7 @@ mod check;
 mod cli;
 mod common;
 mod determinism;
+mod fuzz;
 mod golden;
 mod keepalive;
 mod literature;
