@@ -19,6 +19,34 @@
 use super::NEVER;
 use super::{Effect, Effects, Heard, Host, Input, KnownSchedule, Status, WakeClass, WorldEvent};
 
+/// The `KindConfig` methods every freshness-point kind shares: continuous checking (no
+/// scan grid), about one wake-up per heartbeat, sequence numbers read, and arrivals that
+/// do more than move a deadline (the freshness point depends on the heartbeat's number).
+macro_rules! freshness_config {
+    () => {
+        fn seconds_per_event(&self) -> f64 {
+            1.0 // about one freshness point per heartbeat
+        }
+
+        fn scanning(&self) -> (SimDuration, SimDuration, Rejoin) {
+            (SimDuration::ZERO, SimDuration::ZERO, Rejoin::Announce)
+        }
+
+        fn arrivals_only_move_deadlines(&self) -> bool {
+            false
+        }
+
+        fn reads_sequence(&self) -> bool {
+            true
+        }
+
+        fn no_closed_forms(&self) -> Option<&'static str> {
+            None
+        }
+    };
+}
+pub(crate) use freshness_config;
+
 /// How a freshness-point kind sets the next freshness point.
 pub trait Estimator {
     /// Heartbeat `seq` of client `ci`, the highest of its incarnation so far, arrived at

@@ -32,29 +32,11 @@ impl KindConfig for NfdE {
         self.margin.as_nanos()
     }
 
-    fn seconds_per_event(&self) -> f64 {
-        1.0 // about one freshness point per heartbeat
-    }
-
-    fn scanning(&self) -> (SimDuration, SimDuration, Rejoin) {
-        (SimDuration::ZERO, SimDuration::ZERO, Rejoin::Announce)
-    }
-
-    fn arrivals_only_move_deadlines(&self) -> bool {
-        false // it learns from every new heartbeat
-    }
-
-    fn reads_sequence(&self) -> bool {
-        true
-    }
+    super::freshness::freshness_config!();
 
     fn fixed_bytes_per_client(&self) -> u64 {
         std::mem::size_of::<super::freshness::Watch>() as u64
             + ArrivalWindows::bytes_per_client(self.window)
-    }
-
-    fn no_closed_forms(&self) -> Option<&'static str> {
-        None
     }
 }
 

@@ -29,28 +29,10 @@ impl KindConfig for NfdS {
         self.shift.as_nanos()
     }
 
-    fn seconds_per_event(&self) -> f64 {
-        1.0 // about one freshness point per heartbeat
-    }
-
-    fn scanning(&self) -> (SimDuration, SimDuration, Rejoin) {
-        (SimDuration::ZERO, SimDuration::ZERO, Rejoin::Announce)
-    }
-
-    fn arrivals_only_move_deadlines(&self) -> bool {
-        false // the freshness point depends on the heartbeat's number
-    }
-
-    fn reads_sequence(&self) -> bool {
-        true
-    }
+    super::freshness::freshness_config!();
 
     fn fixed_bytes_per_client(&self) -> u64 {
         std::mem::size_of::<super::freshness::Watch>() as u64
-    }
-
-    fn no_closed_forms(&self) -> Option<&'static str> {
-        None
     }
 }
 
