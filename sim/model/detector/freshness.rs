@@ -16,8 +16,9 @@
 //! from where the old one stopped (see [`KnownSchedule`]): the first of them resets what
 //! the kind has learnt, and heartbeats of an older incarnation are ignored.
 
+use super::passive::wake;
 use super::NEVER;
-use super::{Effect, Effects, Heard, Host, Input, KnownSchedule, Status, WakeClass, WorldEvent};
+use super::{Effect, Effects, Heard, Host, Input, KnownSchedule, Status, WorldEvent};
 
 /// The `KindConfig` methods every freshness-point kind shares: continuous checking (no
 /// scan grid), about one wake-up per heartbeat, sequence numbers read, and arrivals that
@@ -203,16 +204,6 @@ impl<E: Estimator> Freshness<E> {
             w.armed_at = w.until;
             out.push(wake(w.until));
         }
-    }
-}
-
-/// The wake-up at freshness point `at`.
-#[inline]
-fn wake(at: u64) -> Effect {
-    Effect::Wake {
-        at,
-        class: WakeClass::Evaluate,
-        tag: 0,
     }
 }
 

@@ -566,6 +566,29 @@ pub(crate) mod testing {
         running: true,
     };
 
+    /// Heartbeat number `seq`, the server's clock never stepped.
+    pub fn beat(seq: u64) -> Input {
+        Input::Heartbeat {
+            clock_stepped: false,
+            seq,
+        }
+    }
+
+    /// A wake-up at `at` for an evaluation.
+    pub fn wake(at: u64) -> Effect {
+        Effect::Wake {
+            at,
+            class: WakeClass::Evaluate,
+            tag: 0,
+        }
+    }
+
+    /// An evaluation's timer firing.
+    pub const TIMER: Input = Input::Timer {
+        class: WakeClass::Evaluate,
+        tag: 0,
+    };
+
     /// Feeds one input and returns the effects.
     pub fn feed(
         d: &mut Detector,

@@ -73,27 +73,12 @@ pub fn state(c: &NfdE, clients: usize) -> State {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{feed, Fixed, RUNNING};
-    use super::super::{Detector, DetectorKind, Effect, Input, WakeClass};
+    use super::super::testing::{beat, feed, wake, Fixed, RUNNING, TIMER};
+    use super::super::{Detector, DetectorKind, Effect};
     use super::*;
 
     const MS: u64 = 1_000_000;
     const S: u64 = 1_000 * MS;
-
-    fn beat(seq: u64) -> Input {
-        Input::Heartbeat {
-            clock_stepped: false,
-            seq,
-        }
-    }
-
-    fn wake(at: u64) -> Effect {
-        Effect::Wake {
-            at,
-            class: WakeClass::Evaluate,
-            tag: 0,
-        }
-    }
 
     #[test]
     fn the_freshness_point_is_the_window_mean_plus_the_margin() {
@@ -109,10 +94,7 @@ mod tests {
         // m_1 at 1.06 s: samples 40 and 60 ms, EA_2 = 2.05 s, τ_2 = 2.35 s.
         let out = feed(&mut d, 1_060 * MS, 0, beat(1), RUNNING, &mut h);
         assert!(out.is_empty(), "{out:?}");
-        let timer = Input::Timer {
-            class: WakeClass::Evaluate,
-            tag: 0,
-        };
+        let timer = TIMER;
         assert_eq!(
             feed(&mut d, 1_340 * MS, 0, timer, RUNNING, &mut h),
             vec![wake(2_350 * MS)]

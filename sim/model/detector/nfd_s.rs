@@ -59,34 +59,12 @@ pub fn state(c: &NfdS, clients: usize) -> State {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{feed, Fixed, RUNNING};
-    use super::super::{Detector, DetectorKind, Effect, Input, Status, WakeClass, WorldEvent};
+    use super::super::testing::{beat, feed, wake, Fixed, RUNNING, TIMER};
+    use super::super::{Detector, DetectorKind, Effect, Input, Status, WorldEvent};
     use super::*;
 
     const MS: u64 = 1_000_000;
     const S: u64 = 1_000 * MS;
-
-    fn beat(seq: u64) -> Input {
-        Input::Heartbeat {
-            clock_stepped: false,
-            seq,
-        }
-    }
-
-    fn wake(at: u64) -> Effect {
-        Effect::Wake {
-            at,
-            class: WakeClass::Evaluate,
-            tag: 0,
-        }
-    }
-
-    fn timer() -> Input {
-        Input::Timer {
-            class: WakeClass::Evaluate,
-            tag: 0,
-        }
-    }
 
     #[test]
     fn a_client_is_trusted_until_the_freshness_point_after_its_highest_heartbeat() {
@@ -103,19 +81,19 @@ mod tests {
         let out = feed(&mut d, 2_050 * MS, 0, beat(2), RUNNING, &mut h);
         assert!(out.is_empty(), "{out:?}");
         // The wake at 2.2 s re-arms for 4.2 s.
-        let out = feed(&mut d, 2_200 * MS, 0, timer(), RUNNING, &mut h);
+        let out = feed(&mut d, 2_200 * MS, 0, TIMER, RUNNING, &mut h);
         assert_eq!(out, vec![wake(4_200 * MS)]);
         // A late m_1 changes nothing.
         assert!(feed(&mut d, 3 * S, 0, beat(1), RUNNING, &mut h).is_empty());
         // Nothing more: suspected at 4.2 s, the silence since 2.05 s.
-        let out = feed(&mut d, 4_200 * MS, 0, timer(), RUNNING, &mut h);
+        let out = feed(&mut d, 4_200 * MS, 0, TIMER, RUNNING, &mut h);
         assert_eq!(out, vec![Effect::Offline { window: 2_150 * MS }]);
         assert_eq!(d.status(0), Status::Offline);
         // m_3 arrives at 4.3 s, before its freshness point τ_4 = 5.2 s: trusted again.
         let out = feed(&mut d, 4_300 * MS, 0, beat(3), RUNNING, &mut h);
         assert_eq!(out, vec![Effect::Online, wake(5_200 * MS)]);
         // m_4 arriving after τ_5 = 6.2 s leaves it suspected.
-        let out = feed(&mut d, 5_200 * MS, 0, timer(), RUNNING, &mut h);
+        let out = feed(&mut d, 5_200 * MS, 0, TIMER, RUNNING, &mut h);
         assert_eq!(out.len(), 1);
         assert!(feed(&mut d, 6_300 * MS, 0, beat(4), RUNNING, &mut h).is_empty());
         assert_eq!(d.status(0), Status::Offline);

@@ -326,9 +326,9 @@ impl<T: Thresholds> Passive<T> {
     }
 }
 
-/// The deadline check at `at`.
+/// The deadline check at `at` (an evaluation wake-up).
 #[inline]
-fn wake(at: u64) -> Effect {
+pub(crate) fn wake(at: u64) -> Effect {
     Effect::Wake {
         at,
         class: WakeClass::Evaluate,
