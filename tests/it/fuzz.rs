@@ -5,7 +5,9 @@
 //! objects, raw byte corruption. For every case: no panic; an invalid scenario names a
 //! JSON path; a valid one runs (or is refused by a resource limit), its report balances
 //! (delivered + lost + in flight = sent, per group and in total), holds no NaN, infinite
-//! or negative figure, and is byte-identical on a rerun.
+//! or negative figure, and is byte-identical on a rerun. One case in 25 also goes
+//! through the release binary: `validate`, `run` and `check` exit with a documented code
+//! and agree on validity.
 //!
 //! `cargo test` runs a few hundred cases; `HBSIM_FUZZ_CASES=10000000 cargo test
 //! --release fuzz` runs as many as asked (`HBSIM_FUZZ_SEED` picks another sequence).
@@ -292,6 +294,52 @@ fn balanced(t: &Value, at: &str) {
     );
 }
 
+/// Judges one case through the release binary: `validate`, `run` and `check` exit with
+/// a documented code, and agree on whether the scenario is valid.
+fn judge_commands(text: &str, valid: bool, n: u64) {
+    let dir = crate::common::temp_dir(&format!("fuzz-{n}"));
+    let path = dir.join("s.json");
+    std::fs::write(&path, text).unwrap();
+    let p = path.to_str().unwrap();
+    let out = dir.join("out");
+    let code = |args: &[&str]| {
+        let o = crate::common::hbsim(args);
+        let c = o.status.code().unwrap_or(-1);
+        assert!(
+            [0, 1, 2, 3, 4].contains(&c),
+            "{args:?} exited {c}: {}",
+            crate::common::text(&o.stderr)
+        );
+        c
+    };
+    let validate = code(&["validate", p]);
+    assert_eq!(
+        validate == 0,
+        valid,
+        "validate and the parser disagree on {text}"
+    );
+    for args in [
+        vec![
+            "run",
+            p,
+            "--out",
+            out.to_str().unwrap(),
+            "--max-events",
+            "2000000",
+            "--quiet",
+        ],
+        vec!["check", p, "--max-events", "2000000"],
+    ] {
+        let c = code(&args);
+        assert_eq!(
+            c == 3,
+            validate == 3,
+            "{args:?} exited {c}, validate {validate}: {text}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Judges one case; returns whether it was valid.
 fn judge(text: &str) -> bool {
     let scenario = match hbsim::parse(text) {
@@ -362,8 +410,13 @@ fn fuzzed_scenarios_are_refused_with_a_path_or_run_to_a_balanced_reproducible_re
             }
         }
         let text = text.unwrap_or_else(|| v.to_string());
-        total.fetch_add(1, Relaxed);
-        valid.fetch_add(judge(&text) as u64, Relaxed);
+        let n = total.fetch_add(1, Relaxed);
+        let ok = judge(&text);
+        valid.fetch_add(ok as u64, Relaxed);
+        // One case in 25 also goes through the commands (a process each: slower).
+        if n % 25 == 0 {
+            judge_commands(&text, ok, n);
+        }
         Ok(())
     });
     if let Err(e) = result {
