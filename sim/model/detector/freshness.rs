@@ -16,7 +16,7 @@
 //! from where the old one stopped (see [`KnownSchedule`]): the first of them resets what
 //! the kind has learnt, and heartbeats of an older incarnation are ignored.
 
-use super::passive::wake;
+use super::passive::{fires, wake};
 use super::NEVER;
 use super::{Effect, Effects, Heard, Host, Input, KnownSchedule, Status, WorldEvent};
 
@@ -120,13 +120,7 @@ impl<E: Estimator> Freshness<E> {
         match input {
             Input::Heartbeat { seq, .. } => self.heartbeat(now, ci, seq, heard, out),
             Input::Timer { .. } => {
-                let w = &mut self.watches[ci];
-                if w.armed_at != now {
-                    return; // superseded
-                }
-                w.armed_at = NEVER;
-                // A dead server checks nothing; a stalled one catches up when it resumes.
-                if host.up && host.running {
+                if fires(&mut self.watches[ci].armed_at, now, host) {
                     self.evaluate(now, ci, out);
                 }
             }

@@ -188,20 +188,9 @@ impl<T: Thresholds> Passive<T> {
                 self.heartbeat(now, ci, clock_stepped, seq, heard, out)
             }
             Input::Timer { .. } => {
-                let w = &mut self.watches[ci];
-                if w.armed_at != now {
-                    return; // superseded by an earlier check
+                if fires(&mut self.watches[ci].armed_at, now, host) {
+                    self.evaluate(now, ci, true, heard, out);
                 }
-                w.armed_at = NEVER;
-                if !host.up {
-                    return; // a dead server checks nothing; it starts afresh on restart
-                }
-                if !host.running {
-                    // Scans are skipped while the server is stalled; the catch-up scan at
-                    // the end of the stall looks at every client.
-                    return;
-                }
-                self.evaluate(now, ci, true, heard, out);
             }
             Input::World(WorldEvent::StallEnded { stall }) => {
                 let convict = self.thresholds.convicts_after_stall(stall);
@@ -324,6 +313,19 @@ impl<T: Thresholds> Passive<T> {
         w.status = Status::Offline;
         out.push(Effect::Offline { window: threshold });
     }
+}
+
+/// Whether the wake-up armed at `armed_at` that fires now should evaluate: it is the
+/// current one (a later arming supersedes it; it is disarmed here), and the host runs. A
+/// dead server checks nothing (it starts afresh on restart); a stalled one skips its
+/// checks, and the catch-up at the end of the stall looks at every client.
+#[inline]
+pub(crate) fn fires(armed_at: &mut u64, now: u64, host: Host) -> bool {
+    if *armed_at != now {
+        return false;
+    }
+    *armed_at = NEVER;
+    host.up && host.running
 }
 
 /// The deadline check at `at` (an evaluation wake-up).
