@@ -40,6 +40,7 @@ impl<'s> World<'s> {
                     schedule: g.heartbeat.schedule,
                     interval: g.heartbeat.interval.as_nanos(),
                     jitter: g.heartbeat.jitter.as_nanos(),
+                    resolution: g.heartbeat.timer_resolution.as_nanos().max(1),
                 },
                 overshoot: g.heartbeat.overshoot.clone(),
                 uplink: LinkRt::new(&g.uplink),
@@ -63,13 +64,14 @@ impl<'s> World<'s> {
             let phase_key = streams::group_key(seed, Purpose::Phase, &g.name);
             let drift_key = streams::group_key(seed, Purpose::Drift, &g.name);
             for i in 0..g.count {
-                let phase = match g.heartbeat.phase {
+                let phase = match &g.heartbeat.phase {
                     Phase::Random => rng::below(
                         &mut rng::stream(phase_key, i),
                         g.heartbeat.interval.as_nanos(),
                     ),
                     Phase::Aligned => 0,
                     Phase::At(d) => d.as_nanos(),
+                    Phase::Drawn(d) => d.sample(&mut rng::stream(phase_key, i)),
                 };
                 let ppm = match g.heartbeat.drift_ppm {
                     Drift::Fixed(p) => p,
@@ -150,7 +152,13 @@ impl<'s> World<'s> {
             .detectors
             .iter()
             .map(|d| DetectorRt {
-                machine: Detector::new(&d.kind, total, end),
+                // A scanner's Sleep loop draws its wake-ups' overshoot from its own stream,
+                // labelled "scan.{name}.overshoot" (one scanner thread).
+                machine: {
+                    let key = rng::key_for_label(seed, &format!("scan.{}.overshoot", d.name), "");
+                    let mut stream = rng::stream(key, 0);
+                    Detector::new(&d.kind, total, end, &mut |o| o.sample(&mut stream))
+                },
                 ledger: Ledger::new(total, s.groups.len(), d.kind.watches_server()),
                 probes: d
                     .kind

@@ -161,9 +161,15 @@ pub fn estimate_memory(s: &Scenario) -> u64 {
             (g.count as u64).saturating_mul(per_client)
         })
         .fold(0, u64::saturating_add);
+    let per_run: u64 = s
+        .detectors
+        .iter()
+        .map(|d| d.kind.run_bytes(duration))
+        .fold(0, u64::saturating_add);
     clients
         .saturating_mul(per_client)
         .saturating_add(growing)
+        .saturating_add(per_run)
         .saturating_add(16 << 20)
 }
 

@@ -5,6 +5,9 @@
 //! never accumulates; a client that fell behind (a pause) skips to the first grid point
 //! after now. `fixed-delay` sleeps `interval` (plus jitter and overshoot) after each send,
 //! as a `Sleep` loop does, so lateness accumulates. A drifting clock stretches every timer.
+//! A timer resolution rounds each expiry up to a multiple of it on the virtual clock, one
+//! grid for every timer (Windows wakes sleeping threads on its system tick, 15.625 ms by
+//! default: Microsoft's `Sleep` and `timeBeginPeriod` documentation).
 
 /// When a client sends its next heartbeat.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +51,8 @@ pub struct Timing {
     pub interval: u64,
     /// Each gap is drawn from `interval ± jitter`.
     pub jitter: u64,
+    /// Expiries round up to a multiple of this, ns (1: no rounding).
+    pub resolution: u64,
 }
 
 impl Timing {
@@ -65,10 +70,15 @@ impl Timing {
         timer_scale: f64,
     ) -> u64 {
         // One test on the common case of an exact clock, then the same arithmetic.
-        if timer_scale == 1.0 {
+        let at = if timer_scale == 1.0 {
             self.next_send_with(grid, now, jitter, overshoot, |ns| ns)
         } else {
             self.next_send_with(grid, now, jitter, overshoot, |ns| scaled(ns, timer_scale))
+        };
+        if self.resolution > 1 {
+            at.div_ceil(self.resolution).saturating_mul(self.resolution)
+        } else {
+            at
         }
     }
 
@@ -108,6 +118,7 @@ mod tests {
             schedule: Schedule::FixedRate,
             interval: S,
             jitter: 0,
+            resolution: 1,
         };
         let mut grid = 0;
         // A send 30 ms late (overshoot) does not delay the next grid point.
@@ -123,6 +134,7 @@ mod tests {
             schedule: Schedule::FixedDelay,
             interval: S,
             jitter: 100,
+            resolution: 1,
         };
         let mut grid = 0;
         // Drawn jitter 100 of [0, 200] means no jitter; overshoot 15.6 ms adds up.
@@ -131,6 +143,39 @@ mod tests {
             S + 15_600_000
         );
         assert_eq!(t.next_send(&mut grid, 0, 0, 0, 1.0), S - 100);
+    }
+
+    #[test]
+    fn a_timer_resolution_rounds_every_expiry_up_onto_one_grid() {
+        // Windows' 15.625 ms tick: a Sleep(1000) loop whose thread works 0.1 ms before
+        // sleeping again wakes 65 ticks (1015.625 ms) after each tick it woke on.
+        const TICK: u64 = 15_625_000;
+        let t = Timing {
+            schedule: Schedule::FixedDelay,
+            interval: S,
+            jitter: 0,
+            resolution: TICK,
+        };
+        let mut grid = 0;
+        // Started at 40 ms (not on the grid): 1040.1 ms rounds up to tick 67.
+        assert_eq!(
+            t.next_send(&mut grid, 40_000_000, 0, 100_000, 1.0),
+            67 * TICK
+        );
+        assert_eq!(
+            t.next_send(&mut grid, 67 * TICK, 0, 100_000, 1.0),
+            132 * TICK
+        );
+        // Exactly on a tick stays there: 64 ticks are 1 s.
+        assert_eq!(t.next_send(&mut grid, 64 * TICK, 0, 0, 1.0), 128 * TICK);
+        // Fixed rate keeps its own grid and rounds each send: phase 10 ms.
+        let r = Timing {
+            schedule: Schedule::FixedRate,
+            ..t
+        };
+        let mut grid = 10_000_000;
+        assert_eq!(r.next_send(&mut grid, 10_000_000, 0, 0, 1.0), 65 * TICK);
+        assert_eq!(grid, S + 10_000_000, "the grid itself is not rounded");
     }
 
     #[test]

@@ -128,31 +128,44 @@ pub fn analyse(s: &Scenario, g: &Group, ft: &FixedTimeout, seen: &Observed) -> A
     let delay = bounded(&g.uplink.delay);
     let overshoot = bounded(&hb.overshoot);
     let no_drift = hb.drift_ppm == crate::scenario::Drift::Fixed(0.0);
+    // The longest wait between scans (a Sleep loop's gap is the interval plus its
+    // overshoot; timer rounding adds less than one step), and whether scans keep an
+    // exact grid of `s_int`.
+    let scan_gap = ft.max_scan_gap(bounded(&ft.scan_overshoot).map(|(_, o)| o));
+    let grid_scans = ft.scan_schedule == Schedule::FixedRate && ft.timer_resolution.is_zero();
+    let h_round = hb.timer_resolution.as_nanos();
 
     // Hard latency bounds: a crash at c leaves the last arrival at most d_max after c,
     // and the first scan at or after arrival + T comes less than one scan interval later;
     // without loss, the last heartbeat was sent at most one send gap before c.
-    let detection_latency = match (general, delay) {
-        (Some(r), _) => Bounds {
+    let detection_latency = match (general, delay, scan_gap) {
+        (Some(r), _, _) => Bounds {
             applies: false,
             reason: Some(r.into()),
             min_ns: None,
             max_ns: None,
             verdict: None,
         },
-        (None, None) => Bounds {
+        (None, None, _) => Bounds {
             applies: false,
             reason: Some("the delay distribution is unbounded".into()),
             min_ns: None,
             max_ns: None,
             verdict: None,
         },
-        (None, Some((d_min, d_max))) => {
-            let max = t + d_max + s_int;
+        (None, Some(_), None) => Bounds {
+            applies: false,
+            reason: Some("the scanner's overshoot is unbounded".into()),
+            min_ns: None,
+            max_ns: None,
+            verdict: None,
+        },
+        (None, Some((d_min, d_max)), Some(scan_gap)) => {
+            let max = t + d_max + scan_gap;
             let gap = match (overshoot, no_drift) {
                 (Some((_, o_max)), true) => Some(match hb.schedule {
-                    Schedule::FixedRate => h + 2 * hb.jitter.as_nanos() + o_max,
-                    Schedule::FixedDelay => h + hb.jitter.as_nanos() + o_max,
+                    Schedule::FixedRate => h + 2 * hb.jitter.as_nanos() + o_max + h_round,
+                    Schedule::FixedDelay => h + hb.jitter.as_nanos() + o_max + h_round,
                 }),
                 _ => None,
             };
@@ -193,8 +206,14 @@ pub fn analyse(s: &Scenario, g: &Group, ft: &FixedTimeout, seen: &Observed) -> A
         not("phases are not random: the latency depends on the fixed phases")
     } else if g.uplink.loss != Loss::None {
         not("losses make the last arrival older")
-    } else if hb.overshoot.is_some() || !no_drift || hb.schedule != Schedule::FixedRate {
-        not("needs a fixed-rate schedule without overshoot or drift")
+    } else if hb.overshoot.is_some()
+        || !no_drift
+        || hb.schedule != Schedule::FixedRate
+        || h_round != 0
+    {
+        not("needs a fixed-rate schedule without overshoot, timer rounding or drift")
+    } else if !grid_scans {
+        not("needs scans on a fixed-rate grid without timer rounding")
     } else {
         let d_mean = g.uplink.delay.as_ref().map_or(Some(0.0), Dist::mean);
         match d_mean {
@@ -216,6 +235,7 @@ pub fn analyse(s: &Scenario, g: &Group, ft: &FixedTimeout, seen: &Observed) -> A
         (_, Loss::Bernoulli { .. }, Some(Dist::Constant { .. }) | None)
             if hb.jitter.is_zero()
                 && hb.overshoot.is_none()
+                && h_round == 0
                 && no_drift
                 && hb.schedule == Schedule::FixedRate
                 && g.uplink.duplicate == 0.0
@@ -223,7 +243,7 @@ pub fn analyse(s: &Scenario, g: &Group, ft: &FixedTimeout, seen: &Observed) -> A
         {
             Ok(())
         }
-        _ => Err("needs Bernoulli loss, constant delay, fixed-rate heartbeats without jitter, overshoot, drift or duplicates, and rejoin announce"),
+        _ => Err("needs Bernoulli loss, constant delay, fixed-rate heartbeats without jitter, overshoot, timer rounding, drift or duplicates, and rejoin announce"),
     };
     let p = match g.uplink.loss {
         Loss::Bernoulli { p } => p,
@@ -231,7 +251,7 @@ pub fn analyse(s: &Scenario, g: &Group, ft: &FixedTimeout, seen: &Observed) -> A
     };
     let spurious_per_client_hour = match fp_assumptions {
         Err(r) => not(r),
-        Ok(()) if (m + 1) * h < t + s_int => {
+        Ok(()) if scan_gap.is_none_or(|gap| (m + 1) * h < t + gap) => {
             not("scans are too sparse: short silences are caught only by chance")
         }
         Ok(()) => judge(
@@ -287,7 +307,8 @@ pub fn analyse_freshness(
     let hb = &g.heartbeat;
     let h = hb.interval.as_nanos();
     let no_drift = hb.drift_ppm == crate::scenario::Drift::Fixed(0.0);
-    let exact_schedule = hb.jitter.is_zero() && hb.overshoot.is_none();
+    let exact_schedule =
+        hb.jitter.is_zero() && hb.overshoot.is_none() && hb.timer_resolution.is_zero();
     let constant = match &g.uplink.delay {
         None => Some(0),
         Some(Dist::Constant { value }) => Some(*value),
@@ -428,10 +449,10 @@ mod tests {
                 "detectors": [{{ "name": "d", "kind": "fixed-timeout", "scan_interval": "{scan}", "threshold": "3s" }}] }}"#
         ))
         .unwrap();
-        let DetectorKind::FixedTimeout(ft) = s.detectors[0].kind else {
+        let DetectorKind::FixedTimeout(ft) = &s.detectors[0].kind else {
             unreachable!("a fixed-timeout detector")
         };
-        (s, ft)
+        (s.clone(), ft.clone())
     }
 
     fn seen(min: u64, max: u64) -> Observed {

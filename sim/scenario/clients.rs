@@ -111,6 +111,7 @@ impl Validator {
                 "phase",
                 "schedule",
                 "overshoot",
+                "timer_resolution",
                 "bytes",
                 "drift_ppm",
                 "enabled",
@@ -148,30 +149,26 @@ impl Validator {
                 );
             }
         }
+        const PHASE_RULE: &str = "expected \"random\", \"aligned\", a duration such as \"250ms\" or a delay distribution such as {\"dist\": \"uniform\", \"min\": \"1ms\", \"max\": \"100ms\"}";
         let phase = match map.get("phase") {
             None => Some(Phase::Random),
             Some(Value::String(s)) if s == "random" => Some(Phase::Random),
             Some(Value::String(s)) if s == "aligned" => Some(Phase::Aligned),
-            Some(p @ Value::String(_)) => {
-                let p_path = join(path, "phase");
-                match p.as_str().map(parse_duration) {
-                    Some(Ok(d)) => Some(Phase::At(d)),
-                    _ => {
-                        self.problem(
-                            &p_path,
-                            format!("expected \"random\", \"aligned\" or a duration such as \"250ms\" (got {})", show(p)),
-                        );
-                        None
-                    }
+            Some(p @ Value::String(_)) => match p.as_str().map(parse_duration) {
+                Some(Ok(d)) => Some(Phase::At(d)),
+                _ => {
+                    self.problem(
+                        &join(path, "phase"),
+                        format!("{PHASE_RULE} (got {})", show(p)),
+                    );
+                    None
                 }
-            }
+            },
+            Some(d @ Value::Object(_)) => self.dist(d, &join(path, "phase")).map(Phase::Drawn),
             Some(p) => {
                 self.problem(
                     &join(path, "phase"),
-                    format!(
-                        "expected \"random\", \"aligned\" or a duration such as \"250ms\" (got {})",
-                        show(p)
-                    ),
+                    format!("{PHASE_RULE} (got {})", show(p)),
                 );
                 None
             }
@@ -190,6 +187,8 @@ impl Validator {
             None => Some(None),
             Some(o) => self.dist(o, &join(path, "overshoot")).map(Some),
         };
+        let timer_resolution =
+            self.optional_duration(map, path, "timer_resolution", SimDuration::ZERO, false);
         let bytes = self.optional_integer(map, path, "bytes", (0, u32::MAX as u64), 64);
         let drift_ppm = match map.get("drift_ppm") {
             None => Some(Drift::Fixed(0.0)),
@@ -201,6 +200,7 @@ impl Validator {
             phase: phase?,
             schedule: schedule?,
             overshoot: overshoot?,
+            timer_resolution: timer_resolution?,
             bytes: bytes? as u32,
             drift_ppm: drift_ppm?,
             enabled: enabled?,

@@ -323,6 +323,9 @@ impl Validator {
                 "kind",
                 "scan_interval",
                 "scan_phase",
+                "scan_schedule",
+                "scan_overshoot",
+                "timer_resolution",
                 "threshold",
                 "elapsed",
                 "rejoin",
@@ -336,6 +339,44 @@ impl Validator {
             .required(map, path, "scan_interval")
             .and_then(|s| self.duration(s, &join(path, "scan_interval")));
         let scan_phase = self.optional_duration(map, path, "scan_phase", SimDuration::ZERO, false);
+        let scan_schedule = self.optional_choice(
+            map,
+            path,
+            "scan_schedule",
+            &[
+                ("fixed-rate", Schedule::FixedRate),
+                ("fixed-delay", Schedule::FixedDelay),
+            ],
+            Schedule::FixedRate,
+        );
+        let scan_overshoot = match map.get("scan_overshoot") {
+            None => Some(None),
+            Some(o) => self.dist(o, &join(path, "scan_overshoot")).map(Some),
+        };
+        let timer_resolution =
+            self.optional_duration(map, path, "timer_resolution", SimDuration::ZERO, false);
+        if let (Some(Schedule::FixedDelay), Some(i)) = (scan_schedule, scan_interval) {
+            if i.is_zero() {
+                self.problem(
+                    &join(path, "scan_interval"),
+                    "must be positive with scan_schedule \"fixed-delay\" (a Sleep loop of 0 never sleeps; use \"fixed-rate\" for continuous checking) (got \"0s\")",
+                );
+            }
+        }
+        if let (Some(r), Some(i)) = (timer_resolution, scan_interval) {
+            if !r.is_zero() && i.is_zero() {
+                self.problem(
+                    &join(path, "timer_resolution"),
+                    format!("needs a positive scan_interval (a continuous check has no timer) (got \"{}\")", format_duration_spec(r.as_nanos())),
+                );
+            }
+        }
+        if let (Some(Schedule::FixedRate), Some(Some(_))) = (scan_schedule, &scan_overshoot) {
+            self.problem(
+                &join(path, "scan_overshoot"),
+                "applies to scan_schedule \"fixed-delay\" only (a fixed-rate scanner keeps its grid); set \"scan_schedule\": \"fixed-delay\" or remove it",
+            );
+        }
         let threshold = self
             .required(map, path, "threshold")
             .and_then(|t| self.positive_duration(t, &join(path, "threshold")));
@@ -366,6 +407,9 @@ impl Validator {
             kind: DetectorKind::FixedTimeout(FixedTimeout {
                 scan_interval: scan_interval?,
                 scan_phase: scan_phase?,
+                scan_schedule: scan_schedule?,
+                scan_overshoot: scan_overshoot?,
+                timer_resolution: timer_resolution?,
                 threshold: threshold?,
                 elapsed: elapsed?,
                 rejoin: rejoin?,

@@ -94,13 +94,15 @@ pub struct Heartbeat {
     /// Extra lateness of each timer expiry (a sleeping thread wakes late); accumulates
     /// under `fixed-delay`.
     pub overshoot: Option<Dist>,
+    /// Timer expiries round up to a multiple of this on the virtual clock (zero: none).
+    pub timer_resolution: SimDuration,
     pub bytes: u32,
     pub drift_ppm: Drift,
     /// False for clients that send no application heartbeats (probed only).
     pub enabled: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Phase {
     /// Uniform in [0, interval) per client.
     Random,
@@ -108,6 +110,8 @@ pub enum Phase {
     Aligned,
     /// The same given offset for every client.
     At(SimDuration),
+    /// Drawn per client from a delay distribution (thread start-up).
+    Drawn(Dist),
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -32,7 +32,7 @@ fn minimal_scenario_gets_the_documented_defaults() {
     );
     assert_eq!(s.groups[0].transport, Transport::Datagram);
     assert_eq!(hb.drift_ppm, Drift::Fixed(0.0));
-    let DetectorKind::FixedTimeout(ft) = s.detectors[0].kind else {
+    let DetectorKind::FixedTimeout(ft) = &s.detectors[0].kind else {
         panic!("a fixed-timeout detector")
     };
     assert_eq!(ft.elapsed, Elapsed::Total);

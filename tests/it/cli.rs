@@ -135,15 +135,16 @@ fn events_print_the_verdict_timeline() {
     let offline: Vec<&&str> = lines.iter().filter(|l| l.contains(" offline ")).collect();
     assert_eq!(
         offline.len(),
-        9,
-        "nine crashed clients go offline:\n{stdout}"
+        12,
+        "twelve crashed clients go offline:\n{stdout}"
     );
     assert!(
         offline[0].contains("clients[7]") && offline[0].contains("client down"),
         "{}",
         offline[0]
     );
-    assert!(offline[0].contains("last heartbeat 29."));
+    // Killed at 30.437 s; its thread started under 0.11 s late and drifts 0.3 ms a second.
+    assert!(offline[0].contains("last heartbeat 30."), "{}", offline[0]);
     // Times are in order.
     let times: Vec<f64> = lines
         .iter()

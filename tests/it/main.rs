@@ -5,6 +5,7 @@ mod check;
 mod cli;
 mod common;
 mod determinism;
+mod fidelity;
 mod fuzz;
 mod golden;
 mod keepalive;

@@ -2,18 +2,33 @@
 //! least `threshold` old becomes offline. With `scan_interval` 0 it checks continuously
 //! (an exact deadline per client). The seconds-component rule reproduces the C# sample's
 //! `TimeSpan.Seconds` bug: only the seconds part of the silence (modulo a minute) counts.
+//!
+//! The scanner's own timer: `fixed-rate` scans at `scan_phase + k·scan_interval`;
+//! `fixed-delay` is the sample's `Thread.Sleep` loop, each scan `scan_interval` plus the
+//! wake-up's overshoot after the previous one, so lateness accumulates. A timer
+//! resolution rounds each expiry up onto a grid of that step on the virtual clock, shared
+//! by every timer that has it (Windows wakes sleeping threads on its 15.625 ms system
+//! tick: `timeBeginPeriod`, and Microsoft's "Timer Resolution" notes on `Sleep`).
 
-use super::passive::{Passive, Rule, Thresholds};
+use super::passive::{round_up, Passive, Rule, Scans, Thresholds};
 use super::{Heard, KindConfig, Rejoin};
+use crate::base::rng::Dist;
 use crate::base::time::SimDuration;
+use crate::model::client::Schedule;
 
 /// A `fixed-timeout` detector's settings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct FixedTimeout {
     /// Zero means continuous checking: an exact per-client deadline.
     pub scan_interval: SimDuration,
     /// Offset of the scan grid.
     pub scan_phase: SimDuration,
+    /// Fixed-rate grid, or a `Sleep` loop.
+    pub scan_schedule: Schedule,
+    /// Lateness of each wake-up of the scanner's timer.
+    pub scan_overshoot: Option<Dist>,
+    /// Timer expiries round up to a multiple of this; zero for none.
+    pub timer_resolution: SimDuration,
     /// Silence after which a client is offline.
     pub threshold: SimDuration,
     /// How the silence is read.
@@ -60,6 +75,73 @@ impl KindConfig for FixedTimeout {
     fn no_closed_forms(&self) -> Option<&'static str> {
         None
     }
+
+    fn run_bytes(&self, duration: u64) -> u64 {
+        match self.scan_overshoot {
+            Some(Dist::Constant { .. }) | None => 0,
+            // Every scan instant of the run, listed.
+            Some(_) => 8 * (duration / self.scan_interval.as_nanos().max(1) + 2),
+        }
+    }
+}
+
+impl FixedTimeout {
+    /// The scanner's schedule as a grid, or the overshoot distribution of a `Sleep` loop
+    /// that draws it afresh at each wake-up (its scans are no grid).
+    pub fn scan_grid(&self) -> Result<Scans, &Dist> {
+        let (i, phase) = (self.scan_interval.as_nanos(), self.scan_phase.as_nanos());
+        let r = self.timer_resolution.as_nanos().max(1);
+        match (self.scan_schedule, &self.scan_overshoot) {
+            (Schedule::FixedRate, _) => Ok(Scans::Grid {
+                first: phase.saturating_add(i),
+                period: i,
+                resolution: r,
+            }),
+            (Schedule::FixedDelay, None) => Ok(Scans::Grid {
+                first: round_up(phase.saturating_add(i), r),
+                period: round_up(i, r),
+                resolution: r,
+            }),
+            (Schedule::FixedDelay, Some(Dist::Constant { value })) => Ok(Scans::Grid {
+                first: round_up(phase.saturating_add(i).saturating_add(*value), r),
+                period: round_up(i.saturating_add(*value), r),
+                resolution: r,
+            }),
+            (Schedule::FixedDelay, Some(d)) => Err(d),
+        }
+    }
+
+    /// The longest gap between two scans, ns, when it is bounded (`o_max` is the
+    /// overshoot's bound when it has one).
+    pub fn max_scan_gap(&self, o_max: Option<u64>) -> Option<u64> {
+        let (i, r) = (
+            self.scan_interval.as_nanos(),
+            self.timer_resolution.as_nanos(),
+        );
+        match self.scan_schedule {
+            // Rounding moves each scan later by less than one step.
+            Schedule::FixedRate => Some(i + r),
+            Schedule::FixedDelay => o_max.map(|o| i + o + r),
+        }
+    }
+
+    /// Every scan instant of a `Sleep` loop whose wake-up `k` is `overshoot()` late, from
+    /// the first up to the first at or after `end`.
+    pub fn scan_list(&self, end: u64, overshoot: &mut dyn FnMut() -> u64) -> Vec<u64> {
+        let (i, r) = (
+            self.scan_interval.as_nanos().max(1),
+            self.timer_resolution.as_nanos().max(1),
+        );
+        let mut at = Vec::with_capacity((end / i) as usize + 2);
+        let mut t = self.scan_phase.as_nanos();
+        loop {
+            t = round_up(t.saturating_add(i).saturating_add(overshoot()), r);
+            at.push(t);
+            if t >= end {
+                return at;
+            }
+        }
+    }
 }
 
 /// A fixed threshold for every client, ns.
@@ -93,12 +175,21 @@ impl Thresholds for Fixed {
 /// threshold for all.
 pub type State = Passive<Fixed>;
 
-/// A fixed-timeout detector of `clients` clients in a run ending at `end` ns.
-pub fn state(c: &FixedTimeout, clients: usize, end: u64) -> State {
+/// A fixed-timeout detector of `clients` clients in a run ending at `end` ns; `overshoot`
+/// draws the lateness of each wake-up of a `Sleep` loop whose overshoot is not constant.
+pub fn state(
+    c: &FixedTimeout,
+    clients: usize,
+    end: u64,
+    overshoot: &mut dyn FnMut(&Dist) -> u64,
+) -> State {
     let threshold = c.threshold.as_nanos();
+    let scans = match c.scan_grid() {
+        Ok(grid) => grid,
+        Err(d) => Scans::Listed(c.scan_list(end, &mut || overshoot(d))),
+    };
     let rule = Rule {
-        scan_interval: c.scan_interval.as_nanos(),
-        scan_phase: c.scan_phase.as_nanos(),
+        scans,
         rejoin: c.rejoin,
         elapsed: c.elapsed,
         threshold_whole_secs: threshold.div_ceil(1_000_000_000) as i64,
@@ -120,11 +211,14 @@ mod tests {
         let c = FixedTimeout {
             scan_interval: SimDuration::from_nanos(scan),
             scan_phase: SimDuration::ZERO,
+            scan_schedule: Schedule::FixedRate,
+            scan_overshoot: None,
+            timer_resolution: SimDuration::ZERO,
             threshold: SimDuration::from_nanos(threshold),
             elapsed,
             rejoin: Rejoin::Announce,
         };
-        Detector::new(&DetectorKind::FixedTimeout(c), 1, end)
+        Detector::new(&DetectorKind::FixedTimeout(c), 1, end, &mut |_| 0)
     }
 
     fn check(at: u64) -> Effect {

@@ -199,7 +199,7 @@ mod tests {
             probes: 9,
             rejoin: Rejoin::Announce,
         };
-        Detector::new(&DetectorKind::TcpKeepalive(k), 1, u64::MAX)
+        Detector::new(&DetectorKind::TcpKeepalive(k), 1, u64::MAX, &mut |_| 0)
     }
 
     fn timer(tag: u32) -> Input {

@@ -32,6 +32,7 @@ pub use nfd_s::NfdS;
 pub use phi_accrual::{phi_normal_y, PhiAccrual, PhiVariant};
 pub use ping::Ping;
 
+use crate::base::rng::Dist;
 use crate::base::time::SimDuration;
 
 /// The most detectors one run may have (the engine's events carry a detector's number in
@@ -377,6 +378,12 @@ pub trait KindConfig {
         std::mem::size_of::<passive::Watch>() as u64
     }
 
+    /// Bytes of state the detector keeps for the whole run, whatever the number of
+    /// clients, in a run of `duration` ns (a list of scan instants, say).
+    fn run_bytes(&self, _duration: u64) -> u64 {
+        0
+    }
+
     /// Bytes of state the detector keeps per client beyond its fixed part, in a run of
     /// `duration` ns whose client sends a heartbeat every `interval` ns (a window of
     /// samples, say). Memory estimates use it to refuse runs before they start.
@@ -437,6 +444,11 @@ impl DetectorKind {
         each_kind!(self, c => c.fixed_bytes_per_client())
     }
 
+    /// See [`KindConfig::run_bytes`].
+    pub fn run_bytes(&self, duration: u64) -> u64 {
+        each_kind!(self, c => c.run_bytes(duration))
+    }
+
     /// See [`KindConfig::growing_bytes_per_client`].
     pub fn growing_bytes_per_client(&self, duration: u64, interval: u64) -> u64 {
         each_kind!(self, c => c.growing_bytes_per_client(duration, interval))
@@ -479,10 +491,17 @@ pub enum Detector {
 
 impl Detector {
     /// A detector of kind `kind` watching `clients` clients in a run that ends at `end` ns.
-    pub fn new(kind: &DetectorKind, clients: usize, end: u64) -> Self {
+    /// `overshoot` draws the lateness of one wake-up of a scanner's `Sleep` loop (from the
+    /// detector's own stream; only a drawn overshoot calls it).
+    pub fn new(
+        kind: &DetectorKind,
+        clients: usize,
+        end: u64,
+        overshoot: &mut dyn FnMut(&Dist) -> u64,
+    ) -> Self {
         match kind {
             DetectorKind::FixedTimeout(c) => {
-                Detector::FixedTimeout(fixed_timeout::state(c, clients, end))
+                Detector::FixedTimeout(fixed_timeout::state(c, clients, end, overshoot))
             }
             DetectorKind::PhiAccrual(c) => {
                 Detector::PhiAccrual(phi_accrual::state(c, clients, end))

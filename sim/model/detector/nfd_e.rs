@@ -86,7 +86,7 @@ mod tests {
             window: 2,
             margin: SimDuration::from_millis(300),
         });
-        let mut d = Detector::new(&kind, 1, 100 * S);
+        let mut d = Detector::new(&kind, 1, 100 * S, &mut |_| 0);
         let mut h = Fixed(vec![0]);
         // m_0 at 40 ms: EA_1 = 40 ms + 1 s, τ_1 = 1.34 s.
         let out = feed(&mut d, 40 * MS, 0, beat(0), RUNNING, &mut h);

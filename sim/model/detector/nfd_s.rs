@@ -72,7 +72,7 @@ mod tests {
         let kind = DetectorKind::NfdS(NfdS {
             shift: SimDuration::from_millis(1200),
         });
-        let mut d = Detector::new(&kind, 1, 100 * S);
+        let mut d = Detector::new(&kind, 1, 100 * S, &mut |_| 0);
         let mut h = Fixed(vec![0]);
         // m_0 arrives at 50 ms: trusted until τ_1 = 1 s + 1.2 s.
         let out = feed(&mut d, 50 * MS, 0, beat(0), RUNNING, &mut h);

@@ -19,13 +19,81 @@ use super::{
 const SECOND: i64 = 1_000_000_000;
 const MINUTE: i64 = 60 * SECOND;
 
+/// When a scanner scans (true time).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scans {
+    /// At `⌈first + k·period⌉` for `k ≥ 0`, rounded up to a multiple of `resolution`
+    /// (1: no rounding); `period` 0 checks continuously. A fixed-rate timer is
+    /// `first = phase + interval`, `period = interval`; a `Sleep` loop with a constant
+    /// overshoot `o` on a timer of resolution `r` is `first = ⌈phase + interval + o⌉_r`,
+    /// `period = ⌈interval + o⌉_r` (each wake-up is on the grid, so each next one is the
+    /// same rounded step later).
+    Grid {
+        /// The first scan before rounding.
+        first: u64,
+        /// Between scans before rounding; 0 is continuous.
+        period: u64,
+        /// Expiries round up to a multiple of this, ns (at least 1).
+        resolution: u64,
+    },
+    /// Listed instants, ascending, up to the first at or after the run's end: a `Sleep`
+    /// loop whose overshoot is drawn afresh at each wake-up.
+    Listed(Vec<u64>),
+}
+
+/// `t` rounded up to a multiple of `r` (`r ≥ 1`), saturating.
+#[inline]
+pub fn round_up(t: u64, r: u64) -> u64 {
+    if r <= 1 {
+        t
+    } else {
+        t.div_ceil(r).saturating_mul(r)
+    }
+}
+
+impl Scans {
+    /// Scans at `phase + k·interval`, `k ≥ 1`, unrounded: the fixed-rate grid.
+    pub fn grid(interval: u64, phase: u64) -> Self {
+        Scans::Grid {
+            first: phase.saturating_add(interval),
+            period: interval,
+            resolution: 1,
+        }
+    }
+
+    /// The first scan instant at or after `t`, or `NEVER`.
+    #[inline]
+    pub fn at_or_after(&self, t: u64) -> u64 {
+        match *self {
+            Scans::Grid { period: 0, .. } => t,
+            Scans::Grid {
+                first,
+                period,
+                resolution,
+            } => {
+                // ⌈x⌉_r ≥ t exactly when x > (⌈t/r⌉ − 1)·r: the first k with
+                // first + k·period above that floor.
+                let floor = t.div_ceil(resolution).saturating_sub(1) * resolution;
+                let k = if t == 0 || floor < first {
+                    0
+                } else {
+                    (floor - first) / period + 1
+                };
+                round_up(first.saturating_add(k.saturating_mul(period)), resolution)
+            }
+            Scans::Listed(ref at) => {
+                let i = at.partition_point(|&s| s < t);
+                at.get(i).copied().unwrap_or(NEVER)
+            }
+        }
+    }
+}
+
 /// A passive detector's scan grid and overdue rule.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Rule {
-    /// Time between scans, ns; 0 checks continuously.
-    pub scan_interval: u64,
-    /// Offset of the scan grid, ns: scans at `phase + k·interval`, `k ≥ 1`.
-    pub scan_phase: u64,
+    /// When scans happen.
+    pub scans: Scans,
     /// What happens when an offline client is heard from again.
     pub rejoin: Rejoin,
     /// How the scanner reads a client's silence.
@@ -51,16 +119,7 @@ impl Rule {
     /// The first scan instant at or after `t` (true time).
     #[inline]
     pub fn scan_at_or_after(&self, t: u64) -> u64 {
-        let s = self.scan_interval;
-        if s == 0 {
-            return t;
-        }
-        let first = self.scan_phase.saturating_add(s);
-        if t <= first {
-            return first;
-        }
-        let k = (t - first).div_ceil(s);
-        first.saturating_add(k.saturating_mul(s))
+        self.scans.at_or_after(t)
     }
 
     /// The first scan instant at or after `now` at which a client whose elapsed time was
@@ -348,8 +407,7 @@ mod tests {
 
     fn rule(scan: u64, phase: u64, elapsed: Elapsed, whole_secs: i64) -> Rule {
         Rule {
-            scan_interval: scan,
-            scan_phase: phase,
+            scans: Scans::grid(scan, phase),
             rejoin: Rejoin::Announce,
             elapsed,
             threshold_whole_secs: whole_secs,
@@ -365,6 +423,45 @@ mod tests {
         assert_eq!(r.scan_at_or_after(1_500_000_001), 2_500_000_000);
         // Continuous checking: every instant is a scan.
         assert_eq!(rule(0, 0, Elapsed::Total, 0).scan_at_or_after(7), 7);
+    }
+
+    #[test]
+    fn rounded_grids_agree_with_their_listed_instants() {
+        // Fixed rate 300 ms on a 15.625 ms tick (19.2 ticks: uneven gaps), and a Sleep
+        // loop of 1 s + 0.1 ms on the same tick (65 ticks a loop): the closed form against
+        // the instants listed one by one.
+        const TICK: u64 = 15_625_000;
+        let rate = Scans::Grid {
+            first: 7_000_000 + 300_000_000,
+            period: 300_000_000,
+            resolution: TICK,
+        };
+        let rate_list: Vec<u64> = (1..200)
+            .map(|k| round_up(7_000_000 + k * 300_000_000, TICK))
+            .collect();
+        let mut t = 0;
+        let mut sleep_list = Vec::new();
+        for _ in 0..200 {
+            t = round_up(t + 1_000_100_000, TICK);
+            sleep_list.push(t);
+        }
+        let sleep = Scans::Grid {
+            first: round_up(1_000_100_000, TICK),
+            period: round_up(1_000_100_000, TICK),
+            resolution: TICK,
+        };
+        assert_eq!(sleep_list[1] - sleep_list[0], 65 * TICK);
+        for (grid, list) in [(rate, rate_list), (sleep, sleep_list)] {
+            let listed = Scans::Listed(list.clone());
+            for t in (0..list[150]).step_by(4_999_999) {
+                assert_eq!(grid.at_or_after(t), listed.at_or_after(t), "t = {t}");
+            }
+            for &x in &list[..150] {
+                assert_eq!(grid.at_or_after(x), x);
+                assert_eq!(grid.at_or_after(x + 1), listed.at_or_after(x + 1));
+            }
+        }
+        assert_eq!(Scans::Listed(vec![5, 9]).at_or_after(10), NEVER);
     }
 
     #[test]

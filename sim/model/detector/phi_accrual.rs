@@ -10,7 +10,7 @@
 //! exactly (Cardano). Cassandra (`FailureDetector.java`): exponential, φ = Δt / mean / ln 10,
 //! intervals above `max_interval` ignored, and no convictions right after a local pause.
 
-use super::passive::{Passive, Rule, Thresholds};
+use super::passive::{Passive, Rule, Scans, Thresholds};
 use super::{Elapsed, Heard, KindConfig, Rejoin, NEVER};
 use crate::base::time::SimDuration;
 use std::collections::VecDeque;
@@ -264,8 +264,7 @@ pub type State = Passive<Windows>;
 /// A phi-accrual detector of `clients` clients in a run ending at `end` ns.
 pub fn state(p: &PhiAccrual, clients: usize, end: u64) -> State {
     let rule = Rule {
-        scan_interval: p.scan_interval.as_nanos(),
-        scan_phase: p.scan_phase.as_nanos(),
+        scans: Scans::grid(p.scan_interval.as_nanos(), p.scan_phase.as_nanos()),
         rejoin: p.rejoin,
         elapsed: Elapsed::Total,
         threshold_whole_secs: 0,
@@ -367,7 +366,7 @@ mod tests {
             w.critical,
             libm::round(8.0 * std::f64::consts::LN_10 * 1e9) as u64
         );
-        let mut d = Detector::new(&DetectorKind::PhiAccrual(p), 1, 1000 * S);
+        let mut d = Detector::new(&DetectorKind::PhiAccrual(p), 1, 1000 * S, &mut |_| 0);
         let mut heard = Fixed(vec![0]);
         let beat = Input::Heartbeat {
             clock_stepped: false,

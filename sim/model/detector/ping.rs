@@ -221,7 +221,7 @@ mod tests {
             bytes: 40,
             rejoin: Rejoin::Announce,
         };
-        Detector::new(&DetectorKind::Ping(p), 1, 100 * S)
+        Detector::new(&DetectorKind::Ping(p), 1, 100 * S, &mut |_| 0)
     }
 
     const SEND: Input = Input::Timer {
