@@ -271,11 +271,13 @@ impl<'s> World<'s> {
             Host {
                 up,
                 running: up && self.now >= self.cold[ci].paused_until,
+                sending: false,
             }
         } else {
             Host {
                 up: self.server.up,
                 running: self.server.up && !self.server.stalled(self.now),
+                sending: false,
             }
         }
     }

@@ -109,7 +109,16 @@ impl Validator {
         let map = self.object(
             v,
             path,
-            &["name", "kind", "idle", "interval", "probes", "rejoin"],
+            &[
+                "name",
+                "kind",
+                "idle",
+                "interval",
+                "probes",
+                "user_timeout",
+                "timer_hz",
+                "rejoin",
+            ],
         )?;
         let idle = self
             .required(map, path, "idle")
@@ -120,6 +129,28 @@ impl Validator {
         let probes = self
             .required(map, path, "probes")
             .and_then(|p| self.integer(p, &join(path, "probes"), 1, 1000));
+        let user_timeout = match map.get("user_timeout") {
+            None => Some(None),
+            Some(u) => self
+                .positive_duration(u, &join(path, "user_timeout"))
+                .map(Some),
+        };
+        let timer_hz = match map.get("timer_hz") {
+            None => Some(None),
+            Some(h) => match h.as_u64() {
+                Some(hz @ (100 | 250 | 300 | 1000)) => Some(Some(hz as u32)),
+                _ => {
+                    self.problem(
+                        &join(path, "timer_hz"),
+                        format!(
+                            "expected the kernel's HZ, one of 100, 250, 300 or 1000 (got {})",
+                            show(h)
+                        ),
+                    );
+                    None
+                }
+            },
+        };
         let rejoin = self.rejoin(map, path);
         Some(Detector {
             name: name?,
@@ -127,6 +158,8 @@ impl Validator {
                 idle: idle?,
                 interval: interval?,
                 probes: probes? as u32,
+                user_timeout: user_timeout?,
+                timer_hz: timer_hz?,
                 rejoin: rejoin?,
             }),
         })

@@ -223,6 +223,18 @@ fn scan_schedules_and_phases_are_validated_with_their_paths() {
             json!({ "interval": "1s", "phase": 7 }),
             "clients[0].heartbeat.phase: expected \"random\", \"aligned\", a duration",
         ),
+        (
+            json!({ "name": "k", "kind": "tcp-keepalive", "idle": "2s", "interval": "1s",
+                    "probes": 3, "timer_hz": 200 }),
+            json!({ "interval": "1s" }),
+            "detectors[0].timer_hz: expected the kernel's HZ, one of 100, 250, 300 or 1000 (got 200)",
+        ),
+        (
+            json!({ "name": "k", "kind": "tcp-keepalive", "idle": "2s", "interval": "1s",
+                    "probes": 3, "user_timeout": "0s" }),
+            json!({ "interval": "1s" }),
+            "detectors[0].user_timeout",
+        ),
     ];
     for (i, (detector, heartbeat, want)) in cases.into_iter().enumerate() {
         let s = scenario(json!([group("c", 1, heartbeat)]), detector, json!([]));

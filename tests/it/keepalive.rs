@@ -124,3 +124,38 @@ fn adding_keepalive_changes_no_other_detectors_results() {
     assert_eq!(a.traffic.heartbeats_sent, b.traffic.heartbeats_sent);
     assert!(b.detectors.get("quick").unwrap().detection_latency.count == 5);
 }
+
+#[test]
+fn on_the_timer_wheel_a_silent_host_is_found_when_the_kernel_rounds_it() {
+    // HZ 250, idle 2 s, interval 1 s, 3 probes, no data: the first probe 2016 ms after the
+    // connection opened (504 jiffies), then every 1024 ms (256 jiffies): the reset at
+    // 2016 + 3 × 1024 = 5088 ms. Exact timers say 5000 ms.
+    let quick = |hz: Value| {
+        json!({ "name": "quick", "kind": "tcp-keepalive", "idle": "2s", "interval": "1s",
+                "probes": 3, "timer_hz": hz })
+    };
+    let crash = json!([{ "at": "100ms", "action": "crash", "clients": "c" }]);
+    let r = run(&scenario(false, quick(json!(250)), crash.clone()).to_string());
+    let d = r.detectors.get("quick").unwrap();
+    assert_eq!(
+        d.detection_latency.stats.min_ns,
+        Some(5_088_000_000 - 100_000_000)
+    );
+    assert_eq!(
+        d.detection_latency.stats.max_ns,
+        Some(5_088_000_000 - 100_000_000)
+    );
+    // Linux's defaults at HZ 250: 7200 s is 1 800 000 jiffies, in level 5 (32768-jiffy
+    // buckets): the first probe at 55 · 32768 jiffies = 7208.96 s; 75 s (18750 jiffies,
+    // level 3, 512-jiffy buckets) from an aligned clock is 37 · 512 = 18944 jiffies =
+    // 75.776 s; nine of them: the reset at 7208.96 + 9 × 75.776 = 7890.944 s.
+    let mut linux = linux();
+    linux["timer_hz"] = json!(250);
+    let r = run(&scenario(false, linux, crash).to_string());
+    let d = r.detectors.get("linux").unwrap();
+    assert_eq!(
+        d.detection_latency.stats.max_ns,
+        Some(7_890_944_000_000 - 100_000_000)
+    );
+    assert_eq!(r.traffic.probes_sent, 10 * 9);
+}

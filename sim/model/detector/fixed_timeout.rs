@@ -283,6 +283,7 @@ mod tests {
         let stalled = Host {
             up: true,
             running: false,
+            sending: false,
         };
         assert_eq!(feed(&mut d, 3 * S, 0, TIMER, stalled, &mut heard), vec![]);
         // The catch-up scan at the end of the stall convicts.

@@ -83,6 +83,9 @@ pub struct Host {
     pub up: bool,
     /// The process exists and runs code now (not paused or stalled).
     pub running: bool,
+    /// The host's end of the connection with this client holds data sent and not yet
+    /// acknowledged (the server writing to the client).
+    pub sending: bool,
 }
 
 /// When the server last heard from a client.
@@ -378,6 +381,12 @@ pub trait KindConfig {
         std::mem::size_of::<passive::Watch>() as u64
     }
 
+    /// `TCP_USER_TIMEOUT` of the connections the detector watches, ns, when set: how long
+    /// their data may go unacknowledged (counted from the first retransmission).
+    fn user_timeout(&self) -> Option<u64> {
+        None
+    }
+
     /// Bytes of state the detector keeps for the whole run, whatever the number of
     /// clients, in a run of `duration` ns (a list of scan instants, say).
     fn run_bytes(&self, _duration: u64) -> u64 {
@@ -442,6 +451,11 @@ impl DetectorKind {
     /// See [`KindConfig::fixed_bytes_per_client`].
     pub fn fixed_bytes_per_client(&self) -> u64 {
         each_kind!(self, c => c.fixed_bytes_per_client())
+    }
+
+    /// See [`KindConfig::user_timeout`].
+    pub fn user_timeout(&self) -> Option<u64> {
+        each_kind!(self, c => c.user_timeout())
     }
 
     /// See [`KindConfig::run_bytes`].
@@ -583,6 +597,7 @@ pub(crate) mod testing {
     pub const RUNNING: Host = Host {
         up: true,
         running: true,
+        sending: false,
     };
 
     /// Heartbeat number `seq`, the server's clock never stepped.

@@ -210,6 +210,7 @@ mod tests {
     const DOWN: Host = Host {
         up: false,
         running: false,
+        sending: false,
     };
 
     fn detector(misses: u32) -> Detector {
