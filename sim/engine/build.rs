@@ -3,6 +3,7 @@
 //! probe timers, and one state machine and ledger per detector.
 
 use super::event::Event;
+use super::server_data::ServerConn;
 use super::streams::{self, ProbeStreams, Streams};
 use super::{Client, ClientCold, DetectorRt, GroupRt, Numbering, Queue, World, IN_FLIGHT_SLOTS};
 use crate::base::rng::{self, Purpose};
@@ -139,6 +140,7 @@ impl<'s> World<'s> {
                             rto_min: SimDuration::SECOND,
                             rto_max: SimDuration::SECOND,
                             retries: 1,
+                            server_sends: None,
                         },
                     };
                     (0..g.count).map(move |_| Tcp::new(&params))
@@ -165,6 +167,7 @@ impl<'s> World<'s> {
                     .probe_path()
                     .map(|p| (p, ProbeStreams::new(s, seed, p.label, &d.name))),
                 uses_connections: d.kind.uses_connections(),
+                user_timeout: d.kind.user_timeout(),
             })
             .collect();
         let group_acc = s
@@ -197,6 +200,39 @@ impl<'s> World<'s> {
             )
         });
 
+        // The server's end of each watched connection that carries server data.
+        let server_data = if s
+            .groups
+            .iter()
+            .any(|g| matches!(g.transport, Transport::Stream(p) if p.server_sends.is_some()))
+        {
+            s.detectors
+                .iter()
+                .map(|d| {
+                    if !d.kind.uses_connections() {
+                        return Vec::new();
+                    }
+                    s.groups
+                        .iter()
+                        .flat_map(|g| {
+                            let p = match g.transport {
+                                Transport::Stream(p) => p,
+                                Transport::Datagram => StreamParams {
+                                    rto_initial: SimDuration::SECOND,
+                                    rto_min: SimDuration::SECOND,
+                                    rto_max: SimDuration::SECOND,
+                                    retries: 1,
+                                    server_sends: None,
+                                },
+                            };
+                            (0..g.count).map(move |_| ServerConn::new(&p))
+                        })
+                        .collect()
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut world = World {
             scenario,
             end,
@@ -208,6 +244,7 @@ impl<'s> World<'s> {
             groups,
             rng: Streams::new(s, seed),
             tcp,
+            server_data,
             detectors,
             group_acc,
             group_start,

@@ -148,10 +148,56 @@ pub enum Event {
         /// The timer's generation when armed.
         generation: u32,
     },
+    /// The retransmission timer of a crashed process's FIN fires (its kernel sends it
+    /// again unless the server closed the connection).
+    FinRto {
+        /// The client.
+        client: u32,
+        /// The detector watching the connection.
+        detector: u32,
+        /// Retransmissions so far, this one included.
+        attempt: u32,
+    },
+    /// The server application writes to a client's connection (`server_sends`).
+    ServerWrite {
+        /// The client.
+        client: u32,
+        /// The detector whose connection it is.
+        detector: u32,
+        /// The connection's generation when the write was scheduled (low 24 bits).
+        generation: u32,
+    },
+    /// A server data segment reaches the client's kernel.
+    ServerSegment {
+        /// The client.
+        client: u32,
+        /// The detector whose connection it is.
+        detector: u32,
+        /// Low 24 bits of its sequence number.
+        low: u32,
+    },
+    /// The client's acknowledgement of server data reaches the server.
+    ServerAck {
+        /// The client.
+        client: u32,
+        /// The detector whose connection it is.
+        detector: u32,
+        /// Low 24 bits of the acknowledged sequence number.
+        low: u32,
+    },
+    /// The retransmission (or tail-loss probe) timer of server data fires.
+    ServerRto {
+        /// The client.
+        client: u32,
+        /// The detector whose connection it is.
+        detector: u32,
+        /// The timer's generation when armed (low 24 bits).
+        generation: u32,
+    },
 }
 
-// Kinds: one number per event (and per class of detector timer), unique across classes,
-// so that unpacking needs only the kind. They fit in the queue's 4 bits.
+// Kinds: one number per event within its class (the queue stores both); unpacking reads
+// the pair. They fit in the queue's 4 bits. The numbers never affect order.
 const K_SEND: u8 = 0;
 const K_DATAGRAM: u8 = 1;
 const K_TIMER: u8 = 2;
@@ -167,6 +213,13 @@ const K_CHURN_DOWN: u8 = 11;
 const K_CHURN_UP: u8 = 12;
 const K_STALL_END: u8 = 13;
 const K_CONNECT: u8 = 14;
+// Deliveries.
+const K_SERVER_SEGMENT: u8 = 10;
+const K_SERVER_ACK: u8 = 11;
+// Sends.
+const K_FIN_RTO: u8 = 1;
+const K_SERVER_WRITE: u8 = 2;
+const K_SERVER_RTO: u8 = 3;
 
 #[inline]
 fn with_detector(detector: u32, tag: u32) -> u32 {
@@ -229,6 +282,51 @@ impl Event {
             }
             Event::Send { client, generation } => (CLASS_SEND, K_SEND, p(client, generation)),
             Event::Rto { client, generation } => (CLASS_SEND, K_RTO, p(client, generation)),
+            Event::FinRto {
+                client,
+                detector,
+                attempt,
+            } => (
+                CLASS_SEND,
+                K_FIN_RTO,
+                p(client, with_detector(detector, attempt)),
+            ),
+            Event::ServerWrite {
+                client,
+                detector,
+                generation,
+            } => (
+                CLASS_SEND,
+                K_SERVER_WRITE,
+                p(client, with_detector(detector, generation)),
+            ),
+            Event::ServerSegment {
+                client,
+                detector,
+                low,
+            } => (
+                CLASS_DELIVER,
+                K_SERVER_SEGMENT,
+                p(client, with_detector(detector, low)),
+            ),
+            Event::ServerAck {
+                client,
+                detector,
+                low,
+            } => (
+                CLASS_DELIVER,
+                K_SERVER_ACK,
+                p(client, with_detector(detector, low)),
+            ),
+            Event::ServerRto {
+                client,
+                detector,
+                generation,
+            } => (
+                CLASS_SEND,
+                K_SERVER_RTO,
+                p(client, with_detector(detector, generation)),
+            ),
         }
     }
 
@@ -236,61 +334,87 @@ impl Event {
     #[inline(always)]
     pub fn unpack(class: u8, kind: u8, payload: Payload) -> Event {
         let Payload { a, b } = payload;
-        match kind {
-            K_SEND => Event::Send {
+        let (d, t) = (b >> TAG_BITS, b & TAG_MASK);
+        match (class, kind) {
+            (CLASS_SEND, K_SEND) => Event::Send {
                 client: a,
                 generation: b,
             },
-            K_DATAGRAM => Event::Datagram {
+            (CLASS_DELIVER, K_DATAGRAM) => Event::Datagram {
                 client: a,
                 copy: b & 1 != 0,
                 seq: b >> 1,
             },
-            K_TIMER => Event::Timer {
+            (CLASS_EVALUATE, K_TIMER) => Event::Timer {
                 client: a,
                 detector: b >> TAG_BITS,
                 class: WakeClass::Evaluate,
                 tag: b & TAG_MASK,
             },
-            K_SEGMENT => Event::Segment { client: a, low: b },
-            K_ACK => Event::Ack { client: a, low: b },
-            K_RTO => Event::Rto {
+            (CLASS_DELIVER, K_SEGMENT) => Event::Segment { client: a, low: b },
+            (CLASS_DELIVER, K_ACK) => Event::Ack { client: a, low: b },
+            (CLASS_SEND, K_RTO) => Event::Rto {
                 client: a,
                 generation: b,
             },
-            K_SEND_TIMER => Event::Timer {
+            (CLASS_SEND, K_SEND_TIMER) => Event::Timer {
                 client: a,
                 detector: b >> TAG_BITS,
                 class: WakeClass::Send,
                 tag: b & TAG_MASK,
             },
-            K_PROBE_AT_PEER => Event::ProbeAtPeer {
+            (CLASS_DELIVER, K_PROBE_AT_PEER) => Event::ProbeAtPeer {
                 client: a,
                 detector: b >> TAG_BITS,
                 tag: b & TAG_MASK,
             },
-            K_PROBE_REPLY => Event::ProbeReply {
+            (CLASS_DELIVER, K_PROBE_REPLY) => Event::ProbeReply {
                 client: a,
                 detector: b >> TAG_BITS,
                 tag: b & TAG_MASK,
             },
-            K_FIN => Event::Fin {
+            (CLASS_DELIVER, K_FIN) => Event::Fin {
                 client: a,
                 detector: b,
             },
-            K_FAULT => Event::Fault { index: a },
-            K_CHURN_DOWN => Event::ChurnDown {
+            (CLASS_FAULT, K_FAULT) => Event::Fault { index: a },
+            (CLASS_FAULT, K_CHURN_DOWN) => Event::ChurnDown {
                 client: a,
                 fault: b,
             },
-            K_CHURN_UP => Event::ChurnUp {
+            (CLASS_FAULT, K_CHURN_UP) => Event::ChurnUp {
                 client: a,
                 fault: b,
             },
-            K_STALL_END => Event::StallEnd,
-            K_CONNECT => Event::Connect {
+            (CLASS_FAULT, K_STALL_END) => Event::StallEnd,
+            (CLASS_FAULT, K_CONNECT) => Event::Connect {
                 client: a,
                 detector: b,
+            },
+            (CLASS_SEND, K_FIN_RTO) => Event::FinRto {
+                client: a,
+                detector: d,
+                attempt: t,
+            },
+            (CLASS_SEND, K_SERVER_WRITE) => Event::ServerWrite {
+                client: a,
+                detector: d,
+                generation: t,
+            },
+            (CLASS_DELIVER, K_SERVER_SEGMENT) => Event::ServerSegment {
+                client: a,
+                detector: d,
+                low: t,
+            },
+            (CLASS_DELIVER, K_SERVER_ACK) => Event::ServerAck {
+                client: a,
+                detector: d,
+                low: t,
+            },
+            (CLASS_SEND, K_SERVER_RTO) => Event::ServerRto {
+                client: a,
+                detector: d,
+                generation: t,
             },
             _ => unreachable!("no event of class {class} kind {kind}"),
         }
@@ -403,6 +527,31 @@ mod tests {
             Event::Rto {
                 client: 2,
                 generation: 9,
+            },
+            Event::FinRto {
+                client: 4,
+                detector: 255,
+                attempt: 8,
+            },
+            Event::ServerWrite {
+                client: 4,
+                detector: 1,
+                generation: TAG_MASK,
+            },
+            Event::ServerSegment {
+                client: 4,
+                detector: 2,
+                low: 77,
+            },
+            Event::ServerAck {
+                client: 4,
+                detector: 2,
+                low: 78,
+            },
+            Event::ServerRto {
+                client: 4,
+                detector: 2,
+                generation: 5,
             },
         ];
         let mut kinds = std::collections::BTreeSet::new();

@@ -1,11 +1,12 @@
 //! Limits on one run: the estimates of its events and memory, checked before anything is
 //! allocated, and the error that names the flag which raises them.
 
+use super::server_data::ServerConn;
 use super::{Client, ClientCold, Numbering};
 use crate::base::rng::Stream;
 use crate::model::tcp::Tcp;
 use crate::oracle::ledger::ENTRY_BYTES;
-use crate::scenario::{FaultAction, Loss, Scenario, Transport};
+use crate::scenario::{FaultAction, Loss, Scenario, StreamParams, Transport};
 
 /// Limits on one run.
 #[derive(Clone, Copy, Debug)]
@@ -89,6 +90,19 @@ pub fn estimate_events(s: &Scenario) -> u64 {
             Transport::Stream(_) => 3.0,
         };
         total += g.count as f64 * (per_client * per_heartbeat + 1.0);
+        if let Transport::Stream(StreamParams {
+            server_sends: Some(w),
+            ..
+        }) = g.transport
+        {
+            // A write, its segment, its acknowledgement and a timer, per watched connection.
+            let watched = s
+                .detectors
+                .iter()
+                .filter(|d| d.kind.uses_connections())
+                .count();
+            total += g.count as f64 * watched as f64 * 4.0 * secs / w.interval.as_secs_f64();
+        }
     }
     for f in &s.faults {
         if let FaultAction::Churn { mtbf, mttr } = f.action {
@@ -132,7 +146,23 @@ pub fn estimate_memory(s: &Scenario) -> u64 {
     } else {
         0
     };
-    let per_client = std::mem::size_of::<Client>() as u64
+    // The server's end of each watched connection carrying server data.
+    let server_data = if s
+        .groups
+        .iter()
+        .any(|g| matches!(g.transport, Transport::Stream(p) if p.server_sends.is_some()))
+    {
+        let watched = s
+            .detectors
+            .iter()
+            .filter(|d| d.kind.uses_connections())
+            .count() as u64;
+        watched * (std::mem::size_of::<ServerConn>() as u64 + 64)
+    } else {
+        0
+    };
+    let per_client = server_data
+        + std::mem::size_of::<Client>() as u64
         + std::mem::size_of::<ClientCold>() as u64
         + tcp
         + streams * std::mem::size_of::<Stream>() as u64

@@ -14,6 +14,7 @@ mod heartbeat;
 mod limits;
 mod probes;
 mod replicate;
+mod server_data;
 mod streams;
 mod transport;
 
@@ -134,6 +135,8 @@ struct DetectorRt {
     ledger: Ledger,
     probes: Option<(ProbePath, ProbeStreams)>,
     uses_connections: bool,
+    /// `TCP_USER_TIMEOUT` of the connections it watches, ns.
+    user_timeout: Option<u64>,
 }
 
 /// What the server knows of each client's heartbeats, as detectors read it: recorded
@@ -178,6 +181,9 @@ pub struct World<'s> {
     rng: Streams,
     /// Stream-transport state per client (empty if no group uses it).
     tcp: Vec<Tcp>,
+    /// Per detector watching connections, per client, the server's end of the
+    /// connection carrying `server_sends` data (empty where no group has them).
+    server_data: Vec<Vec<server_data::ServerConn>>,
     detectors: Vec<DetectorRt>,
     group_acc: Vec<GroupAcc>,
     /// First client id of each group, then the total.
@@ -252,6 +258,31 @@ impl<'s> World<'s> {
                     tag,
                 } => self.on_probe_reply(client, detector, tag, t),
                 Event::Fin { client, detector } => self.on_fin(client, detector, t),
+                Event::FinRto {
+                    client,
+                    detector,
+                    attempt,
+                } => self.on_fin_rto(client, detector, attempt),
+                Event::ServerWrite {
+                    client,
+                    detector,
+                    generation,
+                } => self.on_server_write(client, detector, generation),
+                Event::ServerSegment {
+                    client,
+                    detector,
+                    low,
+                } => self.on_server_segment(client, detector, low),
+                Event::ServerAck {
+                    client,
+                    detector,
+                    low,
+                } => self.on_server_ack(client, detector, low, t),
+                Event::ServerRto {
+                    client,
+                    detector,
+                    generation,
+                } => self.on_server_rto(client, detector, generation, t),
                 Event::Fault { index } => self.on_fault(index as usize, t),
                 Event::ChurnDown { client, fault } => self.on_churn_down(client, fault, t),
                 Event::ChurnUp { client, fault } => self.on_churn_up(client, fault, t),
@@ -277,7 +308,12 @@ impl<'s> World<'s> {
             Host {
                 up: self.server.up,
                 running: self.server.up && !self.server.stalled(self.now),
-                sending: false,
+                sending: !self.server_data.is_empty()
+                    && self
+                        .server_data
+                        .get(di)
+                        .and_then(|v| v.get(ci))
+                        .is_some_and(server_data::ServerConn::sending),
             }
         }
     }

@@ -146,9 +146,10 @@ impl World<'_> {
             t.timer_armed = false;
             return;
         }
-        t.backoff += 1;
-        if t.backoff > p.retries {
-            // The connection breaks; what the server had not delivered is lost (what it
+        let budget = tcp::retries_budget(p.retries, p.rto_min.as_nanos(), p.rto_max.as_nanos());
+        if t.timed_out(self.now, budget) {
+            // The connection breaks (tcp_write_timeout: the retransmissions have lasted the
+            // `tcp_retries2` budget); what the server had not delivered is lost (what it
             // delivered but could not acknowledge counts as delivered already), and the
             // client opens a new connection for its next heartbeat.
             let acc = &mut self.group_acc[gi];
@@ -157,6 +158,8 @@ impl World<'_> {
             t.reconnect(&p);
             return;
         }
+        t.backoff += 1;
+        t.retrans_stamp.get_or_insert(self.now);
         let seq = t.mark_retransmitted();
         let acc = &mut self.group_acc[gi];
         acc.retransmissions += 1;

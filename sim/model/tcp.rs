@@ -2,7 +2,11 @@
 //! delivery at the receiver (head-of-line blocking), cumulative acknowledgements, and an
 //! RFC 6298 retransmission timer (`srtt + 4·rttvar`, floored at `rto_min`, doubled per
 //! consecutive timeout up to `rto_max`, Karn's rule for samples) with a retry budget
-//! after which the connection breaks, as Linux's `tcp_retries2`.
+//! after which the connection breaks, as Linux's `tcp_retries2` does: a time budget,
+//! not a count (`retransmits_timed_out` and `tcp_model_timeout` in
+//! `net/ipv4/tcp_timer.c`; see [`retries_budget`]). The server's data towards a client
+//! (`server_sends`) runs on the same state with Linux's tail-loss probe first
+//! (`tcp_schedule_loss_probe` in `net/ipv4/tcp_output.c`; see [`Tcp::loss_probe_at`]).
 //!
 //! Pure state: the engine draws delays and losses, schedules packets and timers, and
 //! calls these methods when they happen. Sequence numbers are 64-bit here and travel as
@@ -20,8 +24,39 @@ pub struct StreamParams {
     pub rto_min: SimDuration,
     /// Ceiling of the backed-off timeout (Linux `TCP_RTO_MAX`, 120 s).
     pub rto_max: SimDuration,
-    /// Consecutive timeouts after which the connection breaks (Linux `tcp_retries2`).
+    /// Linux `tcp_retries2`: the connection breaks once its retransmissions have lasted
+    /// as long as this many would from `rto_min` ([`retries_budget`]).
     pub retries: u32,
+    /// The server writes to the client at this rate (data in flight turns keepalive off).
+    pub server_sends: Option<ServerSends>,
+}
+
+/// The server application writing to each client's connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerSends {
+    /// Between writes.
+    pub interval: SimDuration,
+    /// Payload bytes of each write (headers are added on the wire).
+    pub bytes: u32,
+}
+
+/// How long retransmissions may go on before the connection errors, ns: Linux's
+/// `tcp_model_timeout(sk, boundary, TCP_RTO_MIN)`, the time `boundary` retransmissions
+/// would take doubling from `rto_min` up to `rto_max` and then at `rto_max`:
+/// `thresh = ilog2(rto_max / rto_min)`; `(2^(boundary+1) − 1)·rto_min` up to `thresh`,
+/// else `(2^(thresh+1) − 1)·rto_min + (boundary − thresh)·rto_max`. For 15 and Linux's
+/// 200 ms / 120 s: thresh 9, 1023 × 0.2 + 6 × 120 = 924.6 s; for 5: 63 × 0.2 = 12.6 s.
+/// `retransmits_timed_out` compares it with the time since the first retransmission
+/// (`retrans_stamp`) at each expiry of the timer.
+pub fn retries_budget(boundary: u32, rto_min: u64, rto_max: u64) -> u64 {
+    let thresh = (rto_max / rto_min.max(1)).max(1).ilog2();
+    if boundary <= thresh {
+        ((2u64 << boundary) - 1).saturating_mul(rto_min)
+    } else {
+        ((2u64 << thresh) - 1)
+            .saturating_mul(rto_min)
+            .saturating_add(((boundary - thresh) as u64).saturating_mul(rto_max))
+    }
 }
 
 /// Bytes of an acknowledgement on the wire (IPv4 + TCP headers with timestamps).
@@ -54,6 +89,13 @@ pub struct Tcp {
     pub timer_generation: u32,
     /// Whether the retransmission timer runs.
     pub timer_armed: bool,
+    /// Time of the first retransmission of the data outstanding (Linux's
+    /// `retrans_stamp`), cleared when new data is acknowledged.
+    pub retrans_stamp: Option<u64>,
+    /// The armed timer is a tail-loss probe, not a retransmission timeout.
+    pub probe_armed: bool,
+    /// A tail-loss probe went out since new data was last acknowledged (one per episode).
+    pub probed: bool,
 }
 
 /// The 64-bit value nearest to `base` whose low 32 bits are `low`.
@@ -79,6 +121,9 @@ impl Tcp {
             backoff: 0,
             timer_generation: 0,
             timer_armed: false,
+            retrans_stamp: None,
+            probe_armed: false,
+            probed: false,
         }
     }
 
@@ -114,6 +159,68 @@ impl Tcp {
         self.snd_nxt += 1;
         self.unacked.push_back((now, false));
         seq
+    }
+
+    /// Whether a retransmission timer expiring at `now` finds the connection timed out:
+    /// it has retransmitted, and `budget` ns have passed since the first retransmission
+    /// (`retransmits_timed_out`).
+    pub fn timed_out(&self, now: u64, budget: u64) -> bool {
+        self.backoff > 0 && self.retrans_stamp.is_some_and(|s| now - s >= budget)
+    }
+
+    /// When the first unacknowledged segment was sent.
+    pub fn oldest_sent(&self) -> Option<u64> {
+        self.unacked.front().map(|&(sent, _)| sent)
+    }
+
+    /// The newest unacknowledged segment is sent again by a tail-loss probe.
+    pub fn mark_tail_retransmitted(&mut self) -> u64 {
+        if let Some(last) = self.unacked.back_mut() {
+            last.1 = true;
+        }
+        self.snd_nxt - 1
+    }
+
+    /// When a tail-loss probe fires for data sent, checked at `now`, as
+    /// `tcp_schedule_loss_probe` computes it: two smoothed round trips, plus `rto_min`
+    /// when one segment is outstanding (the peer may delay its acknowledgement) or
+    /// `TCP_TIMEOUT_MIN` (2 ms) when more are, or `TCP_TIMEOUT_INIT` (1 s) without a
+    /// round-trip sample; never later than the retransmission timeout would fire.
+    /// `None` when no probe may go out (one was sent in this episode, or a
+    /// retransmission is under way).
+    pub fn loss_probe_at(&self, now: u64, params: &StreamParams) -> Option<u64> {
+        if self.probed || self.backoff > 0 || self.outstanding() == 0 {
+            return None;
+        }
+        let pto = if self.has_rtt {
+            2 * self.srtt
+                + if self.outstanding() == 1 {
+                    params.rto_min.as_nanos()
+                } else {
+                    2_000_000
+                }
+        } else {
+            1_000_000_000
+        };
+        Some(now.saturating_add(pto).min(self.rto_deadline(now, params)))
+    }
+
+    /// When the retransmission timeout fires, counted from the oldest unacknowledged
+    /// segment's transmission (`tcp_rearm_rto`), and never before `now`.
+    pub fn rto_deadline(&self, now: u64, params: &StreamParams) -> u64 {
+        let from = self.oldest_sent().unwrap_or(now);
+        from.saturating_add(self.timeout(params)).max(now)
+    }
+
+    /// The retransmission timeout a connection whose first round trip took `rtt` ns (the
+    /// handshake) would have if it has no sample of its own since: RFC 6298's first-sample
+    /// rule, `rtt + 4·rtt/2`, within `[rto_min, rto_max]`.
+    pub fn timeout_after_handshake(&self, rtt: u64, params: &StreamParams) -> u64 {
+        if self.has_rtt {
+            return self.timeout(params);
+        }
+        let rto = rtt + (2 * rtt).max(1_000_000);
+        rto.clamp(params.rto_min.as_nanos(), params.rto_max.as_nanos())
     }
 
     /// The oldest unacknowledged segment is retransmitted.
@@ -173,6 +280,8 @@ impl Tcp {
             self.update_rto(now.saturating_sub(newest_sent), params);
         }
         self.backoff = 0;
+        self.retrans_stamp = None;
+        self.probed = false;
         true
     }
 
@@ -204,7 +313,70 @@ mod tests {
             rto_min: SimDuration::from_millis(200),
             rto_max: SimDuration::from_secs(120),
             retries: 15,
+            server_sends: None,
         }
+    }
+
+    #[test]
+    fn the_retries_budget_is_linux_tcp_model_timeout() {
+        // tcp_retries2 = 15 at Linux's TCP_RTO_MIN 200 ms, TCP_RTO_MAX 120 s:
+        // ilog2(600) = 9; (2^10 - 1) · 0.2 s + 6 · 120 s = 924.6 s.
+        assert_eq!(
+            retries_budget(15, 200_000_000, 120_000_000_000),
+            924_600_000_000
+        );
+        // 5: (2^6 - 1) · 0.2 s = 12.6 s; tcp_retries1's 3: 15 · 0.2 = 3 s.
+        assert_eq!(
+            retries_budget(5, 200_000_000, 120_000_000_000),
+            12_600_000_000
+        );
+        assert_eq!(
+            retries_budget(3, 200_000_000, 120_000_000_000),
+            3_000_000_000
+        );
+        // Exactly at the threshold, 9: (2^10 - 1) · 0.2 = 204.6 s.
+        assert_eq!(
+            retries_budget(9, 200_000_000, 120_000_000_000),
+            204_600_000_000
+        );
+        // The budget runs from the first retransmission: a timer expiring 924.6 s after
+        // it errors the connection, one a nanosecond earlier does not.
+        let p = params();
+        let mut t = Tcp::new(&p);
+        t.send(0);
+        assert!(
+            !t.timed_out(1_000 * 1_000_000_000, 1),
+            "nothing retransmitted yet"
+        );
+        t.backoff = 1;
+        t.retrans_stamp = Some(200_000_000);
+        assert!(!t.timed_out(924_799_999_999, 924_600_000_000));
+        assert!(t.timed_out(924_800_000_000, 924_600_000_000));
+    }
+
+    #[test]
+    fn a_tail_loss_probe_comes_two_round_trips_plus_rto_min_after_a_lone_segment() {
+        let p = params();
+        let mut t = Tcp::new(&p);
+        // Without a sample: TCP_TIMEOUT_INIT, capped by the initial 1 s RTO.
+        t.send(0);
+        assert_eq!(t.loss_probe_at(0, &p), Some(1_000_000_000));
+        // A 10 ms round trip: srtt 10 ms, RTO 200 ms (floored).
+        assert!(t.acknowledge(1, 10_000_000, &p));
+        t.send(20_000_000);
+        // One segment out: 2 · 10 ms + 200 ms = 220 ms, but the RTO (200 ms from the send)
+        // comes first.
+        assert_eq!(t.loss_probe_at(20_000_000, &p), Some(220_000_000));
+        // Two out: 2 · 10 ms + 2 ms.
+        t.send(30_000_000);
+        assert_eq!(t.loss_probe_at(30_000_000, &p), Some(52_000_000));
+        // One probe per episode.
+        t.probed = true;
+        assert_eq!(t.loss_probe_at(30_000_000, &p), None);
+        // The handshake's round trip sets the RTO of a connection without samples.
+        let fresh = Tcp::new(&p);
+        assert_eq!(fresh.timeout_after_handshake(1_000_000, &p), 200_000_000);
+        assert_eq!(fresh.timeout_after_handshake(100_000_000, &p), 300_000_000);
     }
 
     #[test]

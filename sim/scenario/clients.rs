@@ -57,13 +57,26 @@ impl Validator {
         let map = self.object(
             v,
             path,
-            &["kind", "rto_initial", "rto_min", "rto_max", "retries"],
+            &[
+                "kind",
+                "rto_initial",
+                "rto_min",
+                "rto_max",
+                "retries",
+                "server_sends",
+            ],
         )?;
         let kind = self
             .required(map, path, "kind")
             .and_then(|k| self.choice(k, &join(path, "kind"), &["datagram", "stream"]))?;
         if kind == "datagram" {
-            for key in ["rto_initial", "rto_min", "rto_max", "retries"] {
+            for key in [
+                "rto_initial",
+                "rto_min",
+                "rto_max",
+                "retries",
+                "server_sends",
+            ] {
                 if map.contains_key(key) {
                     self.problem(&join(path, key), "only a \"stream\" transport retransmits");
                 }
@@ -77,6 +90,10 @@ impl Validator {
         let rto_max =
             self.optional_duration(map, path, "rto_max", SimDuration::from_secs(120), true);
         let retries = self.optional_integer(map, path, "retries", (1, 255), 15);
+        let server_sends = match map.get("server_sends") {
+            None => Some(None),
+            Some(v) => self.server_sends(v, &join(path, "server_sends")).map(Some),
+        };
         let (rto_initial, rto_min, rto_max) = (rto_initial?, rto_min?, rto_max?);
         if !self.at_least(path, ("rto_min", rto_min), ("rto_max", rto_max)) {
             return None;
@@ -98,7 +115,20 @@ impl Validator {
             rto_min,
             rto_max,
             retries: retries? as u32,
+            server_sends: server_sends?,
         }))
+    }
+
+    fn server_sends(&mut self, v: &Value, path: &str) -> Option<ServerSends> {
+        let map = self.object(v, path, &["interval", "bytes"])?;
+        let interval = self
+            .required(map, path, "interval")
+            .and_then(|i| self.positive_duration(i, &join(path, "interval")));
+        let bytes = self.optional_integer(map, path, "bytes", (1, 65_535), 1);
+        Some(ServerSends {
+            interval: interval?,
+            bytes: bytes? as u32,
+        })
     }
 
     pub(super) fn heartbeat(&mut self, v: &Value, path: &str) -> Option<Heartbeat> {

@@ -31,7 +31,7 @@ pub use crate::model::detector::{
     TcpKeepalive, DETECTORS_MAX,
 };
 pub use crate::model::link::{Link, Loss};
-pub use crate::model::tcp::StreamParams;
+pub use crate::model::tcp::{ServerSends, StreamParams};
 use expect::{Bound, Expectation, Unit};
 use serde_json::{Map, Value};
 use std::fmt;
