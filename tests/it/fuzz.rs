@@ -66,37 +66,74 @@ fn group(i: usize, stream: bool) -> impl Strategy<Value = Value> {
         loss(),
         0.0f64..0.3,
         prop_oneof![Just(0.0), -300.0f64..300.0],
+        0u8..8,
     )
-        .prop_map(move |(count, interval, fixed_delay, d, l, dup, drift)| {
-            let mut g = json!({
-                "group": format!("g{i}"), "count": count,
-                "heartbeat": { "interval": format!("{interval}ms"),
-                    "schedule": if fixed_delay { "fixed-delay" } else { "fixed-rate" },
-                    "drift_ppm": drift },
-                "uplink": { "delay": d, "loss": l, "duplicate": dup }
-            });
-            if stream {
-                g["transport"] = json!({ "kind": "stream", "retries": 3 });
-                g["uplink"]["duplicate"] = json!(0.0);
-            }
-            g
-        })
+        .prop_map(
+            move |(count, interval, fixed_delay, d, l, dup, drift, extra)| {
+                let mut g = json!({
+                    "group": format!("g{i}"), "count": count,
+                    "heartbeat": { "interval": format!("{interval}ms"),
+                        "schedule": if fixed_delay { "fixed-delay" } else { "fixed-rate" },
+                        "drift_ppm": drift },
+                    "uplink": { "delay": d, "loss": l, "duplicate": dup }
+                });
+                if extra & 1 != 0 {
+                    g["heartbeat"]["phase"] =
+                        json!({ "dist": "uniform", "min": "1ms", "max": format!("{interval}ms") });
+                }
+                if extra & 2 != 0 {
+                    g["heartbeat"]["timer_resolution"] = json!("15625us");
+                }
+                if stream {
+                    g["transport"] = json!({ "kind": "stream", "retries": 3 });
+                    if extra & 4 != 0 {
+                        g["transport"]["server_sends"] =
+                            json!({ "interval": format!("{}ms", interval / 2 + 1), "bytes": 1 });
+                    }
+                    g["uplink"]["duplicate"] = json!(0.0);
+                }
+                g
+            },
+        )
 }
 
 fn detector(i: usize, stream: bool) -> BoxedStrategy<Value> {
     let name = format!("d{i}");
     if stream {
-        return (small_duration(), small_duration(), 1u32..5)
-            .prop_map(move |(idle, iv, n)| {
-                json!({ "name": name, "kind": "tcp-keepalive",
-                "idle": idle, "interval": iv, "probes": n })
+        return (
+            small_duration(),
+            small_duration(),
+            1u32..5,
+            0usize..5,
+            0u8..2,
+        )
+            .prop_map(move |(idle, iv, n, hz, ut)| {
+                let mut d = json!({ "name": name, "kind": "tcp-keepalive",
+                "idle": idle, "interval": iv, "probes": n });
+                if hz < 4 {
+                    d["timer_hz"] = json!([100, 250, 300, 1000][hz]);
+                }
+                if ut == 1 {
+                    d["user_timeout"] = json!("3s");
+                }
+                d
             })
             .boxed();
     }
     let n = name.clone();
     prop_oneof![
-        (prop_oneof![Just(json!("0s")), small_duration()], small_duration()).prop_map(
-            move |(scan, t)| json!({ "name": n, "kind": "fixed-timeout", "scan_interval": scan, "threshold": t })
+        (prop_oneof![Just(json!("0s")), small_duration()], small_duration(), 0u8..4, delay()).prop_map(
+            move |(scan, t, extra, o)| {
+                let mut d = json!({ "name": n, "kind": "fixed-timeout", "scan_interval": scan, "threshold": t });
+                if extra & 1 != 0 {
+                    d["scan_schedule"] = json!("fixed-delay");
+                    d["scan_overshoot"] = o;
+                }
+                if extra & 2 != 0 {
+                    d["timer_resolution"] = json!("15625us");
+                }
+                d
+            }
         ),
         (1.0f64..12.0, any::<bool>()).prop_map({
             let n = name.clone();
