@@ -22,6 +22,11 @@ Exit codes:
     after_help = EXIT_HELP
 )]
 pub(crate) struct Cli {
+    /// Threads for the commands that run in parallel (run with replications, check,
+    /// sweep, tune); default: the CPUs this process may use (its affinity mask and cgroup
+    /// CPU quota). Results are the same for any number.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub(crate) threads: Option<u16>,
     #[command(subcommand)]
     pub(crate) command: Command,
 }

@@ -305,6 +305,77 @@ fn align(lines: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Writes `report` as JUnit XML that validates against the Jenkins xunit plugin's
+/// `junit-10.xsd` (tests/data/junit-10.xsd): quick-junit writes a `disabled` count on every
+/// `<testsuite>`, an attribute that schema does not allow, so it is taken out here.
+fn write_junit(path: &std::path::Path, report: &JUnit) -> Result<(), Failure> {
+    let xml = report.to_string().map_err(|e| Failure {
+        code: 2,
+        message: format!("hbsim: cannot write JUnit XML: {e}"),
+    })?;
+    write_atomically(path, without_disabled(&xml).as_bytes())
+}
+
+/// `xml` without the ` disabled="N"` attribute of its `<testsuite>` start tags.
+fn without_disabled(xml: &str) -> String {
+    let mut out = String::with_capacity(xml.len());
+    for line in xml.split_inclusive('\n') {
+        match (
+            line.trim_start().starts_with("<testsuite "),
+            line.find(" disabled=\""),
+        ) {
+            (true, Some(at)) => {
+                let rest = &line[at + " disabled=\"".len()..];
+                let end = rest.find('"').map_or(rest.len(), |e| e + 1);
+                out.push_str(&line[..at]);
+                out.push_str(&rest[end..]);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
+}
+
+/// The JUnit file of a check that could not start: one suite per scenario file given,
+/// with an `error` case naming it and every problem found (or, when the problem is not
+/// the file's, the whole message).
+fn write_junit_error(
+    path: &std::path::Path,
+    files: &[std::path::PathBuf],
+    failure: &Failure,
+) -> Result<(), Failure> {
+    let mut report = JUnit::new("hbsim check");
+    for f in files {
+        let shown = f.display().to_string();
+        let mine: Vec<&str> = failure
+            .message
+            .split("hbsim: ")
+            .filter(|m| m.contains(&shown))
+            .collect();
+        let mut suite = TestSuite::new(shown.clone());
+        let (status, text) = if mine.is_empty() {
+            (TestCaseStatus::success(), None)
+        } else {
+            let mut st = TestCaseStatus::non_success(NonSuccessKind::Error);
+            st.set_type("invalid scenario");
+            st.set_message(format!("{shown}: invalid, see the problems listed"));
+            (st, Some(mine.join("hbsim: ").trim_end().to_string()))
+        };
+        let mut status = status;
+        if let Some(t) = text {
+            status.set_description(t);
+        }
+        let mut tc = TestCase::new("validate".to_string(), status);
+        tc.set_classname(shown);
+        tc.set_time(std::time::Duration::ZERO);
+        suite.add_test_case(tc);
+        suite.set_time(std::time::Duration::ZERO);
+        report.add_test_suite(suite);
+    }
+    report.set_time(std::time::Duration::ZERO);
+    write_junit(path, &report)
+}
+
 pub(crate) fn run(args: CheckArgs) -> Result<(), Failure> {
     let files = collect(&args.paths)?;
     if files.is_empty() {
@@ -313,7 +384,16 @@ pub(crate) fn run(args: CheckArgs) -> Result<(), Failure> {
             message: "hbsim: no scenario files found".into(),
         });
     }
-    let loaded = load_all(&files, true)?;
+    let loaded = match load_all(&files, true) {
+        Ok(l) => l,
+        Err(f) => {
+            // CI shows nothing of a run that wrote no report: say what is wrong in it.
+            if let Some(path) = &args.junit {
+                write_junit_error(path, &files, &f)?;
+            }
+            return Err(f);
+        }
+    };
     let limits = args.limits.limits();
     let bless = args.bless || std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1");
     // Scenarios run in parallel; results come back in input order.
@@ -322,11 +402,18 @@ pub(crate) fn run(args: CheckArgs) -> Result<(), Failure> {
         .map(|(path, bytes, s)| {
             let seed = args.seed.unwrap_or(s.seed);
             let replications = args.replications.unwrap_or(s.replications);
-            (path, s, check::check(s, bytes, seed, replications, limits))
+            // Wall time, for the JUnit file only (its consumers want `time`): it appears
+            // in no report, golden or summary.
+            #[allow(clippy::disallowed_methods)]
+            let started = std::time::Instant::now();
+            let checked = check::check(s, bytes, seed, replications, limits);
+            (path, s, checked, started.elapsed())
         })
         .collect();
     let mut lines = Vec::new();
-    for (path, s, result) in results {
+    let mut wall: Vec<(String, std::time::Duration)> = Vec::new();
+    for (path, s, result, took) in results {
+        wall.push((s.name.clone(), took));
         let checked = result.map_err(|e| Failure {
             code: 4,
             message: format!("hbsim: scenario {}: {e}", path.display()),
@@ -350,21 +437,27 @@ pub(crate) fn run(args: CheckArgs) -> Result<(), Failure> {
                 names.push(&l.scenario);
             }
         }
+        let mut total = std::time::Duration::ZERO;
         for name in names {
+            let took = wall
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or(std::time::Duration::ZERO, |w| w.1);
+            total += took;
             let mut suite = TestSuite::new(name.to_string());
-            suite.add_test_cases(
-                lines
-                    .iter()
-                    .filter(|l| l.scenario == name)
-                    .map(|l| l.junit.clone()),
-            );
+            suite.set_time(took);
+            let cases: Vec<&Line> = lines.iter().filter(|l| l.scenario == name).collect();
+            // Each check's share of the run it needed, so that cases add up to the suite.
+            let share = took / cases.len().max(1) as u32;
+            suite.add_test_cases(cases.iter().map(|l| {
+                let mut tc = l.junit.clone();
+                tc.set_time(share);
+                tc
+            }));
             report.add_test_suite(suite);
         }
-        let xml = report.to_string().map_err(|e| Failure {
-            code: 2,
-            message: format!("hbsim: cannot write JUnit XML: {e}"),
-        })?;
-        write_atomically(path, xml.as_bytes())?;
+        report.set_time(total);
+        write_junit(path, &report)?;
     }
     match args.format {
         CheckFormat::Json => {

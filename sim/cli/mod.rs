@@ -25,6 +25,18 @@ pub(crate) struct Failure {
 /// Parses the arguments, runs the command and maps a failure to its exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Rayon's default is std::thread::available_parallelism, which reads the affinity
+    // mask and the cgroup CPU quota; a batch system that grants fewer CPUs without
+    // setting either (Slurm with task/none) needs --threads.
+    if let Some(n) = cli.threads {
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(n as usize)
+            .build_global()
+        {
+            eprintln!("hbsim: cannot start {n} threads: {e}");
+            return ExitCode::from(2);
+        }
+    }
     clean_up_on_signals();
     let result = match cli.command {
         Command::Run(args) => run::run(args),

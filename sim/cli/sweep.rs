@@ -19,6 +19,10 @@ struct CellFile {
     sha256: String,
     seed: u64,
     axes: Vec<Axis>,
+    /// The number of shards the sweep was split into, and its base scenario: enough for
+    /// `merge` to say which shard owns a missing cell.
+    shards: u64,
+    base: serde_json::Value,
     row: Row,
 }
 
@@ -125,12 +129,14 @@ pub(crate) fn run(args: SweepArgs) -> Result<(), Failure> {
     };
     let limits = args.limits.limits();
     let sha256 = hbsim::report::sha256_hex(&bytes);
-    let header = |row: Row| CellFile {
+    let header = |row: Row, shards: u64| CellFile {
         hbsim_version: env!("CARGO_PKG_VERSION").into(),
         scenario: base.name.clone(),
         sha256: sha256.clone(),
         seed: base.seed,
         axes: plan.axes.clone(),
+        shards,
+        base: plan.base.clone(),
         row,
     };
 
@@ -149,10 +155,13 @@ pub(crate) fn run(args: SweepArgs) -> Result<(), Failure> {
             .cells
             .clone()
             .unwrap_or_else(|| args.out.join(format!("{}-cells", base.name)));
+        let owner = sweep::assign_shards(&plan, n);
         let mine: Vec<&Cell> = plan
             .cells
             .iter()
-            .filter(|c| sweep::in_shard(c, k, n))
+            .zip(&owner)
+            .filter(|&(_, &o)| o == k)
+            .map(|(c, _)| c)
             .collect();
         // Resume: a cell whose file exists for this version and scenario is done.
         let todo: Vec<&Cell> = mine
@@ -173,7 +182,7 @@ pub(crate) fn run(args: SweepArgs) -> Result<(), Failure> {
         todo.par_iter()
             .map(|c| {
                 let row = run_cell(&plan, c, &detector, limits)?;
-                let mut json = serde_json::to_string_pretty(&header(row)).expect("JSON");
+                let mut json = serde_json::to_string_pretty(&header(row, n)).expect("JSON");
                 json.push('\n');
                 write_atomically(&dir.join(format!("{}.json", c.id)), json.as_bytes())?;
                 if let Some(pb) = &pb {
@@ -280,14 +289,56 @@ fn merge(args: MergeArgs) -> Result<(), Failure> {
         }
     }
     if !missing.is_empty() {
+        // The shards that own the missing cells, from the same assignment the shards
+        // made (the cell files carry the base scenario and the number of shards).
+        let plan = sweep::Plan {
+            base: first.base.clone(),
+            axes: first.axes.clone(),
+            cells: grid.clone(),
+        };
+        let n = first.shards;
+        let owner = sweep::assign_shards(&plan, n);
+        let mut shards: Vec<u64> = grid
+            .iter()
+            .zip(&owner)
+            .filter(|(g, _)| missing.contains(&g.id))
+            .map(|(_, &k)| k)
+            .collect();
+        shards.sort_unstable();
+        shards.dedup();
+        let list = shards
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let indices = shards
+            .iter()
+            .map(|k| (k - 1).to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let reruns = shards
+            .iter()
+            .map(|k| {
+                format!(
+                    "    hbsim sweep SCENARIO --shard {k}/{n} --cells {}",
+                    args.dir.display()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
         return Err(fail(
             2,
             format!(
-                "hbsim: {} of {} cells are missing from {} (first: {}); run the remaining shards",
+                "hbsim: {} of {} cells are missing from {} (first: {}), owned by shard{} {list} of {n}.\n\
+                 Rerun only those, then merge again:\n  \
+                 Slurm: SHARDS={n} sbatch --array={list} deploy/slurm/sweep.sbatch\n  \
+                 Kubernetes: completion index {indices} (shard = index + 1); see README\n  \
+                 by hand:\n{reruns}",
                 missing.len(),
                 grid.len(),
                 args.dir.display(),
-                missing[0]
+                missing[0],
+                if shards.len() == 1 { "" } else { "s" },
             ),
         ));
     }

@@ -382,10 +382,44 @@ impl Plan {
     }
 }
 
-/// Which shard (1-based `k` of `n`) a cell belongs to: by its id, so the split does not
-/// depend on the order of the grid.
-pub fn in_shard(cell: &Cell, k: u64, n: u64) -> bool {
-    u64::from_str_radix(&cell.id, 16).unwrap_or(0) % n == k - 1
+/// The estimated cost of each cell (events, as the limits estimate them), in grid order.
+pub fn cell_costs(plan: &Plan) -> Vec<u64> {
+    plan.cells
+        .iter()
+        .map(|c| {
+            plan.cell_text(c)
+                .ok()
+                .and_then(|t| crate::scenario::parse(&t).ok())
+                .map_or(0, |s| crate::engine::estimate_events(&s))
+        })
+        .collect()
+}
+
+/// The shard (1-based, of `n`) of each cell, in grid order: largest estimated cost first
+/// (ties by cell id) onto the least loaded shard (ties by the lowest number), so loads
+/// differ by at most one cell's cost and, with at least `n` cells, no shard is empty. A
+/// pure function of the scenario and `n`.
+pub fn assign_shards(plan: &Plan, n: u64) -> Vec<u64> {
+    let costs = cell_costs(plan);
+    let mut order: Vec<usize> = (0..plan.cells.len()).collect();
+    order.sort_by(|&a, &b| {
+        costs[b]
+            .cmp(&costs[a])
+            .then_with(|| plan.cells[a].id.cmp(&plan.cells[b].id))
+    });
+    let mut load = vec![0u64; n.max(1) as usize];
+    let mut shard = vec![0u64; plan.cells.len()];
+    for i in order {
+        let (k, _) = load
+            .iter()
+            .enumerate()
+            .min_by_key(|&(k, &l)| (l, k))
+            .expect("at least one shard");
+        // Count a cell of no estimated cost as one event, so that empty cells spread too.
+        load[k] += costs[i].max(1);
+        shard[i] = k as u64 + 1;
+    }
+    shard
 }
 
 /// Every output file of a finished sweep, `(file name, contents)`.
@@ -546,17 +580,10 @@ pub fn run_plan(
     check_cell_limits(plan, &plan.cells.iter().collect::<Vec<_>>(), limits)?;
     // Largest cells first, one task each, so that two threads finish together (longest
     // processing time first); the rows are put back in grid order afterwards.
-    let work = |c: &Cell| {
-        plan.cell_text(c)
-            .ok()
-            .and_then(|t| crate::scenario::parse(&t).ok())
-            .map_or(0, |s| crate::engine::estimate_events(&s))
-    };
-    let mut order: Vec<(u64, usize)> = plan
-        .cells
-        .iter()
+    let mut order: Vec<(u64, usize)> = cell_costs(plan)
+        .into_iter()
         .enumerate()
-        .map(|(i, c)| (work(c), i))
+        .map(|(i, w)| (w, i))
         .collect();
     order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let results: Vec<(usize, Result<Row, CellError>)> = order

@@ -8,6 +8,7 @@ mod determinism;
 mod fidelity;
 mod fuzz;
 mod golden;
+mod integrations;
 mod keepalive;
 mod literature;
 mod network;
