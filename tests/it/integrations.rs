@@ -161,3 +161,20 @@ fn threads_are_bounded_and_change_nothing() {
     let o = hbsim(&["--threads", "0", "check", f.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn readme_shows_the_shipped_recipes_verbatim() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    for f in [
+        "deploy/slurm/sweep.sbatch",
+        "deploy/kubernetes/sweep-job.yaml",
+        "ci-examples/github-actions.yml",
+        "ci-examples/gitlab-ci.yml",
+    ] {
+        let body = std::fs::read_to_string(root().join(f)).unwrap();
+        assert!(
+            readme.contains(&body),
+            "README does not show {f} as shipped"
+        );
+    }
+}
