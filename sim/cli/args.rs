@@ -57,6 +57,14 @@ pub(crate) enum Command {
     /// and check scenarios with: `hbsim schema > scenarios/hbsim.schema.json`, then
     /// `"$schema": "./hbsim.schema.json"` in a scenario (`check DIR` skips `*.schema.json`)
     Schema,
+    /// Print a shell completion script: `hbsim completions bash > /etc/bash_completion.d/hbsim`
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `hbsim man > /usr/local/share/man/man1/hbsim.1`
+    Man,
 }
 
 #[derive(Args)]
@@ -112,9 +120,12 @@ pub(crate) struct SweepArgs {
     /// With --shard: directory of the per-cell result files (default OUT/<name>-cells)
     #[arg(long, value_name = "DIR")]
     pub(crate) cells: Option<PathBuf>,
-    /// Print the sweep as JSON on stdout instead of the table
+    /// Print the sweep as JSON on stdout instead of the table (the same as --format json)
     #[arg(long)]
     pub(crate) json: bool,
+    /// Output format on stdout
+    #[arg(long, value_enum, default_value = "text")]
+    pub(crate) format: CheckFormat,
     /// No table, no notes, no progress bar
     #[arg(long, short)]
     pub(crate) quiet: bool,
@@ -210,6 +221,28 @@ pub(crate) struct DiffArgs {
     /// List unchanged metrics too
     #[arg(long)]
     pub(crate) all: bool,
+    /// Exit 1 when a metric changed significantly (its intervals do not overlap, or it is
+    /// a count or bound that changed), or on any change
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub(crate) fail_on: Option<FailOn>,
+}
+
+/// When `diff` fails.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FailOn {
+    /// A change judged significant.
+    Significant,
+    /// Any change.
+    Any,
+}
+
+/// The form of `run --events`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum EventsFormat {
+    /// One aligned line per verdict change.
+    Text,
+    /// One JSON object per verdict change.
+    Jsonl,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -222,7 +255,10 @@ pub(crate) enum DiffFormat {
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Format {
     Text,
+    /// One JSON document: the report, or an array of reports for several scenarios.
     Json,
+    /// One report per line.
+    Jsonl,
     Markdown,
 }
 
@@ -243,9 +279,11 @@ pub(crate) struct RunArgs {
     /// Format of the summary on stdout
     #[arg(long, value_enum, default_value = "text")]
     pub(crate) format: Format,
-    /// Print the verdict timeline (time, detector, client, online/offline, last heartbeat)
-    #[arg(long)]
-    pub(crate) events: bool,
+    /// Print the verdict timeline on stdout (time, detector, client, online/offline, last
+    /// heartbeat, ground truth) instead of the summary: `--events` or `--events=text`
+    /// aligned lines, `--events=jsonl` one JSON object per line
+    #[arg(long, value_enum, value_name = "FORMAT", num_args = 0..=1, require_equals = true, default_missing_value = "text")]
+    pub(crate) events: Option<EventsFormat>,
     #[command(flatten)]
     pub(crate) limits: LimitArgs,
     /// Level of the confidence intervals in the reports

@@ -3,7 +3,7 @@
 //! one aligned line per check, and writes JUnit XML.
 
 use super::{load_all, write_atomically, CheckArgs, CheckFormat, Failure};
-use hbsim::scenario::expect::{compare, show_value, Bound, Expectation, Verdict};
+use hbsim::scenario::expect::{compare, show_value, Bound, Expectation, Unit, Verdict};
 use hbsim::study::check;
 use quick_junit::{NonSuccessKind, Report as JUnit, TestCase, TestCaseStatus, TestSuite};
 use rayon::prelude::*;
@@ -160,12 +160,27 @@ fn expectation_line(scenario: &str, e: &Expectation, v: &Verdict) -> Line {
         scenario: scenario.into(),
         pass: v.pass,
         text: format!("{status}\t{scenario}\t{name}\tmeasured {measured}\t{margin}"),
-        json: json!({
-            "scenario": scenario, "check": "expect", "metric": e.metric, "group": e.group,
-            "op": match e.bound { Bound::Max(_) => "max", Bound::Min(_) => "min" },
-            "bound": bound, "confidence": e.confidence, "value": v.value,
-            "interval": v.interval, "margin": v.margin, "pass": v.pass, "note": v.note,
-        }),
+        json: {
+            let mut j = json!({
+                "scenario": scenario, "check": "expect", "metric": e.metric, "group": e.group,
+                "op": match e.bound { Bound::Max(_) => "max", Bound::Min(_) => "min" },
+                "confidence": e.confidence, "pass": v.pass, "note": v.note,
+            });
+            // Durations as integer nanoseconds under `_ns` keys, as in the reports.
+            let ns = |x: f64| libm::round(x) as i64;
+            if unit == Unit::Duration {
+                j["bound_ns"] = json!(ns(bound));
+                j["value_ns"] = json!(v.value.map(ns));
+                j["interval_ns"] = json!(v.interval.map(|i| [ns(i[0]), ns(i[1])]));
+                j["margin_ns"] = json!(v.margin.map(ns));
+            } else {
+                j["bound"] = json!(bound);
+                j["value"] = json!(v.value);
+                j["interval"] = json!(v.interval);
+                j["margin"] = json!(v.margin);
+            }
+            j
+        },
         junit: tc,
     }
 }
@@ -397,6 +412,7 @@ pub(crate) fn run(args: CheckArgs) -> Result<(), Failure> {
     let limits = args.limits.limits();
     let bless = args.bless || std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1");
     // Scenarios run in parallel; results come back in input order.
+    let pb = super::bar(loaded.len(), args.quiet, "scenarios");
     let results: Vec<_> = loaded
         .par_iter()
         .map(|(path, bytes, s)| {
@@ -407,9 +423,15 @@ pub(crate) fn run(args: CheckArgs) -> Result<(), Failure> {
             #[allow(clippy::disallowed_methods)]
             let started = std::time::Instant::now();
             let checked = check::check(s, bytes, seed, replications, limits);
+            if let Some(pb) = &pb {
+                pb.inc(1);
+            }
             (path, s, checked, started.elapsed())
         })
         .collect();
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
     let mut lines = Vec::new();
     let mut wall: Vec<(String, std::time::Duration)> = Vec::new();
     for (path, s, result, took) in results {
@@ -461,7 +483,8 @@ pub(crate) fn run(args: CheckArgs) -> Result<(), Failure> {
     }
     match args.format {
         CheckFormat::Json => {
-            let out = json!({ "passed": passed, "failed": failed,
+            let out = json!({ "format_version": hbsim::report::FORMAT_VERSION,
+                              "passed": passed, "failed": failed,
                               "checks": lines.iter().map(|l| l.json.clone()).collect::<Vec<_>>() });
             println!("{}", serde_json::to_string_pretty(&out).expect("json"));
         }

@@ -1,6 +1,6 @@
 //! `hbsim diff OLD NEW`: metric-by-metric comparison of two reports.
 
-use super::{DiffArgs, DiffFormat, Failure};
+use super::{DiffArgs, DiffFormat, FailOn, Failure};
 use hbsim::scenario::expect::{compare, leaves, show_value, Change, Unit};
 use serde_json::{json, Value};
 
@@ -142,16 +142,38 @@ pub(crate) fn run(args: DiffArgs) -> Result<(), Failure> {
         })
         .collect();
     let changed = changes.iter().filter(|c| c.old != c.new).count();
+    let significant = changes
+        .iter()
+        .filter(|c| c.old != c.new && c.significant != Some(false))
+        .count();
+    let verdict = match args.fail_on {
+        Some(FailOn::Any) if changed > 0 => Err(Failure {
+            code: 1,
+            message: format!("hbsim: {changed} of {compared} metrics changed (--fail-on any)"),
+        }),
+        Some(FailOn::Significant) if significant > 0 => Err(Failure {
+            code: 1,
+            message: format!(
+                "hbsim: {significant} of {compared} metrics changed significantly (--fail-on significant)"
+            ),
+        }),
+        _ => Ok(()),
+    };
     match args.format {
         DiffFormat::Json => {
+            // Durations as integer nanoseconds under `_ns` keys, as in the reports.
+            let ns = |x: Option<f64>| x.map(|x| x.round() as i64);
             let items: Vec<Value> = changes
                 .iter()
-                .map(|c| {
-                    json!({ "metric": c.path, "old": c.old, "new": c.new,
-                            "significant": c.significant })
+                .map(|c| match c.unit {
+                    Unit::Duration => json!({ "metric": c.path, "old_ns": ns(c.old),
+                        "new_ns": ns(c.new), "significant": c.significant }),
+                    Unit::Number => json!({ "metric": c.path, "old": c.old, "new": c.new,
+                        "significant": c.significant }),
                 })
                 .collect();
-            let out = json!({ "compared": compared, "changed": changed, "changes": items });
+            let out = json!({ "format_version": hbsim::report::FORMAT_VERSION,
+                              "compared": compared, "changed": changed, "changes": items });
             println!("{}", serde_json::to_string_pretty(&out).expect("json"));
         }
         DiffFormat::Markdown => {
@@ -169,7 +191,7 @@ pub(crate) fn run(args: DiffArgs) -> Result<(), Failure> {
         DiffFormat::Text => {
             if changed == 0 && !args.all {
                 println!("no change ({compared} metrics compared)");
-                return Ok(());
+                return verdict;
             }
             let header = ["metric", "old", "new", "change", "relative", "significant"];
             let mut widths = header.map(str::len);
@@ -195,5 +217,5 @@ pub(crate) fn run(args: DiffArgs) -> Result<(), Failure> {
             println!("{changed} of {compared} metrics changed");
         }
     }
-    Ok(())
+    verdict
 }

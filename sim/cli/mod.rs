@@ -49,6 +49,26 @@ pub fn main() -> ExitCode {
             print!("{}", hbsim::scenario::SCHEMA);
             Ok(())
         }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "hbsim", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            match clap_mangen::Man::new(cmd).render(&mut out) {
+                Ok(()) => {
+                    use std::io::Write;
+                    let _ = std::io::stdout().write_all(&out);
+                    Ok(())
+                }
+                Err(e) => Err(Failure {
+                    code: 2,
+                    message: format!("hbsim: cannot write the manual page: {e}"),
+                }),
+            }
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -69,6 +89,53 @@ pub(crate) fn print_warnings(path: &Path, s: &Scenario) {
 /// Reads and validates every file, reporting all invalid ones before failing, and prints
 /// each scenario's warnings on stderr. With `distinct`, two scenarios of the same name
 /// (whose outputs would overwrite each other) are refused.
+/// A progress counter on stderr when it is a terminal (none with `quiet`): `N what`.
+pub(crate) fn spinner(quiet: bool, what: &str) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new_spinner();
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template(&format!("{{spinner}} {{pos}} {what}  {{elapsed}}"))
+    {
+        pb.set_style(style);
+    }
+    pb.enable_steady_tick(std::time::Duration::from_millis(200));
+    Some(pb)
+}
+
+/// A progress bar of `len` steps on stderr when it is a terminal (none with `quiet`).
+pub(crate) fn bar(len: usize, quiet: bool, what: &str) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new(len as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{{bar:40}} {{pos}}/{{len}} {what}  {{elapsed}} (eta {{eta}})"
+    )) {
+        pb.set_style(style);
+    }
+    Some(pb)
+}
+
+/// The bytes of a scenario file, or of standard input for `-` (read once per process).
+pub(crate) fn read_scenario(path: &Path) -> std::io::Result<Vec<u8>> {
+    if path != Path::new("-") {
+        return std::fs::read(path);
+    }
+    static TAKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if TAKEN.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return Err(std::io::Error::other(
+            "standard input (\"-\") can be read only once",
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)?;
+    Ok(bytes)
+}
+
 pub(crate) fn load_all(
     paths: &[PathBuf],
     distinct: bool,
@@ -77,7 +144,7 @@ pub(crate) fn load_all(
     let mut messages = Vec::new();
     let mut code = 0;
     for path in paths {
-        let bytes = match std::fs::read(path) {
+        let bytes = match read_scenario(path) {
             Ok(b) => b,
             Err(e) => {
                 messages.push(format!(

@@ -89,7 +89,7 @@ pub(crate) fn run(args: SweepArgs) -> Result<(), Failure> {
             "hbsim: sweep needs a SCENARIO (or: hbsim sweep merge DIR)".into(),
         )
     })?;
-    let bytes = std::fs::read(&path).map_err(|e| {
+    let bytes = super::read_scenario(&path).map_err(|e| {
         fail(
             2,
             format!("hbsim: cannot read scenario {}: {e}", path.display()),
@@ -219,7 +219,8 @@ pub(crate) fn run(args: SweepArgs) -> Result<(), Failure> {
         pb.finish_and_clear();
     }
     let result = SweepResult::new(&base.name, &bytes, base.seed, plan.axes.clone(), rows);
-    finish(&result, &args.out, args.quiet, args.json)
+    let json = args.json || args.format == super::CheckFormat::Json;
+    finish(&result, &args.out, args.quiet, json)
 }
 
 fn finish(result: &SweepResult, out: &Path, quiet: bool, json: bool) -> Result<(), Failure> {
@@ -343,6 +344,7 @@ fn merge(args: MergeArgs) -> Result<(), Failure> {
         ));
     }
     let result = SweepResult {
+        format_version: hbsim::report::FORMAT_VERSION,
         hbsim_version: first.hbsim_version.clone(),
         scenario: first.scenario.clone(),
         sha256: first.sha256.clone(),

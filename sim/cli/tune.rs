@@ -14,7 +14,7 @@ fn fail(code: u8, message: String) -> Failure {
 }
 
 pub(crate) fn run(args: TuneArgs) -> Result<(), Failure> {
-    let bytes = std::fs::read(&args.scenario).map_err(|e| {
+    let bytes = super::read_scenario(&args.scenario).map_err(|e| {
         fail(
             2,
             format!(
@@ -89,6 +89,12 @@ pub(crate) fn run(args: TuneArgs) -> Result<(), Failure> {
         m.remove("sweep");
         m.remove("expect");
     }
+    let pb = super::spinner(args.quiet, "candidates judged");
+    let tick = || {
+        if let Some(pb) = &pb {
+            pb.inc(1);
+        }
+    };
     let space = Space {
         base: &base,
         group: group.name.clone(),
@@ -98,12 +104,17 @@ pub(crate) fn run(args: TuneArgs) -> Result<(), Failure> {
         objective: &objective,
         confidence: args.confidence.unwrap_or(hbsim::DEFAULT_CONFIDENCE),
         limits: args.limits.limits(),
+        tick: &tick,
     };
     let grid = tune::coarse_grid(group.heartbeat.interval.as_nanos(), &tuned);
     if !args.quiet {
         eprintln!("hbsim: tune: {} candidates on the coarse grid", grid.len());
     }
-    let judged = tune::search(&space, &grid).map_err(|e| match e {
+    let judged = tune::search(&space, &grid);
+    if let Some(pb) = &pb {
+        pb.finish_and_clear();
+    }
+    let judged = judged.map_err(|e| match e {
         TuneError::Candidate(m) => fail(3, format!("hbsim: tune: {m}")),
         TuneError::Limit(l) => fail(4, format!("hbsim: tune: {l}")),
     })?;

@@ -291,6 +291,7 @@ impl Report {
             ),
         };
         let mut report = Report {
+            format_version: super::FORMAT_VERSION,
             hbsim_version: env!("CARGO_PKG_VERSION").to_string(),
             scenario: ScenarioInfo {
                 name: scenario.name.clone(),

@@ -57,8 +57,14 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
+/// The shape of every JSON document hbsim writes (report, check, diff, sweep): raised
+/// when a key is renamed, removed or changes its type; new keys do not raise it.
+pub const FORMAT_VERSION: u32 = 1;
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Report {
+    /// [`FORMAT_VERSION`].
+    pub format_version: u32,
     pub hbsim_version: String,
     pub scenario: ScenarioInfo,
     pub seed: u64,

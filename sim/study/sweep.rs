@@ -58,10 +58,10 @@ pub fn cells(axes: &[Axis]) -> Vec<Cell> {
 pub struct Row {
     pub cell: Cell,
     pub detector: String,
-    pub latency_p99_ns: Option<f64>,
-    pub latency_p99_ci_ns: Option<[f64; 2]>,
-    pub latency_mean_ns: Option<f64>,
-    pub missed: f64,
+    pub latency_p99_ns: Option<u64>,
+    pub latency_p99_ci_ns: Option<[u64; 2]>,
+    pub latency_mean_ns: Option<u64>,
+    pub missed: u64,
     pub spurious_per_client_day: Option<f64>,
     pub spurious_per_client_day_ci: Option<[f64; 2]>,
     pub query_accuracy: Option<f64>,
@@ -75,15 +75,17 @@ pub fn row(cell: &Cell, report: &Report, detector: &str) -> Row {
     let d = &json["detectors"][detector];
     let f = |v: &Value| v.as_f64();
     let pair = |v: &Value| Some([v.get(0)?.as_f64()?, v.get(1)?.as_f64()?]);
+    let ns = |v: &Value| v.as_u64();
+    let ns_pair = |v: &Value| Some([v.get(0)?.as_u64()?, v.get(1)?.as_u64()?]);
     let lat = &d["detection_latency"];
     let fp = &d["false_positives"];
     Row {
         cell: cell.clone(),
         detector: detector.to_string(),
-        latency_p99_ns: f(&lat["p99_ns"]),
-        latency_p99_ci_ns: pair(&lat["p99_ci_ns"]),
-        latency_mean_ns: f(&lat["mean_ns"]),
-        missed: f(&lat["missed"]).unwrap_or(0.0),
+        latency_p99_ns: ns(&lat["p99_ns"]),
+        latency_p99_ci_ns: ns_pair(&lat["p99_ci_ns"]),
+        latency_mean_ns: ns(&lat["mean_ns"]),
+        missed: lat["missed"].as_u64().unwrap_or(0),
         spurious_per_client_day: f(&fp["spurious_per_client_day"]),
         spurious_per_client_day_ci: pair(&fp["spurious_per_client_day_ci"]),
         query_accuracy: f(&d["query_accuracy"]),
@@ -116,6 +118,7 @@ pub fn to_csv(axes: &[Axis], rows: &[Row]) -> String {
     );
     w.write_record(&header).expect("in-memory CSV");
     let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    let opt_ns = |v: Option<u64>| v.map(|x| x.to_string()).unwrap_or_default();
     for r in rows {
         let mut rec: Vec<String> = vec![r.cell.id.clone()];
         rec.extend(r.cell.params.iter().map(|(_, v)| match v {
@@ -123,10 +126,10 @@ pub fn to_csv(axes: &[Axis], rows: &[Row]) -> String {
             other => other.to_string(),
         }));
         rec.push(r.detector.clone());
-        rec.push(opt(r.latency_p99_ns));
-        rec.push(opt(r.latency_p99_ci_ns.map(|c| c[0])));
-        rec.push(opt(r.latency_p99_ci_ns.map(|c| c[1])));
-        rec.push(opt(r.latency_mean_ns));
+        rec.push(opt_ns(r.latency_p99_ns));
+        rec.push(opt_ns(r.latency_p99_ci_ns.map(|c| c[0])));
+        rec.push(opt_ns(r.latency_p99_ci_ns.map(|c| c[1])));
+        rec.push(opt_ns(r.latency_mean_ns));
         rec.push(r.missed.to_string());
         rec.push(opt(r.spurious_per_client_day));
         rec.push(opt(r.spurious_per_client_day_ci.map(|c| c[0])));
@@ -142,6 +145,9 @@ pub fn to_csv(axes: &[Axis], rows: &[Row]) -> String {
 /// The whole sweep as JSON (everything `merge` needs to reproduce the outputs).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SweepResult {
+    /// The shape of this JSON ([`crate::report::FORMAT_VERSION`]).
+    #[serde(default)]
+    pub format_version: u32,
     pub hbsim_version: String,
     pub scenario: String,
     pub sha256: String,
@@ -154,6 +160,7 @@ impl SweepResult {
     /// The result of a finished sweep of the scenario file `bytes`.
     pub fn new(name: &str, bytes: &[u8], seed: u64, axes: Vec<Axis>, rows: Vec<Row>) -> Self {
         SweepResult {
+            format_version: crate::report::FORMAT_VERSION,
             hbsim_version: env!("CARGO_PKG_VERSION").into(),
             scenario: name.to_string(),
             sha256: crate::report::sha256_hex(bytes),
@@ -169,7 +176,7 @@ impl SweepResult {
 fn dominates(a: &Row, b: &Row) -> bool {
     let key = |r: &Row| {
         [
-            r.latency_p99_ns.unwrap_or(f64::INFINITY),
+            r.latency_p99_ns.map_or(f64::INFINITY, |x| x as f64),
             r.spurious_per_client_day.unwrap_or(f64::INFINITY),
             r.bytes_per_client_hour.unwrap_or(f64::INFINITY),
         ]
@@ -221,7 +228,11 @@ pub fn to_text(axes: &[Axis], rows: &[Row]) -> String {
             v.map(|x| expect::show_value(Unit::Number, (x * 1000.0).round() / 1000.0))
                 .unwrap_or_else(|| "–".into())
         };
-        line.push(with_ci(r.latency_p99_ns, r.latency_p99_ci_ns, dur));
+        line.push(with_ci(
+            r.latency_p99_ns.map(|x| x as f64),
+            r.latency_p99_ci_ns.map(|c| [c[0] as f64, c[1] as f64]),
+            dur,
+        ));
         line.push(with_ci(
             r.spurious_per_client_day,
             r.spurious_per_client_day_ci,
@@ -441,7 +452,7 @@ pub fn outputs(result: &SweepResult) -> Vec<(String, String)> {
         .enumerate()
         .filter_map(|(i, r)| {
             Some(crate::draw::svg::Point {
-                x: r.latency_p99_ns?,
+                x: r.latency_p99_ns? as f64,
                 y: r.spurious_per_client_day?,
                 cost: r.bytes_per_client_hour.unwrap_or(0.0),
                 frontier: frontier.contains(&i),

@@ -125,6 +125,8 @@ pub struct Space<'a> {
     pub confidence: f64,
     /// Limits of each run.
     pub limits: Limits,
+    /// Called after each candidate is judged (a progress bar).
+    pub tick: &'a (dyn Fn() + Sync),
 }
 
 impl Space<'_> {
@@ -224,7 +226,14 @@ impl Space<'_> {
     }
 
     fn judge_all(&self, settings: &[Setting]) -> Result<Vec<Judged>, TuneError> {
-        settings.par_iter().map(|&s| self.judge(s)).collect()
+        settings
+            .par_iter()
+            .map(|&s| {
+                let j = self.judge(s);
+                (self.tick)();
+                j
+            })
+            .collect()
     }
 }
 

@@ -9,6 +9,7 @@ mod fidelity;
 mod fuzz;
 mod golden;
 mod integrations;
+mod interfaces;
 mod keepalive;
 mod literature;
 mod network;
