@@ -93,6 +93,9 @@ pub(crate) struct TuneArgs {
     /// No notes on stderr
     #[arg(long, short)]
     pub(crate) quiet: bool,
+    /// Output format on stdout
+    #[arg(long, value_enum, default_value = "text")]
+    pub(crate) format: CheckFormat,
     #[command(flatten)]
     pub(crate) limits: LimitArgs,
 }
@@ -310,4 +313,7 @@ pub(crate) struct ValidateArgs {
     /// Print nothing for valid files
     #[arg(long, short)]
     pub(crate) quiet: bool,
+    /// Output format on stdout (JSON lists every file with its problems)
+    #[arg(long, value_enum, default_value = "text")]
+    pub(crate) format: CheckFormat,
 }

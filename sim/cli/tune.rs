@@ -166,13 +166,38 @@ pub(crate) fn run(args: TuneArgs) -> Result<(), Failure> {
         }
         lines.join("\n")
     };
-    println!(
-        "recommended ({} candidates judged):\n{}",
-        judged.len(),
-        describe(&judged[b])
-    );
-    if let Some(r) = runner_up {
-        println!("runner-up:\n{}", describe(&judged[r]));
+    if args.format == super::CheckFormat::Json {
+        let as_json = |j: &Judged| {
+            let targets: Vec<Value> = targets
+                .iter()
+                .zip(&j.margins)
+                .map(|(t, (value, margin))| {
+                    let ns = |x: &Option<f64>| x.map(|v| v.round() as i64);
+                    match t.path.unit {
+                        hbsim::scenario::expect::Unit::Duration => json!({
+                            "target": t.describe(), "value_ns": ns(value), "margin_ns": ns(margin) }),
+                        hbsim::scenario::expect::Unit::Number => json!({
+                            "target": t.describe(), "value": value, "margin": margin }),
+                    }
+                })
+                .collect();
+            json!({ "interval_ns": j.setting.interval, tuned.field.to_string() + "_ns": j.setting.threshold,
+                    "scan_interval_ns": j.setting.scan, "objective": { "metric": objective.metric,
+                    "value": j.objective }, "targets": targets })
+        };
+        let doc = json!({ "format_version": hbsim::report::FORMAT_VERSION,
+                          "candidates": judged.len(), "recommended": as_json(&judged[b]),
+                          "runner_up": runner_up.map(|r| as_json(&judged[r])) });
+        println!("{}", serde_json::to_string_pretty(&doc).expect("JSON"));
+    } else {
+        println!(
+            "recommended ({} candidates judged):\n{}",
+            judged.len(),
+            describe(&judged[b])
+        );
+        if let Some(r) = runner_up {
+            println!("runner-up:\n{}", describe(&judged[r]));
+        }
     }
     if let Some(path) = &args.write {
         let mut v: Value = serde_json::from_str(&text).expect("validated JSON");

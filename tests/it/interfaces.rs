@@ -242,3 +242,49 @@ fn completions_and_the_manual_page_are_generated() {
     assert!(page.contains(".TH hbsim 1"), "{page}");
     assert!(page.contains("completions"));
 }
+
+#[test]
+fn validate_and_tune_speak_json_too() {
+    let dir = temp_dir("interfaces-validate");
+    let bad = dir.join("broken.json");
+    std::fs::write(
+        &bad,
+        r#"{"name": "broken", "duration": "1s", "clients": [], "detectors": []}"#,
+    )
+    .unwrap();
+    let out = hbsim(&[
+        "validate",
+        "scenarios/seed.json",
+        bad.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["format_version"], 1);
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["files"][0]["valid"], true);
+    assert_eq!(
+        v["files"][1]["problems"][0],
+        "clients: must list at least one entry"
+    );
+    // tune: the recommendation with integer durations.
+    let out = hbsim(&[
+        "tune",
+        "scenarios/tune-mobile.json",
+        "--target",
+        "deadline.detection_latency.p99<=30s",
+        "--format",
+        "json",
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let t: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(t["format_version"], 1);
+    let r = &t["recommended"];
+    assert!(
+        r["interval_ns"].is_u64() && r["threshold_ns"].is_u64(),
+        "{r}"
+    );
+    assert!(r["targets"][0]["value_ns"].is_i64(), "{r}");
+}
