@@ -69,6 +69,7 @@ fn golden(
     let mut files = vec![
         (json_path.clone(), json_text.clone()),
         (dir.join(format!("{name}.md")), report.to_markdown()),
+        (dir.join(format!("{name}.html")), report.to_html(pictures)),
     ];
     files.extend(pictures.iter().map(|(f, svg)| (dir.join(f), svg.clone())));
     if bless {

@@ -45,9 +45,11 @@ pub(crate) fn run(args: RunArgs) -> Result<(), Failure> {
         drop(out);
         let json_path = args.out.join(format!("{}.json", scenario.name));
         let md_path = args.out.join(format!("{}.md", scenario.name));
+        let html_path = args.out.join(format!("{}.html", scenario.name));
         let mut set = vec![
             (json_path.clone(), report.to_json().into_bytes()),
             (md_path.clone(), report.to_markdown().into_bytes()),
+            (html_path, report.to_html(&pictures).into_bytes()),
         ];
         for (file, svg) in &pictures {
             set.push((args.out.join(file), svg.as_bytes().to_vec()));

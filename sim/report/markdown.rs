@@ -30,15 +30,6 @@ impl Report {
         let _ = writeln!(o, "| replications | {} |", self.replications);
         let _ = writeln!(o, "| intervals | {}% |", self.confidence * 100.0);
         let _ = writeln!(o, "| hbsim | {} |\n", self.hbsim_version);
-        let name = &self.scenario.name;
-        let _ = writeln!(o, "![detection latency distribution]({name}-latency.svg)\n");
-        let _ = writeln!(o, "![verdicts against ground truth]({name}-timeline.svg)\n");
-        if self.traffic.groups.0.len() > 1 {
-            let _ = writeln!(
-                o,
-                "![spurious false positives by group]({name}-groups.svg)\n"
-            );
-        }
         let _ = writeln!(o, "## At a glance\n");
         let _ = writeln!(
             o,
@@ -66,6 +57,15 @@ impl Report {
             opt_rate(self.traffic.heartbeats_per_client_hour),
             self.traffic.probes_sent
         );
+        let name = &self.scenario.name;
+        let _ = writeln!(o, "![detection latency distribution]({name}-latency.svg)\n");
+        let _ = writeln!(o, "![verdicts against ground truth]({name}-timeline.svg)\n");
+        if self.traffic.groups.0.len() > 1 {
+            let _ = writeln!(
+                o,
+                "![spurious false positives by group]({name}-groups.svg)\n"
+            );
+        }
         for (name, d) in &self.detectors.0 {
             let _ = writeln!(o, "## Detector `{name}` ({})\n", d.kind);
             let _ = writeln!(o, "### Detection latency\n");

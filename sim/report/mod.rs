@@ -18,6 +18,7 @@ use std::fmt::Write as _;
 
 mod build;
 mod format;
+pub mod html;
 mod markdown;
 mod text;
 

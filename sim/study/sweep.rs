@@ -194,6 +194,34 @@ pub fn pareto(rows: &[Row]) -> Vec<usize> {
 
 /// The aligned terminal table.
 pub fn to_text(axes: &[Axis], rows: &[Row]) -> String {
+    let table = table_cells(axes, rows);
+    text_table(&table)
+}
+
+/// The table as Markdown (for the sweep's HTML page).
+fn to_markdown_table(axes: &[Axis], rows: &[Row]) -> String {
+    let table = table_cells(axes, rows);
+    let mut o = String::new();
+    for (i, r) in table.iter().enumerate() {
+        o.push_str("| ");
+        o.push_str(
+            &r.iter()
+                .map(|c| c.replace('|', "\\|"))
+                .collect::<Vec<_>>()
+                .join(" | "),
+        );
+        o.push_str(" |\n");
+        if i == 0 {
+            o.push_str(&"|---".repeat(r.len()));
+            o.push_str("|\n");
+        }
+    }
+    o
+}
+
+/// The header and one line per row: parameters, p99 latency, false positives, cost, and
+/// a star on the Pareto frontier.
+fn table_cells(axes: &[Axis], rows: &[Row]) -> Vec<Vec<String>> {
     let frontier = pareto(rows);
     let mut table: Vec<Vec<String>> = Vec::new();
     let mut header: Vec<String> = axes
@@ -246,6 +274,11 @@ pub fn to_text(axes: &[Axis], rows: &[Row]) -> String {
         });
         table.push(line);
     }
+    table
+}
+
+/// `table` aligned in columns.
+fn text_table(table: &[Vec<String>]) -> String {
     let cols = table[0].len();
     let widths: Vec<usize> = (0..cols)
         .map(|c| {
@@ -257,7 +290,7 @@ pub fn to_text(axes: &[Axis], rows: &[Row]) -> String {
         })
         .collect();
     let mut o = String::new();
-    for r in &table {
+    for r in table {
         let cells: Vec<String> = r
             .iter()
             .zip(&widths)
@@ -497,6 +530,31 @@ pub fn outputs(result: &SweepResult) -> Vec<(String, String)> {
             ),
         ));
     }
+    // A page of its own: the pictures inline and the table.
+    let pictures: Vec<(String, String)> = out
+        .iter()
+        .filter(|(f, _)| f.ends_with(".svg"))
+        .cloned()
+        .collect();
+    let mut md = format!("# hbsim sweep: {name}\n\n");
+    md.push_str(&format!(
+        "{} cells, detector `{detector}`; a star marks the Pareto frontier (no other cell is at least as good in p99 latency, false positives and cost and better in one). The table is `{name}-sweep.csv`.\n\n",
+        result.rows.len()
+    ));
+    for (f, _) in &pictures {
+        let what = if f.ends_with("-heatmap.svg") {
+            "spurious false positives over the two swept parameters"
+        } else {
+            "p99 detection latency against spurious false positives, one point per cell"
+        };
+        md.push_str(&format!("![{what}]({f})\n\n"));
+    }
+    md.push_str(&to_markdown_table(&result.axes, &result.rows));
+    let body = crate::report::html::markdown_to_html(&md, &pictures);
+    out.push((
+        format!("{name}-sweep.html"),
+        crate::report::html::page(&format!("hbsim sweep: {name}"), &body),
+    ));
     out
 }
 

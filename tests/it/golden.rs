@@ -29,6 +29,7 @@ fn committed_reports_match_their_scenarios() {
         let mut files = vec![
             (format!("{}.json", stem(&path)), report.to_json()),
             (format!("{}.md", stem(&path)), report.to_markdown()),
+            (format!("{}.html", stem(&path)), report.to_html(&pictures)),
         ];
         files.extend(pictures);
         for (name, produced) in files {
