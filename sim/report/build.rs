@@ -214,6 +214,7 @@ impl Report {
                     d.name.clone(),
                     DetectorReport {
                         kind: d.kind.name().to_string(),
+                        settings: settings(&d.kind),
                         detection_latency: overall.latency,
                         false_positives: overall.false_positives,
                         mistake_duration: overall.mistakes,
@@ -356,5 +357,73 @@ impl Report {
         let mut s = serde_json::to_string_pretty(self).expect("a report always serialises");
         s.push('\n');
         s
+    }
+}
+
+/// A detector's deciding settings in a few words, for the verdict table.
+pub fn settings(kind: &DetectorKind) -> String {
+    use crate::base::time::format_duration_spec as d;
+    use crate::model::client::Schedule;
+    let scan = |s: crate::base::time::SimDuration| {
+        if s.is_zero() {
+            "continuous".to_string()
+        } else {
+            format!("scan {}", d(s.as_nanos()))
+        }
+    };
+    match kind {
+        DetectorKind::FixedTimeout(f) => {
+            let mut t = format!(
+                "{}, threshold {}",
+                scan(f.scan_interval),
+                d(f.threshold.as_nanos())
+            );
+            if f.scan_schedule == Schedule::FixedDelay {
+                t.push_str(", Sleep loop");
+            }
+            if f.elapsed == crate::model::detector::fixed_timeout::Elapsed::SecondsComponent {
+                t.push_str(", seconds component");
+            }
+            t
+        }
+        DetectorKind::PhiAccrual(p) => format!(
+            "φ {}, {}, pause {}",
+            p.threshold,
+            scan(p.scan_interval),
+            d(p.acceptable_heartbeat_pause.as_nanos())
+        ),
+        DetectorKind::Ping(p) => format!(
+            "{}every {}, timeout {}, {} miss{}",
+            if p.client_to_server {
+                "client pings, "
+            } else {
+                ""
+            },
+            d(p.interval.as_nanos()),
+            d(p.timeout.as_nanos()),
+            p.misses,
+            if p.misses == 1 { "" } else { "es" }
+        ),
+        DetectorKind::TcpKeepalive(k) => {
+            let mut t = format!(
+                "idle {}, interval {}, {} probes",
+                d(k.idle.as_nanos()),
+                d(k.interval.as_nanos()),
+                k.probes
+            );
+            if let Some(u) = k.user_timeout {
+                t.push_str(&format!(", user timeout {}", d(u.as_nanos())));
+            }
+            if let Some(hz) = k.timer_hz {
+                t.push_str(&format!(", HZ {hz}"));
+            }
+            t
+        }
+        DetectorKind::NfdS(n) => format!("shift {}", d(n.shift.as_nanos())),
+        DetectorKind::NfdE(n) => format!("margin {}, window {}", d(n.margin.as_nanos()), n.window),
+        DetectorKind::Bertier(b) => format!(
+            "window {}, β {}, φ {}, γ {}",
+            b.window, b.beta, b.phi, b.gamma
+        ),
     }
 }

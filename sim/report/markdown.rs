@@ -31,24 +31,40 @@ impl Report {
         let _ = writeln!(o, "| intervals | {}% |", self.confidence * 100.0);
         let _ = writeln!(o, "| hbsim | {} |\n", self.hbsim_version);
         let _ = writeln!(o, "## At a glance\n");
+        if let Some(v) = self.verdict() {
+            let _ = writeln!(o, "{v}\n");
+        }
         let _ = writeln!(
             o,
-            "| detector | kind | detection latency p99 [CI] | missed | spurious / client-day [CI] | mistake mean | query accuracy |"
+            "| detector | kind | settings | detection latency p50 | p99 [CI] | missed | spurious / client-day [CI] | mistake mean | query accuracy |"
         );
-        let _ = writeln!(o, "|---|---|--:|--:|--:|--:|--:|");
-        for (name, d) in &self.detectors.0 {
+        let _ = writeln!(o, "|---|---|---|--:|--:|--:|--:|--:|--:|");
+        let best = self.best();
+        let mark = |s: String, is_best: bool| if is_best { format!("**{s}**") } else { s };
+        for (i, (name, d)) in self.detectors.0.iter().enumerate() {
             let st = &d.detection_latency.stats;
             let fp = &d.false_positives;
             let _ = writeln!(
                 o,
-                "| `{name}` | {} | {} | {} | {} | {} | {} |",
+                "| `{name}` | {} | {} | {} | {} | {} | {} | {} | {} |",
                 d.kind,
-                dur_ci(st.p99_ns, st.p99_ci_ns),
+                d.settings,
+                opt_dur(st.p50_ns),
+                mark(dur_ci(st.p99_ns, st.p99_ci_ns), best.p99 == Some(i)),
                 d.detection_latency.missed,
-                rate_ci(fp.spurious_per_client_day, fp.spurious_per_client_day_ci),
-                opt_dur(d.mistake_duration.stats.mean_ns),
-                opt_percent(d.query_accuracy)
+                mark(
+                    rate_ci(fp.spurious_per_client_day, fp.spurious_per_client_day_ci),
+                    best.fp == Some(i)
+                ),
+                mark(
+                    opt_dur(d.mistake_duration.stats.mean_ns),
+                    best.mistake == Some(i)
+                ),
+                mark(opt_percent(d.query_accuracy), best.accuracy == Some(i))
             );
+        }
+        if self.detectors.0.len() > 1 {
+            let _ = writeln!(o, "\nBold: the best of each column.");
         }
         let _ = writeln!(
             o,

@@ -93,6 +93,8 @@ pub struct ScenarioInfo {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DetectorReport {
     pub kind: String,
+    /// The settings that decide its verdicts, in a few words ("scan 1s, threshold 3s").
+    pub settings: String,
     pub detection_latency: Latency,
     pub false_positives: FalsePositives,
     pub mistake_duration: MistakeDuration,

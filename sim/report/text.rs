@@ -24,6 +24,9 @@ impl Report {
                 counted(self.crashes, "crash", "crashes")
             }
         );
+        if let Some(v) = self.verdict() {
+            let _ = writeln!(o, "  {}", v.replace('`', ""));
+        }
         let level = format!("{}%", self.confidence * 100.0);
         if self.replications > 1 {
             let _ = writeln!(o, "  {} replications merged", self.replications);

@@ -288,3 +288,60 @@ fn validate_and_tune_speak_json_too() {
     );
     assert!(r["targets"][0]["value_ns"].is_i64(), "{r}");
 }
+
+#[test]
+fn the_report_leads_with_a_verdict_that_names_the_best_detectors() {
+    for name in ["compare-detectors", "literature", "flaky"] {
+        let json: Value = serde_json::from_str(
+            &std::fs::read_to_string(root().join(format!("reports/{name}.json"))).unwrap(),
+        )
+        .unwrap();
+        let md = std::fs::read_to_string(root().join(format!("reports/{name}.md"))).unwrap();
+        let glance = md.find("## At a glance").expect("a verdict section");
+        let first_detector = md.find("## Detector").unwrap();
+        assert!(
+            glance < first_detector && glance < md.find("![").unwrap(),
+            "{name}: verdict first"
+        );
+        let dets = json["detectors"].as_object().unwrap();
+        let argmin = |f: &dyn Fn(&Value) -> Option<f64>| {
+            dets.iter()
+                .filter_map(|(n, d)| f(d).map(|v| (n.clone(), v)))
+                .fold(None, |b: Option<(String, f64)>, (n, v)| match b {
+                    Some((_, bv)) if bv <= v => b,
+                    _ => Some((n, v)),
+                })
+                .unwrap()
+                .0
+        };
+        let fast = argmin(&|d| d["detection_latency"]["p99_ns"].as_f64());
+        let careful = argmin(&|d| d["false_positives"]["spurious_per_client_day"].as_f64());
+        let sentence = md[glance..].lines().nth(2).unwrap();
+        if fast == careful {
+            assert!(
+                sentence.contains(&format!("`{fast}` is best on both counts")),
+                "{name}: {sentence}"
+            );
+        } else {
+            assert!(
+                sentence.contains(&format!("`{fast}` detects fastest")),
+                "{name}: {sentence}"
+            );
+            assert!(
+                sentence.contains(&format!("`{careful}` makes the fewest mistakes")),
+                "{name}: {sentence}"
+            );
+        }
+        // Every detector's settings are in the table.
+        for (n, d) in dets {
+            let row = md
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{n}` |")))
+                .unwrap();
+            assert!(
+                row.contains(d["settings"].as_str().unwrap()),
+                "{name}: {row}"
+            );
+        }
+    }
+}

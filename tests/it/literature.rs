@@ -41,11 +41,12 @@ fn detector<'r>(r: &'r hbsim::Report, name: &str) -> &'r hbsim::report::Detector
 }
 
 /// Asserts that detector `other` reached the verdicts of `reference`: the same report
-/// but for its kind.
+/// but for its kind and settings.
 fn same_verdicts(r: &hbsim::Report, reference: &str, other: &str) {
     let reference = serde_json::to_value(detector(r, reference)).unwrap();
     let mut v = serde_json::to_value(detector(r, other)).unwrap();
     v["kind"] = reference["kind"].clone();
+    v["settings"] = reference["settings"].clone();
     assert_eq!(v, reference, "{other}");
 }
 
