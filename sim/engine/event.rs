@@ -221,6 +221,34 @@ const K_FIN_RTO: u8 = 1;
 const K_SERVER_WRITE: u8 = 2;
 const K_SERVER_RTO: u8 = 3;
 
+/// Class and kind as one number (both fit in 4 bits).
+#[inline(always)]
+const fn key(class: u8, kind: u8) -> u8 {
+    (class << 4) | kind
+}
+
+// Class and kind together, as `unpack` matches them.
+const P_SEND: u8 = key(CLASS_SEND, K_SEND);
+const P_DATAGRAM: u8 = key(CLASS_DELIVER, K_DATAGRAM);
+const P_TIMER: u8 = key(CLASS_EVALUATE, K_TIMER);
+const P_SEGMENT: u8 = key(CLASS_DELIVER, K_SEGMENT);
+const P_ACK: u8 = key(CLASS_DELIVER, K_ACK);
+const P_RTO: u8 = key(CLASS_SEND, K_RTO);
+const P_SEND_TIMER: u8 = key(CLASS_SEND, K_SEND_TIMER);
+const P_PROBE_AT_PEER: u8 = key(CLASS_DELIVER, K_PROBE_AT_PEER);
+const P_PROBE_REPLY: u8 = key(CLASS_DELIVER, K_PROBE_REPLY);
+const P_FIN: u8 = key(CLASS_DELIVER, K_FIN);
+const P_FAULT: u8 = key(CLASS_FAULT, K_FAULT);
+const P_CHURN_DOWN: u8 = key(CLASS_FAULT, K_CHURN_DOWN);
+const P_CHURN_UP: u8 = key(CLASS_FAULT, K_CHURN_UP);
+const P_STALL_END: u8 = key(CLASS_FAULT, K_STALL_END);
+const P_CONNECT: u8 = key(CLASS_FAULT, K_CONNECT);
+const P_FIN_RTO: u8 = key(CLASS_SEND, K_FIN_RTO);
+const P_SERVER_WRITE: u8 = key(CLASS_SEND, K_SERVER_WRITE);
+const P_SERVER_SEGMENT: u8 = key(CLASS_DELIVER, K_SERVER_SEGMENT);
+const P_SERVER_ACK: u8 = key(CLASS_DELIVER, K_SERVER_ACK);
+const P_SERVER_RTO: u8 = key(CLASS_SEND, K_SERVER_RTO);
+
 #[inline]
 fn with_detector(detector: u32, tag: u32) -> u32 {
     debug_assert!((detector as usize) < DETECTORS_MAX && tag <= TAG_MASK);
@@ -335,83 +363,84 @@ impl Event {
     pub fn unpack(class: u8, kind: u8, payload: Payload) -> Event {
         let Payload { a, b } = payload;
         let (d, t) = (b >> TAG_BITS, b & TAG_MASK);
-        match (class, kind) {
-            (CLASS_SEND, K_SEND) => Event::Send {
+        // One integer to match on: class and kind side by side.
+        match key(class, kind) {
+            P_SEND => Event::Send {
                 client: a,
                 generation: b,
             },
-            (CLASS_DELIVER, K_DATAGRAM) => Event::Datagram {
+            P_DATAGRAM => Event::Datagram {
                 client: a,
                 copy: b & 1 != 0,
                 seq: b >> 1,
             },
-            (CLASS_EVALUATE, K_TIMER) => Event::Timer {
+            P_TIMER => Event::Timer {
                 client: a,
                 detector: b >> TAG_BITS,
                 class: WakeClass::Evaluate,
                 tag: b & TAG_MASK,
             },
-            (CLASS_DELIVER, K_SEGMENT) => Event::Segment { client: a, low: b },
-            (CLASS_DELIVER, K_ACK) => Event::Ack { client: a, low: b },
-            (CLASS_SEND, K_RTO) => Event::Rto {
+            P_SEGMENT => Event::Segment { client: a, low: b },
+            P_ACK => Event::Ack { client: a, low: b },
+            P_RTO => Event::Rto {
                 client: a,
                 generation: b,
             },
-            (CLASS_SEND, K_SEND_TIMER) => Event::Timer {
+            P_SEND_TIMER => Event::Timer {
                 client: a,
                 detector: b >> TAG_BITS,
                 class: WakeClass::Send,
                 tag: b & TAG_MASK,
             },
-            (CLASS_DELIVER, K_PROBE_AT_PEER) => Event::ProbeAtPeer {
+            P_PROBE_AT_PEER => Event::ProbeAtPeer {
                 client: a,
                 detector: b >> TAG_BITS,
                 tag: b & TAG_MASK,
             },
-            (CLASS_DELIVER, K_PROBE_REPLY) => Event::ProbeReply {
+            P_PROBE_REPLY => Event::ProbeReply {
                 client: a,
                 detector: b >> TAG_BITS,
                 tag: b & TAG_MASK,
             },
-            (CLASS_DELIVER, K_FIN) => Event::Fin {
+            P_FIN => Event::Fin {
                 client: a,
                 detector: b,
             },
-            (CLASS_FAULT, K_FAULT) => Event::Fault { index: a },
-            (CLASS_FAULT, K_CHURN_DOWN) => Event::ChurnDown {
+            P_FAULT => Event::Fault { index: a },
+            P_CHURN_DOWN => Event::ChurnDown {
                 client: a,
                 fault: b,
             },
-            (CLASS_FAULT, K_CHURN_UP) => Event::ChurnUp {
+            P_CHURN_UP => Event::ChurnUp {
                 client: a,
                 fault: b,
             },
-            (CLASS_FAULT, K_STALL_END) => Event::StallEnd,
-            (CLASS_FAULT, K_CONNECT) => Event::Connect {
+            P_STALL_END => Event::StallEnd,
+            P_CONNECT => Event::Connect {
                 client: a,
                 detector: b,
             },
-            (CLASS_SEND, K_FIN_RTO) => Event::FinRto {
+            P_FIN_RTO => Event::FinRto {
                 client: a,
                 detector: d,
                 attempt: t,
             },
-            (CLASS_SEND, K_SERVER_WRITE) => Event::ServerWrite {
+            P_SERVER_WRITE => Event::ServerWrite {
                 client: a,
                 detector: d,
                 generation: t,
             },
-            (CLASS_DELIVER, K_SERVER_SEGMENT) => Event::ServerSegment {
+            P_SERVER_SEGMENT => Event::ServerSegment {
                 client: a,
                 detector: d,
                 low: t,
             },
-            (CLASS_DELIVER, K_SERVER_ACK) => Event::ServerAck {
+            P_SERVER_ACK => Event::ServerAck {
                 client: a,
                 detector: d,
                 low: t,
             },
-            (CLASS_SEND, K_SERVER_RTO) => Event::ServerRto {
+            P_SERVER_RTO => Event::ServerRto {
                 client: a,
                 detector: d,
                 generation: t,

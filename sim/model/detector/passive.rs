@@ -66,6 +66,19 @@ impl Scans {
     pub fn at_or_after(&self, t: u64) -> u64 {
         match *self {
             Scans::Grid { period: 0, .. } => t,
+            // The common case, without rounding: one division.
+            Scans::Grid {
+                first,
+                period,
+                resolution: 1,
+            } => {
+                if t <= first {
+                    first
+                } else {
+                    let k = (t - first).div_ceil(period);
+                    first.saturating_add(k.saturating_mul(period))
+                }
+            }
             Scans::Grid {
                 first,
                 period,
