@@ -13,7 +13,7 @@ SCENARIO=scenarios/tune-mobile.json
 SHARDS=4
 WAIT=600
 
-tmp=$(mktemp -d /tmp/hbsim-slurm.XXXXXX)
+tmp=$(mktemp -d)
 chmod 755 "$tmp"
 pids=()
 stop() {

@@ -5,10 +5,8 @@
 use super::{write_atomically, Failure, MergeArgs, SweepArgs, SweepCommand};
 use hbsim::study::sweep::{self, Axis, Cell, Plan, Row, SweepResult};
 use hbsim::Limits;
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 /// One cell's result file of a sharded sweep.
@@ -50,19 +48,6 @@ fn vary(spec: &str) -> Result<Axis, Failure> {
 fn run_cell(plan: &Plan, cell: &Cell, detector: &str, limits: Limits) -> Result<Row, Failure> {
     sweep::run_cell(plan, cell, detector, limits)
         .map_err(|e| fail(e.code, format!("hbsim: {}", e.message)))
-}
-
-fn progress(cells: usize, quiet: bool) -> Option<ProgressBar> {
-    if quiet || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let pb = ProgressBar::new(cells as u64);
-    if let Ok(style) =
-        ProgressStyle::with_template("{bar:40} {pos}/{len} cells  {elapsed} (eta {eta})")
-    {
-        pb.set_style(style);
-    }
-    Some(pb)
 }
 
 fn write_outputs(result: &SweepResult, out: &Path, quiet: bool) -> Result<(), Failure> {
@@ -178,7 +163,7 @@ pub(crate) fn run(args: SweepArgs) -> Result<(), Failure> {
             .collect();
         sweep::check_cell_limits(&plan, &todo, limits)
             .map_err(|e| fail(e.code, format!("hbsim: {}", e.message)))?;
-        let pb = progress(todo.len(), args.quiet);
+        let pb = super::bar(todo.len(), args.quiet, "cells");
         todo.par_iter()
             .map(|c| {
                 let row = run_cell(&plan, c, &detector, limits)?;
@@ -207,7 +192,7 @@ pub(crate) fn run(args: SweepArgs) -> Result<(), Failure> {
         return Ok(());
     }
 
-    let pb = progress(plan.cells.len(), args.quiet);
+    let pb = super::bar(plan.cells.len(), args.quiet, "cells");
     let tick = || {
         if let Some(pb) = &pb {
             pb.inc(1);

@@ -133,16 +133,7 @@ impl<'s> World<'s> {
             s.groups
                 .iter()
                 .flat_map(|g| {
-                    let params = match g.transport {
-                        Transport::Stream(p) => p,
-                        Transport::Datagram => StreamParams {
-                            rto_initial: SimDuration::SECOND,
-                            rto_min: SimDuration::SECOND,
-                            rto_max: SimDuration::SECOND,
-                            retries: 1,
-                            server_sends: None,
-                        },
-                    };
+                    let params = stream_params(&g.transport);
                     (0..g.count).map(move |_| Tcp::new(&params))
                 })
                 .collect()
@@ -215,16 +206,7 @@ impl<'s> World<'s> {
                     s.groups
                         .iter()
                         .flat_map(|g| {
-                            let p = match g.transport {
-                                Transport::Stream(p) => p,
-                                Transport::Datagram => StreamParams {
-                                    rto_initial: SimDuration::SECOND,
-                                    rto_min: SimDuration::SECOND,
-                                    rto_max: SimDuration::SECOND,
-                                    retries: 1,
-                                    server_sends: None,
-                                },
-                            };
+                            let p = stream_params(&g.transport);
                             (0..g.count).map(move |_| ServerConn::new(&p))
                         })
                         .collect()
@@ -315,4 +297,19 @@ fn sized_queue(s: &Scenario, total: usize) -> Queue {
         .min(s.duration.as_nanos())
         .saturating_add(horizon / 4);
     Queue::for_workload(rate, horizon)
+}
+
+/// A group's stream settings; a datagram group's connection state is never used, so any
+/// valid settings do.
+fn stream_params(t: &Transport) -> StreamParams {
+    match *t {
+        Transport::Stream(p) => p,
+        Transport::Datagram => StreamParams {
+            rto_initial: SimDuration::SECOND,
+            rto_min: SimDuration::SECOND,
+            rto_max: SimDuration::SECOND,
+            retries: 1,
+            server_sends: None,
+        },
+    }
 }
