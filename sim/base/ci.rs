@@ -207,6 +207,18 @@ pub fn quantile_interval(
     Some([sorted[lo as usize - 1], sorted[hi as usize - 1]])
 }
 
+/// The smallest sample for which `quantile_interval` gives an interval for the `num/den`
+/// quantile at `confidence` (searched up to ten million; `None` beyond).
+pub fn quantile_interval_needs((num, den): (u64, u64), confidence: f64) -> Option<u64> {
+    let q = num as f64 / den as f64;
+    let z = normal_quantile(0.5 + confidence / 2.0);
+    (1..=10_000_000u64).find(|&n| {
+        let n = n as f64;
+        let spread = z * libm::sqrt(n * q * (1.0 - q));
+        libm::floor(n * q - spread) >= 1.0 && libm::ceil(n * q + spread) + 1.0 <= n
+    })
+}
+
 /// P(X ≤ k) for X ~ Poisson(λ), summed in log space.
 fn poisson_cdf(k: u64, lambda: f64) -> f64 {
     if lambda <= 0.0 {
@@ -278,6 +290,16 @@ pub fn wilson_interval(p: f64, n: f64, confidence: f64) -> Option<Interval> {
 mod tests {
     use super::*;
     use crate::base::rng::{key, stream, unit, Purpose};
+
+    #[test]
+    fn the_smallest_sample_with_a_quantile_interval_has_one() {
+        for (q, c) in [((99, 100), 0.95), ((1, 2), 0.95), ((999, 1000), 0.9)] {
+            let n = quantile_interval_needs(q, c).unwrap();
+            let sample: Vec<u64> = (0..n).collect();
+            assert!(quantile_interval(&sample, q, c).is_some(), "{q:?} {n}");
+            assert!(quantile_interval(&sample[1..], q, c).is_none(), "{q:?} {n}");
+        }
+    }
 
     #[test]
     fn quantiles_match_tables() {

@@ -1,9 +1,10 @@
 //! The leaves every layer builds on: virtual time, random streams and distributions, the
-//! fixed hash functions, the event queue and interval statistics. Imports nothing else of
-//! the crate.
+//! fixed hash functions, the event queue, interval statistics and numbers for people.
+//! Imports nothing else of the crate.
 
 pub mod ci;
 pub mod hash;
+pub mod human;
 pub mod queue;
 pub mod rng;
 pub mod time;

@@ -3,7 +3,7 @@
 //! one aligned line per check, and writes JUnit XML.
 
 use super::{load_all, write_atomically, CheckArgs, CheckFormat, Failure};
-use hbsim::scenario::expect::{compare, show_value, Bound, Expectation, Unit, Verdict};
+use hbsim::scenario::expect::{compare, Bound, Expectation, Shown, Unit, Verdict};
 use hbsim::study::check;
 use quick_junit::{NonSuccessKind, Report as JUnit, TestCase, TestCaseStatus, TestSuite};
 use rayon::prelude::*;
@@ -94,7 +94,8 @@ fn golden(
         Ok(old) => {
             let new: Value = serde_json::from_str(&json_text).expect("our own JSON");
             for c in compare(&old, &new).0 {
-                let show = |v: Option<f64>| v.map(|v| show_value(c.unit, v)).unwrap_or("–".into());
+                let f = Shown::lead(c.unit, c.new.or(c.old).unwrap_or(0.0), c.old);
+                let show = |v: Option<f64>| v.map(|v| f.show(v)).unwrap_or("–".into());
                 lines.push(format!("{}: {} -> {}", c.path, show(c.old), show(c.new)));
             }
         }
@@ -120,18 +121,19 @@ struct Line {
 
 fn expectation_line(scenario: &str, e: &Expectation, v: &Verdict) -> Line {
     let unit = e.path.unit;
-    let measured = match (v.value, v.interval) {
-        (Some(x), Some(i)) => format!(
-            "{} [{}, {}]",
-            show_value(unit, x),
-            show_value(unit, i[0]),
-            show_value(unit, i[1])
-        ),
-        (Some(x), None) => show_value(unit, x),
-        (None, _) => "–".into(),
-    };
     let bound = match e.bound {
         Bound::Max(b) | Bound::Min(b) => b,
+    };
+    // One unit for the bound, the measurement, its interval and the margin.
+    let others = [bound]
+        .into_iter()
+        .chain(v.interval.into_iter().flatten())
+        .chain(v.margin.map(f64::abs));
+    let f = Shown::lead(unit, v.value.unwrap_or(bound), others);
+    let measured = match (v.value, v.interval) {
+        (Some(x), Some(i)) => format!("{} [{}, {}]", f.show(x), f.show(i[0]), f.show(i[1])),
+        (Some(x), None) => f.show(x),
+        (None, _) => "–".into(),
     };
     let margin = match v.margin {
         Some(m) => {
@@ -140,11 +142,11 @@ fn expectation_line(scenario: &str, e: &Expectation, v: &Verdict) -> Line {
             } else {
                 String::new()
             };
-            let sign = if m < 0.0 { "-" } else { "+" };
-            format!("margin {sign}{}{rel}", show_value(unit, m.abs()))
+            format!("margin {}{rel}", f.signed(m))
         }
         None => v.note.clone(),
     };
+    let shown = e.describe_with(|b| f.bound(b));
     let status = if v.pass { "PASS" } else { "FAIL" };
     let name = e.describe();
     let mut junit_status = if v.pass {
@@ -160,7 +162,7 @@ fn expectation_line(scenario: &str, e: &Expectation, v: &Verdict) -> Line {
     Line {
         scenario: scenario.into(),
         pass: v.pass,
-        text: format!("{status}\t{scenario}\t{name}\tmeasured {measured}\t{margin}"),
+        text: format!("{status}\t{scenario}\t{shown}\tmeasured {measured}\t{margin}"),
         json: {
             let mut j = json!({
                 "scenario": scenario, "check": "expect", "metric": e.metric, "group": e.group,
@@ -247,9 +249,13 @@ fn analytic_lines(scenario: &str, report: &hbsim::Report) -> Vec<Line> {
             }
             let verdict = b.verdict.as_deref().unwrap_or("no samples");
             let pass = verdict != "outside";
-            let show = |v: Option<u64>| {
-                v.map(|v| show_value(hbsim::scenario::expect::Unit::Duration, v as f64))
-            };
+            let st = &group.detection_latency.stats;
+            let f = hbsim::base::human::TimeFormat::fit(
+                [b.min_ns, b.max_ns, st.min_ns, st.max_ns]
+                    .into_iter()
+                    .flatten(),
+            );
+            let show = |v: Option<u64>| v.map(|v| f.show(v));
             let range = format!(
                 "[{}, {}]",
                 show(b.min_ns).unwrap_or_else(|| "0".into()),

@@ -1,7 +1,7 @@
 //! `hbsim diff OLD NEW`: metric-by-metric comparison of two reports.
 
 use super::{DiffArgs, DiffFormat, FailOn, Failure};
-use hbsim::scenario::expect::{compare, leaves, show_value, Change, Unit};
+use hbsim::scenario::expect::{compare, leaves, Change, Shown, Unit};
 use serde_json::{json, Value};
 
 fn read(path: &std::path::Path) -> Result<Value, Failure> {
@@ -52,28 +52,31 @@ fn read(path: &std::path::Path) -> Result<Value, Failure> {
     Ok(value)
 }
 
-fn cell(unit: Unit, v: Option<f64>) -> String {
-    v.map(|v| show_value(unit, v)).unwrap_or_else(|| "–".into())
+/// The format of a row: one unit for the old value, the new one and the change, with
+/// enough decimals for the change to show three significant figures.
+fn row_format(c: &Change) -> Shown {
+    let lead = match (c.old, c.new) {
+        (Some(a), Some(b)) if a != b => (b - a).abs(),
+        (a, b) => b.or(a).unwrap_or(0.0),
+    };
+    Shown::lead(c.unit, lead, c.old.into_iter().chain(c.new))
+}
+
+fn cell(f: &Shown, v: Option<f64>) -> String {
+    v.map(|v| f.show(v)).unwrap_or_else(|| "–".into())
 }
 
 /// Absolute and relative change as text.
-fn delta(c: &Change) -> (String, String) {
+fn delta(f: &Shown, c: &Change) -> (String, String) {
     match (c.old, c.new) {
         (Some(a), Some(b)) => {
             let d = b - a;
-            let abs = match c.unit {
-                Unit::Duration => {
-                    let sign = if d < 0.0 { "-" } else { "+" };
-                    format!("{sign}{}", show_value(Unit::Duration, d.abs()))
-                }
-                Unit::Number => format!("{:+}", (d * 1e6).round() / 1e6),
-            };
             let rel = if a != 0.0 {
                 format!("{:+.1} %", d / a.abs() * 100.0)
             } else {
                 "–".into()
             };
-            (abs, rel)
+            (f.signed(d), rel)
         }
         _ => ("–".into(), "–".into()),
     }
@@ -130,11 +133,12 @@ pub(crate) fn run(args: DiffArgs) -> Result<(), Failure> {
     let rows: Vec<[String; 6]> = changes
         .iter()
         .map(|c| {
-            let (abs, rel) = delta(c);
+            let f = row_format(c);
+            let (abs, rel) = delta(&f, c);
             [
                 c.path.clone(),
-                cell(c.unit, c.old),
-                cell(c.unit, c.new),
+                cell(&f, c.old),
+                cell(&f, c.new),
                 abs,
                 rel,
                 significance(c).to_string(),

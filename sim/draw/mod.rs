@@ -2,3 +2,5 @@
 
 pub mod pictures;
 pub mod svg;
+pub mod sweep;
+pub mod timeline;

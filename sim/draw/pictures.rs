@@ -1,26 +1,54 @@
-//! Chooses what to draw for a run and feeds `svg`: the latency distribution of every
-//! detector, a verdict timeline of a few telling clients (crashed ones first, then ones a
-//! detector was wrong about), and per-group bars when there are several groups.
+//! Chooses what to draw for a run and feeds `svg`, following the report's plan
+//! (`Report::pictures_planned`): the latency distribution of every detector, the
+//! detectors' trade-off, a verdict timeline of a few telling clients with zoomed panels
+//! around one crash and one false positive, and per-group bars when groups differ.
 
-use crate::draw::svg::{self, Row, Series};
+use crate::draw::svg::{self, Bounds, DetectorPoint, Panel, Row, Series, ServerLane};
 use crate::oracle::{Outcome, Verdict, VerdictEvent};
 use crate::report::Report;
 use crate::scenario::{FaultAction, Scenario};
 
-/// How many clients the timeline shows.
-const TIMELINE_CLIENTS: usize = 6;
+/// How many clients the timeline's overview shows, and how many of them may be crashed
+/// ones (more crashed rows look alike).
+const TIMELINE_CLIENTS: usize = 5;
+const CRASHED_ROWS: usize = 2;
 
-/// The pictures of one run as `(file name, SVG text)`, in a fixed order. `events` is the
-/// verdict trace of the first replication.
+/// The pictures of one run as `(file name, SVG text)`, in the report's order. `events`
+/// is the verdict trace of the first replication.
 pub fn pictures(
     s: &Scenario,
     report: &Report,
     outcomes: &[Outcome],
     events: &[VerdictEvent],
 ) -> Vec<(String, String)> {
-    let mut out = Vec::new();
     let names: Vec<&str> = s.detectors.iter().map(|d| d.name.as_str()).collect();
+    let mut out = Vec::new();
+    for (file, _) in report.pictures_planned() {
+        let svg = if file.ends_with("-latency.svg") {
+            latency(s, report, outcomes, &names)
+        } else if file.ends_with("-tradeoff.svg") {
+            tradeoff(s, report)
+        } else if file.ends_with("-timeline.svg") {
+            let duration = s.duration.as_nanos();
+            let rows = timeline_rows(s, events, duration);
+            let panels = panels(s, events, duration);
+            svg::timeline(
+                &format!("{}: verdicts against ground truth", s.name),
+                &names,
+                &rows,
+                duration,
+                &server_lane(s, duration),
+                &panels,
+            )
+        } else {
+            groups(s, report, &names)
+        };
+        out.push((file, svg));
+    }
+    out
+}
 
+fn latency(s: &Scenario, report: &Report, outcomes: &[Outcome], names: &[&str]) -> String {
     let samples: Vec<Vec<u64>> = (0..s.detectors.len())
         .map(|d| {
             let mut v: Vec<u64> = outcomes
@@ -40,66 +68,125 @@ pub fn pictures(
         .zip(&samples)
         .map(|(name, sorted)| Series { name, sorted })
         .collect();
-    let bounds = report.detectors.0.first().and_then(|(_, d)| {
-        let b = &d.groups.0.first()?.1.analytic.detection_latency;
-        b.max_ns.map(|max| (b.min_ns, max))
-    });
-    out.push((
-        format!("{}-latency.svg", s.name),
-        svg::latency_cdf(
-            &format!("{}: detection latency distribution", s.name),
-            &series,
-            bounds,
-        ),
-    ));
-
-    let duration = s.duration.as_nanos();
-    let rows = timeline_rows(s, events, duration);
-    out.push((
-        format!("{}-timeline.svg", s.name),
-        svg::timeline(
-            &format!("{}: verdicts against ground truth", s.name),
-            &names,
-            &rows,
-            duration,
-        ),
-    ));
-
-    if s.groups.len() > 1 {
-        let groups: Vec<(&str, Vec<Option<f64>>)> = s
-            .groups
-            .iter()
-            .map(|g| {
-                let values = report
-                    .detectors
-                    .0
-                    .iter()
-                    .map(|(_, d)| {
-                        d.groups
-                            .get(&g.name)
-                            .and_then(|x| x.false_positives.spurious_per_client_day)
-                    })
-                    .collect();
-                (g.name.as_str(), values)
+    // Each detector's bounds where the closed forms apply (the first group's).
+    let bounds: Vec<Bounds> = report
+        .detectors
+        .0
+        .iter()
+        .filter_map(|(name, d)| {
+            let b = &d.groups.0.first()?.1.analytic.detection_latency;
+            Some(Bounds {
+                detector: name,
+                min: b.min_ns,
+                max: b.max_ns?,
             })
-            .collect();
-        out.push((
-            format!("{}-groups.svg", s.name),
-            svg::group_bars(
-                &format!("{}: spurious false positives by group", s.name),
-                "spurious false positives per client-day",
-                &names,
-                &groups,
-            ),
-        ));
-    }
-    out
+        })
+        .collect();
+    svg::latency_cdf(
+        &format!("{}: detection latency distribution", s.name),
+        &series,
+        &bounds,
+    )
 }
 
-/// The clients worth showing, and their rows.
+fn tradeoff(s: &Scenario, report: &Report) -> String {
+    let points: Vec<DetectorPoint> = report
+        .detectors
+        .0
+        .iter()
+        .filter_map(|(name, d)| {
+            let l = &d.detection_latency.stats;
+            Some(DetectorPoint {
+                label: format!("{name} ({})", d.settings),
+                p99_ns: l.p99_ns?,
+                p99_ci_ns: l.p99_ci_ns,
+                fp: d.false_positives.spurious_per_client_day?,
+                fp_ci: d.false_positives.spurious_per_client_day_ci,
+            })
+        })
+        .collect();
+    svg::detector_tradeoff(
+        &format!("{}: p99 detection latency against false positives", s.name),
+        &points,
+    )
+}
+
+fn groups(s: &Scenario, report: &Report, names: &[&str]) -> String {
+    const DAY: f64 = 86_400e9;
+    let groups: Vec<svg::GroupBars> = s
+        .groups
+        .iter()
+        .map(|g| {
+            let up_days = report
+                .traffic
+                .groups
+                .get(&g.name)
+                .map_or(0.0, |t| t.up_ns as f64 / DAY);
+            let values = report
+                .detectors
+                .0
+                .iter()
+                .map(|(_, d)| {
+                    let f = &d.groups.get(&g.name)?.false_positives;
+                    (up_days > 0.0)
+                        .then(|| (f.spurious as f64 / up_days, f.during_fault as f64 / up_days))
+                })
+                .collect();
+            (g.name.as_str(), values)
+        })
+        .collect();
+    svg::group_bars(
+        &format!("{}: false positives by group", s.name),
+        "false positives per client-day of up time",
+        names,
+        &groups,
+    )
+}
+
+/// The server's stalls, outages and clock steps.
+fn server_lane(s: &Scenario, duration: u64) -> ServerLane {
+    let mut lane = ServerLane::default();
+    let mut down_since = None;
+    for f in &s.faults {
+        let at = f.at.as_nanos();
+        match f.action {
+            FaultAction::ServerStall { duration: d } => {
+                lane.stalls.push((at, at.saturating_add(d.as_nanos())))
+            }
+            FaultAction::ClockStep { .. } => lane.clock_steps.push(at),
+            FaultAction::ServerCrash => down_since = down_since.or(Some(at)),
+            FaultAction::ServerRestart => {
+                if let Some(a) = down_since.take() {
+                    lane.down.push((a, at));
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(a) = down_since {
+        lane.down.push((a, duration));
+    }
+    lane
+}
+
+type Key = (usize, u32);
+
+fn key(e: &VerdictEvent) -> Key {
+    (e.group, e.index)
+}
+
+/// The clients worth showing: up to two crashed ones (the first two crash instants),
+/// then ones a detector was wrong about, then any.
 fn timeline_rows(s: &Scenario, events: &[VerdictEvent], duration: u64) -> Vec<Row> {
-    let key = |e: &VerdictEvent| (e.group, e.index);
-    let mut chosen: Vec<(usize, u32)> = Vec::new();
+    let mut chosen: Vec<Key> = Vec::new();
+    let mut crash_times: Vec<u64> = Vec::new();
+    for e in events.iter().filter(|e| e.verdict == Verdict::Crashed) {
+        let t = e.time.as_nanos();
+        if chosen.len() < CRASHED_ROWS && !chosen.contains(&key(e)) && !crash_times.contains(&t) {
+            chosen.push(key(e));
+            crash_times.push(t);
+        }
+    }
     let mut pick = |wanted: &dyn Fn(&VerdictEvent) -> bool| {
         for e in events {
             if chosen.len() >= TIMELINE_CLIENTS {
@@ -110,87 +197,139 @@ fn timeline_rows(s: &Scenario, events: &[VerdictEvent], duration: u64) -> Vec<Ro
             }
         }
     };
-    pick(&|e| e.verdict == Verdict::Crashed);
     pick(&|e| e.verdict == Verdict::Offline && e.client_up);
-    pick(&|e| e.verdict == Verdict::Offline);
-    pick(&|_| true);
+    pick(&|e| e.verdict == Verdict::Offline && e.detector.is_some());
+    pick(&|e| e.verdict != Verdict::Crashed);
     chosen.sort_unstable();
-
-    let stalls: Vec<(u64, u64)> = s
-        .faults
-        .iter()
-        .filter_map(|f| match f.action {
-            FaultAction::ServerStall { duration: d } => {
-                Some((f.at.as_nanos(), f.at.as_nanos() + d.as_nanos()))
-            }
-            _ => None,
-        })
-        .collect();
     chosen
         .into_iter()
-        .map(|(group, index)| {
-            let mine: Vec<&VerdictEvent> = events
-                .iter()
-                .filter(|e| e.group == group && e.index == index)
-                .collect();
-            let mut down = Vec::new();
-            let mut since = None;
-            for e in &mine {
+        .map(|k| row(s, events, k, duration))
+        .collect()
+}
+
+/// One client's row over the whole run.
+fn row(s: &Scenario, events: &[VerdictEvent], (group, index): Key, duration: u64) -> Row {
+    let mine: Vec<&VerdictEvent> = events
+        .iter()
+        .filter(|e| e.group == group && e.index == index)
+        .collect();
+    let mut down = Vec::new();
+    let mut since = None;
+    for e in &mine {
+        match e.verdict {
+            Verdict::Crashed => since = Some(e.time.as_nanos()),
+            Verdict::Restarted => {
+                if let Some(a) = since.take() {
+                    down.push((a, e.time.as_nanos()));
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(a) = since {
+        down.push((a, duration));
+    }
+    let mut faults = Vec::new();
+    for f in &s.faults {
+        let span = match f.action {
+            FaultAction::Pause { duration: d } | FaultAction::Partition { duration: d } => d,
+            _ => continue,
+        };
+        if f.targets
+            .iter()
+            .any(|r| r.group == group && (r.start..r.end).contains(&index))
+        {
+            faults.push((f.at.as_nanos(), f.at.as_nanos() + span.as_nanos()));
+        }
+    }
+    let offline = (0..s.detectors.len())
+        .map(|d| {
+            let mut spans = Vec::new();
+            let mut open: Option<(u64, bool)> = None;
+            for e in mine.iter().filter(|e| e.detector == Some(d)) {
                 match e.verdict {
-                    Verdict::Crashed => since = Some(e.time.as_nanos()),
-                    Verdict::Restarted => {
-                        if let Some(a) = since.take() {
-                            down.push((a, e.time.as_nanos()));
+                    Verdict::Offline => open = Some((e.time.as_nanos(), e.client_up)),
+                    Verdict::Online => {
+                        if let Some((a, mistake)) = open.take() {
+                            spans.push((a, e.time.as_nanos(), mistake));
                         }
                     }
                     _ => {}
                 }
             }
-            if let Some(a) = since {
-                down.push((a, duration));
+            if let Some((a, mistake)) = open {
+                spans.push((a, duration, mistake));
             }
-            let mut faults = stalls.clone();
-            for f in &s.faults {
-                let span = match f.action {
-                    FaultAction::Pause { duration: d } | FaultAction::Partition { duration: d } => {
-                        d
-                    }
-                    _ => continue,
-                };
-                if f.targets
-                    .iter()
-                    .any(|r| r.group == group && (r.start..r.end).contains(&index))
-                {
-                    faults.push((f.at.as_nanos(), f.at.as_nanos() + span.as_nanos()));
-                }
-            }
-            let offline = (0..s.detectors.len())
-                .map(|d| {
-                    let mut spans = Vec::new();
-                    let mut open: Option<(u64, bool)> = None;
-                    for e in mine.iter().filter(|e| e.detector == Some(d)) {
-                        match e.verdict {
-                            Verdict::Offline => open = Some((e.time.as_nanos(), e.client_up)),
-                            Verdict::Online => {
-                                if let Some((a, mistake)) = open.take() {
-                                    spans.push((a, e.time.as_nanos(), mistake));
-                                }
-                            }
-                            _ => {}
-                        }
-                    }
-                    if let Some((a, mistake)) = open {
-                        spans.push((a, duration, mistake));
-                    }
-                    spans
-                })
-                .collect();
-            Row {
-                label: format!("{}[{index}]", s.groups[group].name),
-                down,
-                faults,
-                offline,
-            }
+            spans
         })
-        .collect()
+        .collect();
+    Row {
+        label: format!("{}[{index}]", s.groups[group].name),
+        down,
+        faults,
+        offline,
+        arrivals: Vec::new(),
+    }
+}
+
+/// Zoomed panels: the first detected crash (from its last heartbeat to the last
+/// detector's verdict) and the first false positive (from the heartbeat before it to the
+/// one that ended it).
+fn panels(s: &Scenario, events: &[VerdictEvent], duration: u64) -> Vec<Panel> {
+    let mut out = Vec::new();
+    let crash = events.iter().enumerate().find_map(|(i, c)| {
+        if c.verdict != Verdict::Crashed {
+            return None;
+        }
+        let detections: Vec<u64> = events[i..]
+            .iter()
+            .filter(|e| key(e) == key(c) && e.verdict == Verdict::Offline && e.detector.is_some())
+            .take_while(|e| !e.client_up)
+            .map(|e| e.time.as_nanos())
+            .collect();
+        Some((c, *detections.iter().max()?))
+    });
+    if let Some((c, last)) = crash {
+        let from = c.last_arrival.as_nanos();
+        let span = (last - from).max(1_000_000);
+        let mut r = row(s, events, key(c), duration);
+        r.arrivals.push(from);
+        out.push(Panel {
+            title: format!(
+                "{}: its crash, its last heartbeat and each detector's verdict",
+                r.label
+            ),
+            from: from.saturating_sub(span / 5),
+            to: (last + span / 5).min(duration),
+            row: r,
+        });
+    }
+    let mistake = events.iter().enumerate().find_map(|(i, f)| {
+        if f.verdict != Verdict::Offline || !f.client_up {
+            return None;
+        }
+        let end = events[i..].iter().find(|e| {
+            key(e) == key(f) && e.detector == f.detector && e.verdict == Verdict::Online
+        })?;
+        Some((f, end))
+    });
+    if let Some((f, end)) = mistake {
+        let from = f.last_arrival.as_nanos();
+        let to = end.time.as_nanos();
+        let span = (to - from).max(1_000_000);
+        let mut r = row(s, events, key(f), duration);
+        r.arrivals.push(from);
+        r.arrivals.push(end.last_arrival.as_nanos());
+        let name = f.detector.map_or("", |d| s.detectors[d].name.as_str());
+        out.push(Panel {
+            title: format!(
+                "{}: a false positive of {name}, between the heartbeat before it and the one that ended it",
+                r.label
+            ),
+            from: from.saturating_sub(span / 5),
+            to: (to + span / 5).min(duration),
+            row: r,
+        });
+    }
+    out
 }

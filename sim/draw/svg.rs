@@ -7,22 +7,23 @@
 //! precision, and no font metrics, system fonts or floating-point layout engine can change
 //! the bytes between machines.
 
-use crate::base::time::format_duration;
+pub use super::sweep::{heatmap, tradeoff, Point};
+pub use super::timeline::{group_bars, timeline, GroupBars, Panel, Row, ServerLane};
+use crate::base::human::{self, TimeUnit};
 use std::fmt::Write as _;
 
-const W: f64 = 720.0;
-const H: f64 = 360.0;
-const LEFT: f64 = 70.0;
-const RIGHT: f64 = 170.0;
-const TOP: f64 = 40.0;
-const BOTTOM: f64 = 50.0;
+pub(super) const W: f64 = 720.0;
+pub(super) const H: f64 = 360.0;
+pub(super) const LEFT: f64 = 70.0;
+pub(super) const TOP: f64 = 40.0;
+pub(super) const BOTTOM: f64 = 50.0;
 /// Colour-blind-safe series colours (Okabe–Ito).
-const COLOURS: [&str; 7] = [
+pub(super) const COLOURS: [&str; 7] = [
     "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
 ];
 
 /// Fixed-precision coordinate.
-fn n(x: f64) -> String {
+pub(super) fn n(x: f64) -> String {
     let v = (x * 10.0).round() / 10.0;
     if v == v.trunc() {
         format!("{}", v as i64)
@@ -31,13 +32,13 @@ fn n(x: f64) -> String {
     }
 }
 
-fn escape(s: &str) -> String {
+pub(super) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
 }
 
-fn header(o: &mut String, title: &str, height: f64) {
+pub(super) fn header(o: &mut String, title: &str, height: f64) {
     let _ = writeln!(
         o,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" viewBox="0 0 {} {}" font-family="sans-serif" font-size="12">"#,
@@ -93,117 +94,262 @@ fn nice_time_step(span: f64, target: f64) -> f64 {
         .unwrap_or_else(|| nice_step(span, target))
 }
 
+/// The width of `text` at `size` px in a sans-serif face, estimated generously (0.62 em
+/// a character) so that nothing measured with it is cut.
+pub(super) fn text_w(text: &str, size: f64) -> f64 {
+    text.chars().count() as f64 * size * 0.62
+}
+
+/// A time axis: its unit, its range and tick step in nanoseconds, and the decimals that
+/// write every tick exactly.
+pub(super) struct TimeAxis {
+    unit: TimeUnit,
+    pub(super) lo: f64,
+    pub(super) hi: f64,
+    step: f64,
+    decimals: usize,
+}
+
+impl TimeAxis {
+    /// An axis over `[lo, hi]` ns for `width` px whose tick labels never collide.
+    pub(super) fn new(lo: f64, hi: f64, width: f64) -> Self {
+        let span = (hi - lo).max(1.0);
+        let mut target = 8.0;
+        loop {
+            let step = nice_time_step(span, target);
+            let a_lo = libm::floor(lo / step) * step;
+            let a_hi = libm::ceil(hi / step) * step;
+            let a_hi = if a_hi <= a_lo { a_lo + step } else { a_hi };
+            // The unit of the largest tick, unless the step is no short decimal in it (10 s
+            // is 0.1667 min): then the step's own unit.
+            let exact = |unit: TimeUnit| {
+                let per = step / unit.ns as f64;
+                (0..=3).find(|&d| {
+                    let k = libm::pow(10.0, d as f64);
+                    libm::fabs(per * k - libm::round(per * k)) <= 1e-6
+                })
+            };
+            let wide = human::time_unit(a_hi.abs().max(a_lo.abs()) as u64);
+            let (unit, decimals) = match exact(wide) {
+                Some(d) => (wide, d),
+                None => {
+                    let own = human::time_unit(step as u64);
+                    (own, exact(own).unwrap_or(3))
+                }
+            };
+            let axis = TimeAxis {
+                unit,
+                lo: a_lo,
+                hi: a_hi,
+                step,
+                decimals,
+            };
+            let ticks = ((a_hi - a_lo) / step) as usize + 1;
+            let widest = axis
+                .ticks()
+                .iter()
+                .map(|(_, l)| text_w(l, 12.0))
+                .fold(0.0, f64::max);
+            if target <= 2.0 || width / ticks.max(1) as f64 >= widest + 10.0 {
+                return axis;
+            }
+            target -= 1.0;
+        }
+    }
+
+    /// `(ns, label)` of every tick, labels as plain numbers in the axis unit.
+    pub(super) fn ticks(&self) -> Vec<(f64, String)> {
+        let mut out = Vec::new();
+        let mut k = 0.0;
+        loop {
+            let v = self.lo + k * self.step;
+            if v > self.hi + self.step / 2.0 {
+                return out;
+            }
+            let x = v / self.unit.ns as f64;
+            let s = format!("{:.*}", self.decimals, x);
+            out.push((
+                v,
+                if s.starts_with('-') && x == 0.0 {
+                    s[1..].to_string()
+                } else {
+                    s
+                },
+            ));
+            k += 1.0;
+        }
+    }
+
+    /// The axis title with its unit: `detection latency (s)`.
+    pub(super) fn title(&self, what: &str) -> String {
+        format!("{what} ({})", self.unit.symbol)
+    }
+}
+
+/// A legend of swatches at the right of a chart, one line each; returns nothing, draws at
+/// `x`.
+pub(super) fn legend(o: &mut String, x: f64, top: f64, entries: &[(String, String)]) {
+    for (i, (colour, label)) in entries.iter().enumerate() {
+        let ly = top + 10.0 + i as f64 * 18.0;
+        let _ = writeln!(
+            o,
+            r#"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{colour}" stroke-width="3"/><text x="{}" y="{}">{}</text>"#,
+            n(x),
+            n(ly),
+            n(x + 20.0),
+            n(ly),
+            n(x + 25.0),
+            n(ly + 4.0),
+            escape(label)
+        );
+    }
+}
+
+/// The right margin that fits the widest legend label.
+pub(super) fn legend_margin(labels: impl Iterator<Item = String>) -> f64 {
+    (labels.map(|l| text_w(&l, 12.0)).fold(0.0, f64::max) + 45.0).clamp(120.0, 330.0)
+}
+
 /// One series of the latency chart: a name and its sorted samples (ns).
 pub struct Series<'a> {
     pub name: &'a str,
     pub sorted: &'a [u64],
 }
 
-/// Empirical CDFs of detection latency, one step line per detector, with the analytic
-/// bounds (if any) as dashed lines.
-pub fn latency_cdf(title: &str, series: &[Series], bounds: Option<(Option<u64>, u64)>) -> String {
+/// Analytic bounds of one detector's latency, drawn as dashed lines labelled with it.
+pub struct Bounds<'a> {
+    pub detector: &'a str,
+    pub min: Option<u64>,
+    pub max: u64,
+}
+
+/// Below this many detected crashes a series is drawn as dots with its p50 and p99
+/// marked, not as a curve of a few steps.
+const FEW: usize = 20;
+
+/// Empirical CDFs of detection latency, one step line per detector (dots when it has few
+/// samples), with the analytic bounds of each detector that has them as dashed lines.
+pub fn latency_cdf(title: &str, series: &[Series], bounds: &[Bounds]) -> String {
     let mut o = String::new();
     header(&mut o, title, H);
-    let pw = W - LEFT - RIGHT;
+    let labels: Vec<String> = series
+        .iter()
+        .map(|s| format!("{} (n = {})", s.name, s.sorted.len()))
+        .collect();
+    let right = legend_margin(labels.iter().cloned());
+    let left = LEFT + 10.0;
+    let pw = W - left - right;
     let ph = H - TOP - BOTTOM;
-    let mut lo = series
+    let lo = series
         .iter()
         .filter_map(|s| s.sorted.first())
         .min()
-        .copied()
-        .unwrap_or(0);
-    let mut hi = series
-        .iter()
-        .filter_map(|s| s.sorted.last())
-        .max()
-        .copied()
-        .unwrap_or(1);
-    if let Some((bmin, bmax)) = bounds {
-        lo = lo.min(bmin.unwrap_or(lo));
-        hi = hi.max(bmax);
-    }
-    if series.iter().all(|s| s.sorted.is_empty()) {
+        .copied();
+    let hi = series.iter().filter_map(|s| s.sorted.last()).max().copied();
+    let (Some(mut lo), Some(mut hi)) = (lo, hi) else {
         let _ = writeln!(
             o,
             r#"<text x="{}" y="{}">no crash was detected</text>"#,
-            n(LEFT),
+            n(left),
             n(TOP + ph / 2.0)
         );
         o.push_str("</svg>\n");
         return o;
+    };
+    for b in bounds {
+        lo = lo.min(b.min.unwrap_or(lo));
+        hi = hi.max(b.max);
     }
     // A flat sample (every crash seen after the same time) still gets a readable axis.
-    let span = (hi - lo).max(hi / 10).max(1_000_000) as f64;
-    let step = nice_time_step(span, 6.0);
-    let x0 = (libm::floor(lo as f64 / step) * step)
-        .min(lo as f64 - step / 2.0)
-        .max(0.0);
-    let x0 = libm::floor(x0 / step) * step;
-    let x1 = libm::ceil(hi as f64 / step) * step;
-    let x1 = if x1 <= hi as f64 { x1 + step } else { x1 };
-    let sx = |v: f64| LEFT + (v - x0) / (x1 - x0) * pw;
+    let pad = ((hi - lo) / 20).max(hi / 50).max(1_000_000);
+    let axis = TimeAxis::new(lo.saturating_sub(pad) as f64, (hi + pad) as f64, pw);
+    let (x0, x1) = (axis.lo, axis.hi);
+    let sx = |v: f64| left + (v - x0) / (x1 - x0) * pw;
     let sy = |p: f64| TOP + ph - p * ph;
-    // Axes, ticks and grid.
     let _ = writeln!(
         o,
         r##"<g stroke="#999" stroke-width="1"><line x1="{l}" y1="{b}" x2="{r}" y2="{b}"/><line x1="{l}" y1="{t}" x2="{l}" y2="{b}"/></g>"##,
-        l = n(LEFT),
-        r = n(LEFT + pw),
+        l = n(left),
+        r = n(left + pw),
         t = n(TOP),
         b = n(TOP + ph)
     );
-    let mut v = x0;
-    while v <= x1 + step / 2.0 {
-        let x = sx(v);
+    for (v, label) in axis.ticks() {
+        let x = n(sx(v));
         let _ = writeln!(
             o,
             r##"<line x1="{x}" y1="{t}" x2="{x}" y2="{b}" stroke="#eee"/><text x="{x}" y="{ty}" text-anchor="middle">{label}</text>"##,
-            x = n(x),
             t = n(TOP),
             b = n(TOP + ph),
             ty = n(TOP + ph + 16.0),
-            label = format_duration(v.max(0.0) as u64)
         );
-        v += step;
     }
     for k in 0..=4 {
         let p = k as f64 / 4.0;
         let _ = writeln!(
             o,
-            r##"<text x="{}" y="{}" text-anchor="end">{}%</text>"##,
-            n(LEFT - 6.0),
+            r##"<text x="{}" y="{}" text-anchor="end">{}</text>"##,
+            n(left - 6.0),
             n(sy(p) + 4.0),
             k * 25
         );
     }
     let _ = writeln!(
         o,
-        r#"<text x="{}" y="{}" text-anchor="middle">detection latency (crash → offline verdict)</text>"#,
-        n(LEFT + pw / 2.0),
-        n(H - 10.0)
+        r#"<text x="{}" y="{}" text-anchor="middle">{}</text><text x="16" y="{y}" transform="rotate(-90 16 {y})" text-anchor="middle">crashes detected (%)</text>"#,
+        n(left + pw / 2.0),
+        n(H - 12.0),
+        escape(&axis.title("detection latency, crash to offline verdict")),
+        y = n(TOP + ph / 2.0)
     );
-    // Analytic bounds.
-    if let Some((bmin, bmax)) = bounds {
-        for (b, label) in [(bmin, "analytic min"), (Some(bmax), "analytic max")] {
-            if let Some(b) = b {
-                let x = n(sx(b as f64));
+    // Analytic bounds, labelled with their detector, staggered so labels never overlap.
+    let mut row = 0.0;
+    for b in bounds {
+        for (v, what) in [(b.min, "min"), (Some(b.max), "max")] {
+            if let Some(v) = v {
+                let x = n(sx(v as f64));
                 let _ = writeln!(
                     o,
-                    r##"<line x1="{x}" y1="{}" x2="{x}" y2="{}" stroke="#555" stroke-dasharray="4 3"/><text x="{x}" y="{}" text-anchor="middle" fill="#555">{label}</text>"##,
+                    r##"<line x1="{x}" y1="{}" x2="{x}" y2="{}" stroke="#555" stroke-dasharray="4 3"/><text x="{x}" y="{}" text-anchor="middle" fill="#555" font-size="11">{} {what}</text>"##,
                     n(TOP),
                     n(TOP + ph),
-                    n(TOP - 4.0)
+                    n(TOP - 4.0 - row),
+                    escape(b.detector)
                 );
+                row = if row > 0.0 { 0.0 } else { 11.0 };
             }
         }
     }
-    // One step line per series (at most 400 steps, evenly thinned).
     for (i, s) in series.iter().enumerate() {
         if s.sorted.is_empty() {
             continue;
         }
         let colour = COLOURS[i % COLOURS.len()];
         let count = s.sorted.len();
+        if count < FEW {
+            for (k, &v) in s.sorted.iter().enumerate() {
+                let _ = writeln!(
+                    o,
+                    r#"<circle cx="{}" cy="{}" r="4" fill="{colour}" fill-opacity="0.8"/>"#,
+                    n(sx(v as f64)),
+                    n(sy((k + 1) as f64 / count as f64))
+                );
+            }
+            // p50 and p99 (nearest rank) as short marks under the plot's top edge.
+            for (q, label) in [((50, 100), "p50"), ((99, 100), "p99")] {
+                let rank = (count * q.0).div_ceil(q.1).max(1);
+                let x = n(sx(s.sorted[rank - 1] as f64));
+                let y = TOP + 4.0 + i as f64 * 12.0;
+                let _ = writeln!(
+                    o,
+                    r#"<line x1="{x}" y1="{}" x2="{x}" y2="{}" stroke="{colour}" stroke-width="2"/><text x="{x}" y="{}" font-size="10" fill="{colour}" dx="3">{label}</text>"#,
+                    n(y),
+                    n(y + 9.0),
+                    n(y + 8.0)
+                );
+            }
+            continue;
+        }
         let stride = count.div_ceil(400);
         let mut points = format!("{},{}", n(sx(s.sorted[0] as f64)), n(sy(0.0)));
         let mut k = 0;
@@ -222,449 +368,180 @@ pub fn latency_cdf(title: &str, series: &[Series], bounds: Option<(Option<u64>, 
             o,
             r#"<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>"#
         );
-        let ly = TOP + 10.0 + i as f64 * 18.0;
-        let _ = writeln!(
-            o,
-            r#"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{colour}" stroke-width="3"/><text x="{}" y="{}">{} (n = {count})</text>"#,
-            n(W - RIGHT + 15.0),
-            n(ly),
-            n(W - RIGHT + 35.0),
-            n(ly),
-            n(W - RIGHT + 40.0),
-            n(ly + 4.0),
-            escape(s.name)
-        );
     }
+    let entries: Vec<(String, String)> = labels
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| (COLOURS[i % COLOURS.len()].to_string(), l))
+        .collect();
+    legend(&mut o, W - right + 15.0, TOP, &entries);
     o.push_str("</svg>\n");
     o
 }
 
-/// One client's row in the timeline.
-pub struct Row {
+/// One detector of a run's trade-off chart.
+pub struct DetectorPoint {
     pub label: String,
-    /// Intervals `[from, to)` during which the client was down.
-    pub down: Vec<(u64, u64)>,
-    /// Intervals during which a fault window (pause, partition, stall) touched it.
-    pub faults: Vec<(u64, u64)>,
-    /// Per detector, intervals during which it held the client offline, and whether each
-    /// began while the client was up (a false positive).
-    pub offline: Vec<Vec<(u64, u64, bool)>>,
+    pub p99_ns: u64,
+    pub p99_ci_ns: Option<[u64; 2]>,
+    pub fp: f64,
+    pub fp_ci: Option<[f64; 2]>,
 }
 
-/// A verdict timeline: ground truth (up or down), fault windows shaded, and each
-/// detector's offline spans, false positives marked.
-pub fn timeline(title: &str, detectors: &[&str], rows: &[Row], duration: u64) -> String {
-    let lane = 10.0;
-    let row_h = 14.0 + lane * detectors.len() as f64 + 10.0;
-    let height = TOP + row_h * rows.len().max(1) as f64 + BOTTOM + 10.0;
-    let mut o = String::new();
-    header(&mut o, title, height);
-    let pw = W - LEFT - RIGHT;
-    let sx = |t: u64| LEFT + t as f64 / duration.max(1) as f64 * pw;
-    let axis_y = TOP + row_h * rows.len().max(1) as f64;
-    for (r, row) in rows.iter().enumerate() {
-        let y = TOP + r as f64 * row_h;
-        let _ = writeln!(
-            o,
-            r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
-            n(LEFT - 6.0),
-            n(y + 11.0),
-            escape(&row.label)
-        );
-        let _ = writeln!(
-            o,
-            r##"<rect x="{}" y="{}" width="{}" height="10" fill="#9ad29a"/>"##,
-            n(LEFT),
-            n(y + 2.0),
-            n(pw)
-        );
-        for &(a, b) in &row.down {
-            let _ = writeln!(
-                o,
-                r##"<rect x="{}" y="{}" width="{}" height="10" fill="#777"/>"##,
-                n(sx(a)),
-                n(y + 2.0),
-                n((sx(b) - sx(a)).max(1.0))
-            );
-        }
-        for &(a, b) in &row.faults {
-            let _ = writeln!(
-                o,
-                r##"<rect x="{}" y="{}" width="{}" height="{}" fill="#E69F00" fill-opacity="0.35"/>"##,
-                n(sx(a)),
-                n(y),
-                n((sx(b) - sx(a)).max(1.0)),
-                n(row_h - 6.0)
-            );
-        }
-        for (d, spans) in row.offline.iter().enumerate() {
-            let ly = y + 16.0 + d as f64 * lane;
-            let colour = COLOURS[d % COLOURS.len()];
-            for &(a, b, mistake) in spans {
-                let _ = writeln!(
-                    o,
-                    r#"<rect x="{}" y="{}" width="{}" height="{}" fill="{colour}"/>"#,
-                    n(sx(a)),
-                    n(ly),
-                    n((sx(b) - sx(a)).max(1.5)),
-                    n(lane - 3.0)
-                );
-                if mistake {
-                    let _ = writeln!(
-                        o,
-                        r##"<path d="M{} {} l4 -6 l-8 0 z" fill="#D00"/>"##,
-                        n(sx(a)),
-                        n(ly)
-                    );
-                }
-            }
-        }
-    }
-    // Time axis.
-    let step = nice_time_step(duration.max(1) as f64, 8.0);
-    let mut v = 0.0;
-    while v <= duration as f64 + 1.0 {
-        let x = n(sx(v as u64));
-        let _ = writeln!(
-            o,
-            r##"<line x1="{x}" y1="{}" x2="{x}" y2="{}" stroke="#999"/><text x="{x}" y="{}" text-anchor="middle">{}</text>"##,
-            n(axis_y),
-            n(axis_y + 4.0),
-            n(axis_y + 18.0),
-            format_duration(v as u64)
-        );
-        v += step;
-    }
-    // Legend: swatches (a fill colour, or None for the false-positive mark) and labels.
-    let mut entries: Vec<(Option<&str>, String)> = vec![
-        (Some("#9ad29a"), "client up".into()),
-        (Some("#777"), "client down".into()),
-        (Some("#E69F00"), "fault window".into()),
-    ];
-    for (d, name) in detectors.iter().enumerate() {
-        entries.push((Some(COLOURS[d % COLOURS.len()]), format!("{name}: offline")));
-    }
-    entries.push((None, "false positive".into()));
-    for (i, (fill, label)) in entries.iter().enumerate() {
-        let ly = TOP + 10.0 + i as f64 * 18.0;
-        match fill {
-            Some(fill) => {
-                let _ = write!(
-                    o,
-                    r#"<rect x="{}" y="{}" width="20" height="8" fill="{fill}"/>"#,
-                    n(W - RIGHT + 15.0),
-                    n(ly - 4.0)
-                );
-            }
-            None => {
-                let _ = write!(
-                    o,
-                    r##"<path d="M{} {} l4 -6 l-8 0 z" fill="#D00"/>"##,
-                    n(W - RIGHT + 25.0),
-                    n(ly + 2.0)
-                );
-            }
-        }
-        let _ = writeln!(
-            o,
-            r#"<text x="{}" y="{}">{}</text>"#,
-            n(W - RIGHT + 40.0),
-            n(ly + 4.0),
-            escape(label)
-        );
-    }
-    o.push_str("</svg>\n");
-    o
+/// False positives (y) on a log scale over 1 + y, so that zero stays on the chart.
+pub(super) struct FpAxis {
+    decades: f64,
 }
 
-/// Grouped horizontal bars: one block per group, one bar per detector.
-pub fn group_bars(
-    title: &str,
-    unit: &str,
-    detectors: &[&str],
-    groups: &[(&str, Vec<Option<f64>>)],
-) -> String {
-    let bar = 14.0;
-    let block = bar * detectors.len() as f64 + 12.0;
-    let height = TOP + block * groups.len() as f64 + BOTTOM;
-    let mut o = String::new();
-    header(&mut o, title, height);
-    // Wider left margin for group names, and room right of the bars for their values.
-    let left = 130.0;
-    let pw = W - left - RIGHT - 70.0;
-    let max = groups
-        .iter()
-        .flat_map(|(_, v)| v.iter().flatten())
-        .fold(0.0f64, |a, &b| a.max(b));
-    let scale = if max > 0.0 { pw / max } else { 0.0 };
-    for (gi, (g, values)) in groups.iter().enumerate() {
-        let y = TOP + gi as f64 * block;
-        let _ = writeln!(
-            o,
-            r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
-            n(left - 6.0),
-            n(y + block / 2.0),
-            escape(g)
-        );
-        for (d, v) in values.iter().enumerate() {
-            let by = y + d as f64 * bar;
-            let colour = COLOURS[d % COLOURS.len()];
-            let (width, label) = match v {
-                Some(v) => (v * scale, format!("{v:.3}")),
-                None => (0.0, "–".to_string()),
+impl FpAxis {
+    pub(super) fn new(max: f64) -> Self {
+        FpAxis {
+            decades: libm::ceil(libm::log10(1.0 + max)).max(1.0),
+        }
+    }
+
+    pub(super) fn y(&self, v: f64, top: f64, ph: f64) -> f64 {
+        top + ph - libm::log10(1.0 + v.max(0.0)) / self.decades * ph
+    }
+
+    /// Grid lines and labels at 0, 1, 10, 100 …
+    pub(super) fn draw(&self, o: &mut String, left: f64, pw: f64, top: f64, ph: f64) {
+        for k in 0..=self.decades as i32 {
+            let v = if k == 0 {
+                0.0
+            } else {
+                libm::pow(10.0, k as f64)
             };
             let _ = writeln!(
                 o,
-                r#"<rect x="{}" y="{}" width="{}" height="{}" fill="{colour}"/><text x="{}" y="{}">{label}</text>"#,
+                r##"<line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="#eee"/><text x="{}" y="{}" text-anchor="end">{}</text>"##,
                 n(left),
-                n(by),
-                n(width),
-                n(bar - 2.0),
-                n(left + width + 4.0),
-                n(by + bar - 4.0)
+                n(left + pw),
+                n(left - 6.0),
+                n(self.y(v, top, ph) + 4.0),
+                v as u64,
+                y = n(self.y(v, top, ph))
             );
         }
     }
-    let _ = writeln!(
-        o,
-        r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
-        n(left + pw / 2.0),
-        n(height - 12.0),
-        escape(unit)
-    );
-    for (d, name) in detectors.iter().enumerate() {
-        let ly = TOP + 10.0 + d as f64 * 18.0;
-        let _ = writeln!(
-            o,
-            r#"<rect x="{}" y="{}" width="20" height="8" fill="{}"/><text x="{}" y="{}">{}</text>"#,
-            n(W - RIGHT + 15.0),
-            n(ly - 4.0),
-            COLOURS[d % COLOURS.len()],
-            n(W - RIGHT + 40.0),
-            n(ly + 4.0),
-            escape(name)
-        );
-    }
-    o.push_str("</svg>\n");
-    o
 }
 
-/// One point of the sweep trade-off chart.
-pub struct Point {
-    pub x: f64,
-    pub y: f64,
-    pub cost: f64,
-    pub frontier: bool,
-}
-
-/// Latency (x) against false positives (y) for every sweep cell; the disc's shade and size
-/// show the cost, and the Pareto frontier is joined by a line.
-pub fn tradeoff(title: &str, x_label: &str, y_label: &str, points: &[Point]) -> String {
+/// A run's detectors as points of p99 detection latency against spurious false positives
+/// per client-day, with interval whiskers, each labelled with its name and settings.
+pub fn detector_tradeoff(title: &str, points: &[DetectorPoint]) -> String {
     let mut o = String::new();
     header(&mut o, title, H);
-    let pw = W - LEFT - RIGHT;
+    let left = LEFT + 10.0;
+    let right = 30.0;
+    let pw = W - left - right;
     let ph = H - TOP - BOTTOM;
-    let (mut x0, mut x1) = (f64::INFINITY, f64::NEG_INFINITY);
-    let (mut y1, mut c0, mut c1) = (0.0f64, f64::INFINITY, f64::NEG_INFINITY);
-    for p in points {
-        x0 = x0.min(p.x);
-        x1 = x1.max(p.x);
-        y1 = y1.max(p.y);
-        c0 = c0.min(p.cost);
-        c1 = c1.max(p.cost);
-    }
-    if points.is_empty() {
-        o.push_str("</svg>\n");
-        return o;
-    }
-    let xstep = nice_time_step((x1 - x0).max(x1 / 10.0).max(1e6), 6.0);
-    let x0 = (libm::floor(x0 / xstep) * xstep - xstep).max(0.0);
-    let x1 = libm::ceil(x1 / xstep) * xstep + xstep;
-    // False-positive rates span orders of magnitude: a log scale over 1 + y keeps 0.
-    let decades = libm::ceil(libm::log10(1.0 + y1)).max(1.0);
-    let sx = |v: f64| LEFT + (v - x0) / (x1 - x0) * pw;
-    let sy = |v: f64| TOP + ph - libm::log10(1.0 + v) / decades * ph;
+    let hi = points
+        .iter()
+        .map(|p| p.p99_ci_ns.map_or(p.p99_ns, |c| c[1].max(p.p99_ns)))
+        .max()
+        .unwrap_or(1);
+    let lo = points
+        .iter()
+        .map(|p| p.p99_ci_ns.map_or(p.p99_ns, |c| c[0].min(p.p99_ns)))
+        .min()
+        .unwrap_or(0);
+    let axis = TimeAxis::new(0.0f64.min(lo as f64), hi as f64 * 1.1 + 1e6, pw);
+    let sx = |v: f64| left + (v - axis.lo) / (axis.hi - axis.lo) * pw;
+    let fmax = points
+        .iter()
+        .map(|p| p.fp_ci.map_or(p.fp, |c| c[1].max(p.fp)))
+        .fold(0.0, f64::max);
+    let fy = FpAxis::new(fmax);
+    let sy = |v: f64| fy.y(v, TOP, ph);
     let _ = writeln!(
         o,
         r##"<g stroke="#999"><line x1="{l}" y1="{b}" x2="{r}" y2="{b}"/><line x1="{l}" y1="{t}" x2="{l}" y2="{b}"/></g>"##,
-        l = n(LEFT),
-        r = n(LEFT + pw),
+        l = n(left),
+        r = n(left + pw),
         t = n(TOP),
         b = n(TOP + ph)
     );
-    let mut v = x0;
-    while v <= x1 + xstep / 2.0 {
+    for (v, label) in axis.ticks() {
         let _ = writeln!(
             o,
-            r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
+            r#"<text x="{}" y="{}" text-anchor="middle">{label}</text>"#,
             n(sx(v)),
-            n(TOP + ph + 16.0),
-            format_duration(v as u64)
-        );
-        v += xstep;
-    }
-    for k in 0..=decades as i32 {
-        let v = if k == 0 {
-            0.0
-        } else {
-            libm::pow(10.0, k as f64)
-        };
-        let _ = writeln!(
-            o,
-            r##"<line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="#eee"/><text x="{}" y="{}" text-anchor="end">{}</text>"##,
-            n(LEFT),
-            n(LEFT + pw),
-            n(LEFT - 6.0),
-            n(sy(v) + 4.0),
-            n(v),
-            y = n(sy(v))
+            n(TOP + ph + 16.0)
         );
     }
+    fy.draw(&mut o, left, pw, TOP, ph);
     let _ = writeln!(
         o,
-        r#"<text x="{}" y="{}" text-anchor="middle">{}</text><text x="14" y="{}" transform="rotate(-90 14 {})" text-anchor="middle">{}</text>"#,
-        n(LEFT + pw / 2.0),
-        n(H - 10.0),
-        escape(x_label),
-        n(TOP + ph / 2.0),
-        n(TOP + ph / 2.0),
-        escape(y_label)
+        r#"<text x="{}" y="{}" text-anchor="middle">{}</text><text x="16" y="{y}" transform="rotate(-90 16 {y})" text-anchor="middle">spurious false positives per client-day</text>"#,
+        n(left + pw / 2.0),
+        n(H - 12.0),
+        escape(&axis.title("p99 detection latency")),
+        y = n(TOP + ph / 2.0)
     );
-    // The line joins the points no other point beats in both latency and false positives.
-    let mut frontier: Vec<&Point> = points
-        .iter()
-        .filter(|p| {
-            !points
-                .iter()
-                .any(|q| q.x <= p.x && q.y <= p.y && (q.x < p.x || q.y < p.y))
-        })
-        .collect();
-    frontier.sort_by(|a, b| a.x.total_cmp(&b.x).then(a.y.total_cmp(&b.y)));
-    if frontier.len() > 1 {
-        let pts: Vec<String> = frontier
-            .iter()
-            .map(|p| format!("{},{}", n(sx(p.x)), n(sy(p.y))))
-            .collect();
-        let _ = writeln!(
-            o,
-            r##"<polyline fill="none" stroke="#D55E00" stroke-width="1.5" stroke-dasharray="5 3" points="{}"/>"##,
-            pts.join(" ")
-        );
+    // Labels placed top to bottom, pushed apart so that none overlaps another.
+    let mut order: Vec<usize> = (0..points.len()).collect();
+    order.sort_by(|&a, &b| {
+        sy(points[a].fp)
+            .total_cmp(&sy(points[b].fp))
+            .then(a.cmp(&b))
+    });
+    let mut last_y = f64::NEG_INFINITY;
+    let mut label_y = vec![0.0; points.len()];
+    for &i in &order {
+        let y = sy(points[i].fp).max(last_y + 14.0);
+        label_y[i] = y;
+        last_y = y;
     }
-    for p in points {
-        let t = if c1 > c0 {
-            (p.cost - c0) / (c1 - c0)
-        } else {
-            0.5
-        };
-        let grey = 200.0 - 170.0 * t;
-        let _ = writeln!(
-            o,
-            r##"<circle cx="{}" cy="{}" r="{}" fill="rgb({g},{g},{g})" stroke="{}" stroke-width="{}"/>"##,
-            n(sx(p.x)),
-            n(sy(p.y)),
-            n(4.0 + 6.0 * t),
-            if p.frontier { "#D55E00" } else { "#333" },
-            if p.frontier { "2" } else { "0.5" },
-            g = n(grey)
-        );
-    }
-    let legend = [
-        "disc: cost, darker and",
-        "larger = more bytes",
-        "orange ring: Pareto-",
-        "optimal with cost",
-        "dashed: latency/FP",
-        "frontier",
-    ];
-    for (i, l) in legend.iter().enumerate() {
-        let _ = writeln!(
-            o,
-            r#"<text x="{}" y="{}" font-size="11">{}</text>"#,
-            n(W - RIGHT + 10.0),
-            n(TOP + 10.0 + i as f64 * 16.0),
-            escape(l)
-        );
-    }
-    o.push_str("</svg>\n");
-    o
-}
-
-/// A heatmap of one figure over two swept parameters (`values[row][column]`).
-pub fn heatmap(
-    title: &str,
-    x_name: &str,
-    y_name: &str,
-    x_labels: &[String],
-    y_labels: &[String],
-    values: &[Vec<Option<f64>>],
-) -> String {
-    let mut o = String::new();
-    let cell_h = 26.0;
-    let height = TOP + cell_h * y_labels.len() as f64 + BOTTOM + 26.0;
-    header(&mut o, title, height);
-    let pw = W - LEFT - RIGHT;
-    let cw = pw / x_labels.len().max(1) as f64;
-    let max = values
-        .iter()
-        .flatten()
-        .flatten()
-        .fold(0.0f64, |a, &b| a.max(b));
-    for (r, row) in values.iter().enumerate() {
-        let y = TOP + r as f64 * cell_h;
-        let _ = writeln!(
-            o,
-            r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
-            n(LEFT - 6.0),
-            n(y + cell_h / 2.0 + 4.0),
-            escape(&y_labels[r])
-        );
-        for (c, v) in row.iter().enumerate() {
-            let x = LEFT + c as f64 * cw;
-            let (fill, label) = match v {
-                Some(v) => {
-                    let t = if max > 0.0 {
-                        libm::log10(1.0 + v) / libm::log10(1.0 + max)
-                    } else {
-                        0.0
-                    };
-                    let g = 245.0 - 200.0 * t;
-                    (format!("rgb(255,{},{})", n(g), n(g)), format!("{v:.3}"))
-                }
-                None => ("#eee".to_string(), "–".to_string()),
-            };
+    for (i, p) in points.iter().enumerate() {
+        let colour = COLOURS[i % COLOURS.len()];
+        let (x, y) = (sx(p.p99_ns as f64), sy(p.fp));
+        if let Some([a, b]) = p.p99_ci_ns {
             let _ = writeln!(
                 o,
-                r#"<rect x="{}" y="{}" width="{}" height="{}" fill="{fill}" stroke="white"/><text x="{}" y="{}" text-anchor="middle" font-size="11">{label}</text>"#,
-                n(x),
-                n(y),
-                n(cw),
-                n(cell_h),
-                n(x + cw / 2.0),
-                n(y + cell_h / 2.0 + 4.0)
+                r#"<path d="M{} {y} H{} M{} {} v6 M{} {} v6" stroke="{colour}" fill="none"/>"#,
+                n(sx(a as f64)),
+                n(sx(b as f64)),
+                n(sx(a as f64)),
+                n(y - 3.0),
+                n(sx(b as f64)),
+                n(y - 3.0),
+                y = n(y)
             );
         }
-    }
-    let by = TOP + cell_h * y_labels.len() as f64;
-    for (c, l) in x_labels.iter().enumerate() {
+        if let Some([a, b]) = p.fp_ci {
+            let _ = writeln!(
+                o,
+                r#"<path d="M{x} {} V{} M{} {} h6 M{} {} h6" stroke="{colour}" fill="none"/>"#,
+                n(sy(a)),
+                n(sy(b)),
+                n(x - 3.0),
+                n(sy(a)),
+                n(x - 3.0),
+                n(sy(b)),
+                x = n(x)
+            );
+        }
         let _ = writeln!(
             o,
-            r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
-            n(LEFT + c as f64 * cw + cw / 2.0),
-            n(by + 16.0),
-            escape(l)
+            r#"<circle cx="{}" cy="{}" r="5" fill="{colour}"/>"#,
+            n(x),
+            n(y)
+        );
+        // Right of the point, or left of it when the label would leave the chart.
+        let w = text_w(&p.label, 11.0);
+        let (lx, anchor) = if x + 9.0 + w <= W - 4.0 {
+            (x + 9.0, "start")
+        } else {
+            (x - 9.0, "end")
+        };
+        let _ = writeln!(
+            o,
+            r#"<text x="{}" y="{}" font-size="11" text-anchor="{anchor}">{}</text>"#,
+            n(lx),
+            n(label_y[i] + 4.0),
+            escape(&p.label)
         );
     }
-    let _ = writeln!(
-        o,
-        r#"<text x="{}" y="{}" text-anchor="middle">columns: {}</text><text x="{}" y="{}" text-anchor="middle">rows: {}</text>"#,
-        n(LEFT + pw / 2.0),
-        n(by + 34.0),
-        escape(x_name),
-        n(LEFT + pw / 2.0),
-        n(by + 50.0),
-        escape(y_name)
-    );
     o.push_str("</svg>\n");
     o
 }
@@ -676,48 +553,68 @@ mod tests {
     #[test]
     fn charts_are_well_formed_and_deterministic() {
         let a = [2_000_000_000u64, 3_000_000_000, 4_000_000_000];
-        let s = latency_cdf(
-            "t",
-            &[Series {
-                name: "d<1>",
-                sorted: &a,
-            }],
-            Some((Some(1_500_000_000), 4_500_000_000)),
-        );
-        assert!(s.starts_with("<svg") && s.ends_with("</svg>\n"));
-        assert!(s.contains("d&lt;1&gt; (n = 3)"));
-        assert!(s.contains("analytic max"));
-        assert_eq!(
-            s,
+        let draw = || {
             latency_cdf(
                 "t",
                 &[Series {
                     name: "d<1>",
-                    sorted: &a
+                    sorted: &a,
                 }],
-                Some((Some(1_500_000_000), 4_500_000_000))
+                &[Bounds {
+                    detector: "d<1>",
+                    min: Some(1_500_000_000),
+                    max: 4_500_000_000,
+                }],
             )
-        );
+        };
+        let s = draw();
+        assert!(s.starts_with("<svg") && s.ends_with("</svg>\n"));
+        assert!(s.contains("d&lt;1&gt; (n = 3)"));
+        assert!(s.contains("d&lt;1&gt; max"));
+        // Few samples: dots and their p50 and p99 marks, no curve.
+        assert_eq!(s.matches("<circle").count(), 3);
+        assert!(s.contains(">p50<") && s.contains(">p99<") && !s.contains("<polyline"));
+        // The unit in the axis title, plain numbers on the ticks.
+        assert!(s.contains("detection latency, crash to offline verdict (s)"));
+        assert!(s.contains(">2.5<") && !s.contains(" s<"));
+        assert_eq!(s, draw());
         let rows = [Row {
             label: "g[0]".into(),
             down: vec![(10, 20)],
             faults: vec![(5, 6)],
             offline: vec![vec![(12, 25, false), (30, 31, true)]],
+            arrivals: vec![],
         }];
-        let t = timeline("t", &["d"], &rows, 100);
-        assert_eq!(
-            t.matches("fill=\"#D00\"").count(),
-            2,
-            "one mistake plus the legend"
-        );
+        let t = timeline("t", &["d"], &rows, 100, &ServerLane::default(), &[]);
+        assert_eq!(t.matches("fill=\"#D00\"").count(), 1, "one mistake");
+        assert!(t.contains("fault window") && !t.contains(">server<"));
         let b = group_bars(
             "t",
             "per client-day",
             &["d"],
-            &[("a", vec![Some(2.0)]), ("b", vec![None])],
+            &[("a", vec![Some((2.0, 1.0))]), ("b", vec![None])],
         );
-        assert!(b.contains(">2.000<") && b.contains(">–<"));
+        assert!(
+            b.contains(">3.00 (1.00 during faults)<") && b.contains(">–<"),
+            "{b}"
+        );
         assert_eq!(nice_step(7.0, 6.0), 2.0);
         assert_eq!(n(1.25), "1.3");
+    }
+
+    #[test]
+    fn time_axes_use_one_unit_and_ticks_that_fit() {
+        let a = TimeAxis::new(0.0, 3_600e9, 500.0);
+        assert_eq!(a.unit.symbol, "min");
+        let t = a.ticks();
+        assert_eq!(t.first().unwrap().1, "0");
+        assert_eq!(t.last().unwrap().1, "60");
+        for w in t.windows(2) {
+            let gap = 500.0 / (t.len() as f64);
+            assert!(gap >= text_w(&w[1].1, 12.0) + 10.0);
+        }
+        let b = TimeAxis::new(2.9e9, 4.1e9, 500.0);
+        assert_eq!(b.unit.symbol, "s");
+        assert!(b.ticks().iter().any(|(_, l)| l == "3.4"), "{:?}", b.ticks());
     }
 }

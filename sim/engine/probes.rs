@@ -21,12 +21,16 @@ impl World<'_> {
             .expect("only active detectors probe");
         let up = path.from_client;
         let (delay, lost) = streams.draw(g, ci, up);
+        let bytes = path.bytes;
+        let mine = &mut self.detectors[di].ledger.acc[gi];
+        mine.probes_sent += 1;
+        mine.probe_bytes += bytes;
         let acc = &mut self.group_acc[gi];
         acc.probes_sent += 1;
         if up {
-            acc.bytes_up += path.bytes;
+            acc.bytes_up += bytes;
         } else {
-            acc.bytes_down += path.bytes;
+            acc.bytes_down += bytes;
         }
         if !lost && !partitioned && now.saturating_add(delay) < self.end {
             let event = Event::ProbeAtPeer {
@@ -68,11 +72,13 @@ impl World<'_> {
         // The answer travels the other way.
         let up = !path.from_client;
         let (delay, lost) = streams.draw(g, ci, up);
+        let bytes = path.bytes;
+        self.detectors[di as usize].ledger.acc[gi].probe_bytes += bytes;
         let acc = &mut self.group_acc[gi];
         if up {
-            acc.bytes_up += path.bytes;
+            acc.bytes_up += bytes;
         } else {
-            acc.bytes_down += path.bytes;
+            acc.bytes_down += bytes;
         }
         if !lost && now.saturating_add(delay) < self.end {
             let event = Event::ProbeReply {

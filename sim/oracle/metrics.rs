@@ -31,7 +31,7 @@ pub struct Stats {
 /// The quantiles reported, as exact fractions `num / den`.
 const P50: (u64, u64) = (1, 2);
 const P90: (u64, u64) = (9, 10);
-const P99: (u64, u64) = (99, 100);
+pub const P99: (u64, u64) = (99, 100);
 const P999: (u64, u64) = (999, 1000);
 
 /// Nearest-rank quantile of a sorted, non-empty sample: `x[ceil(q*n) - 1]`.
@@ -98,6 +98,9 @@ pub struct DetectorAcc {
     pub up_known_ns: u64,
     /// The part of `up_known_ns` during which the verdict was online.
     pub up_online_ns: u64,
+    /// Probes this detector sent, and the bytes of its probes and their answers.
+    pub probes_sent: u64,
+    pub probe_bytes: u64,
 }
 
 impl DetectorAcc {
@@ -116,6 +119,8 @@ impl DetectorAcc {
         self.first_mistake_censored += other.first_mistake_censored;
         self.up_known_ns += other.up_known_ns;
         self.up_online_ns += other.up_online_ns;
+        self.probes_sent += other.probes_sent;
+        self.probe_bytes += other.probe_bytes;
     }
 }
 

@@ -151,6 +151,12 @@ impl Report {
         for g in &outcome.groups {
             all_groups.merge(g);
         }
+        let duration_ns = scenario.duration.as_nanos();
+        let client_ns = |clients: u64| {
+            clients
+                .saturating_mul(duration_ns)
+                .saturating_mul(replications)
+        };
         let detectors = scenario
             .detectors
             .iter()
@@ -221,17 +227,19 @@ impl Report {
                         query_accuracy: overall.accuracy,
                         query_accuracy_ci: overall.accuracy_ci,
                         qos: overall.qos,
+                        cost: Cost {
+                            probes_sent: all.probes_sent,
+                            probe_bytes: all.probe_bytes,
+                            probe_bytes_per_client_hour: per_hour(
+                                all.probe_bytes,
+                                client_ns(all_groups.clients),
+                            ),
+                        },
                         groups: Ordered(groups),
                     },
                 )
             })
             .collect();
-        let duration_ns = scenario.duration.as_nanos();
-        let client_ns = |clients: u64| {
-            clients
-                .saturating_mul(duration_ns)
-                .saturating_mul(replications)
-        };
         let traffic = Traffic {
             heartbeats_sent: all_groups.heartbeats_sent,
             delivered: all_groups.delivered,
@@ -313,9 +321,33 @@ impl Report {
                 * replications,
             detectors: Ordered(detectors),
             traffic,
+            targets: Vec::new(),
         };
         report.replication_intervals(outcomes, confidence);
+        report.judge_targets(scenario);
         report
+    }
+
+    /// Judges the scenario's `expect` targets that ask for no confidence or for the
+    /// report's own, as `hbsim check` does.
+    fn judge_targets(&mut self, scenario: &Scenario) {
+        let wanted: Vec<&crate::scenario::expect::Expectation> = scenario
+            .expect
+            .iter()
+            .filter(|e| e.confidence.is_none_or(|c| c == self.confidence))
+            .collect();
+        if wanted.is_empty() {
+            return;
+        }
+        let json = serde_json::to_value(&*self).expect("a report always serialises");
+        self.targets = wanted
+            .into_iter()
+            .map(|e| Target {
+                detector: e.path.detector.clone(),
+                text: e.describe(),
+                pass: crate::scenario::expect::evaluate(e, &json).pass,
+            })
+            .collect();
     }
 
     /// With several replications, the interval of the mean detection latency comes from

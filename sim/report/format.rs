@@ -1,60 +1,112 @@
 //! Numbers for people: durations, rates and percentages, with their intervals.
 
-use super::{DetectorReport, Report};
-use crate::base::time::format_duration;
+use super::{DetectorReport, Report, Target};
+use crate::base::human::{self, NumFormat, PercentFormat, TimeFormat};
 
-/// `value [lo … hi]` with each number written by `show`, or just the value without an
-/// interval.
-pub(crate) fn with_ci<T: Copy>(
-    v: Option<T>,
-    ci: Option<[T; 2]>,
-    show: impl Fn(Option<T>) -> String,
-) -> String {
-    match (v, ci) {
-        (Some(v), Some([lo, hi])) => {
-            format!(
-                "{} [{} … {}]",
-                show(Some(v)),
-                show(Some(lo)),
-                show(Some(hi))
-            )
-        }
-        (v, _) => show(v),
+/// The mark of a missing value.
+pub(crate) const DASH: &str = "–";
+
+/// `value [lo … hi]`, or just the value without an interval.
+fn with_ci(v: String, ci: Option<[String; 2]>) -> String {
+    match ci {
+        Some([lo, hi]) => format!("{v} [{lo} … {hi}]"),
+        None => v,
     }
 }
 
-/// `3.100 s [3.014 s … 3.186 s]`, or just the value without an interval.
-pub(crate) fn dur_ci(v: Option<u64>, ci: Option<[u64; 2]>) -> String {
-    with_ci(v, ci, opt_dur)
+/// Durations shown together (a row, a line): one unit for all of them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Durs(TimeFormat);
+
+impl Durs {
+    /// The format of every value and interval given.
+    pub(crate) fn fit(values: &[Option<u64>], cis: &[Option<[u64; 2]>]) -> Self {
+        let all = values
+            .iter()
+            .flatten()
+            .copied()
+            .chain(cis.iter().flatten().flat_map(|c| c.iter().copied()));
+        Durs(TimeFormat::fit(all))
+    }
+
+    pub(crate) fn one(&self, v: Option<u64>) -> String {
+        v.map_or_else(|| DASH.to_string(), |v| self.0.show(v))
+    }
+
+    pub(crate) fn ci(&self, v: Option<u64>, ci: Option<[u64; 2]>) -> String {
+        match v {
+            None => DASH.to_string(),
+            Some(v) => with_ci(self.0.show(v), ci.map(|c| c.map(|x| self.0.show(x)))),
+        }
+    }
 }
 
-/// A rate with its interval.
+/// Rates shown together: the decimals of the largest.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Nums(NumFormat);
+
+impl Nums {
+    pub(crate) fn fit(values: &[Option<f64>], cis: &[Option<[f64; 2]>]) -> Self {
+        let all = values
+            .iter()
+            .flatten()
+            .copied()
+            .chain(cis.iter().flatten().flat_map(|c| c.iter().copied()));
+        Nums(NumFormat::fit(all))
+    }
+
+    pub(crate) fn one(&self, v: Option<f64>) -> String {
+        v.map_or_else(|| DASH.to_string(), |v| self.0.show(v))
+    }
+
+    pub(crate) fn ci(&self, v: Option<f64>, ci: Option<[f64; 2]>) -> String {
+        match v {
+            None => DASH.to_string(),
+            Some(v) => with_ci(self.0.show(v), ci.map(|c| c.map(|x| self.0.show(x)))),
+        }
+    }
+}
+
+/// A duration with its interval, in one unit (the largest's), the value with three
+/// significant figures.
+pub(crate) fn dur_ci(v: Option<u64>, ci: Option<[u64; 2]>) -> String {
+    match v {
+        None => DASH.to_string(),
+        Some(x) => Durs(TimeFormat::lead(x, ci.into_iter().flatten())).ci(v, ci),
+    }
+}
+
+/// A rate with its interval, the value with three significant figures.
 pub(crate) fn rate_ci(v: Option<f64>, ci: Option<[f64; 2]>) -> String {
-    with_ci(v, ci, opt_rate)
+    match v {
+        None => DASH.to_string(),
+        Some(x) => Nums(NumFormat::lead(x, ci.into_iter().flatten())).ci(v, ci),
+    }
 }
 
 /// A fraction in percent with its interval.
 pub(crate) fn percent_ci(v: Option<f64>, ci: Option<[f64; 2]>) -> String {
-    with_ci(v, ci, opt_percent)
-}
-
-pub(crate) fn opt_dur(ns: Option<u64>) -> String {
-    ns.map(format_duration).unwrap_or_else(|| "–".to_string())
-}
-
-pub(crate) fn opt_rate(x: Option<f64>) -> String {
-    match x {
-        None => "–".to_string(),
-        Some(0.0) => "0".to_string(),
-        Some(v) if v >= 100.0 => format!("{v:.1}"),
-        Some(v) if v >= 0.01 => format!("{v:.4}"),
-        Some(v) => format!("{v:.3e}"),
+    let f = PercentFormat::fit(v.into_iter().chain(ci.into_iter().flatten()));
+    match v {
+        None => DASH.to_string(),
+        Some(v) => with_ci(f.show(v), ci.map(|c| c.map(|x| f.show(x)))),
     }
 }
 
+pub(crate) fn opt_dur(ns: Option<u64>) -> String {
+    ns.map_or_else(|| DASH.to_string(), human::duration)
+}
+
+pub(crate) fn opt_rate(x: Option<f64>) -> String {
+    x.map_or_else(|| DASH.to_string(), human::number)
+}
+
 pub(crate) fn opt_percent(x: Option<f64>) -> String {
-    x.map(|v| format!("{:.4} %", v * 100.0))
-        .unwrap_or_else(|| "–".to_string())
+    x.map_or_else(|| DASH.to_string(), human::percent)
+}
+
+pub(crate) fn opt_bytes(x: Option<f64>) -> String {
+    x.map_or_else(|| DASH.to_string(), human::bytes)
 }
 
 #[cfg(test)]
@@ -62,12 +114,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn human_numbers() {
+    fn a_value_and_its_interval_share_one_unit() {
+        assert_eq!(
+            dur_ci(Some(148_734_000), Some([0, 904_186_000])),
+            "149 ms [0 ms … 904 ms]"
+        );
+        assert_eq!(
+            dur_ci(Some(1_016_000_000), Some([892_296_000, 1_138_000_000])),
+            "1.02 s [0.89 s … 1.14 s]"
+        );
+        assert_eq!(
+            rate_ci(Some(0.0211), Some([0.00256, 0.0760])),
+            "0.0211 [0.0026 … 0.0760]"
+        );
+        assert_eq!(
+            rate_ci(Some(0.505), Some([0.0612, 1.83])),
+            "0.505 [0.061 … 1.830]"
+        );
         assert_eq!(opt_rate(Some(0.0)), "0");
-        assert_eq!(opt_rate(Some(3.24)), "3.2400");
-        assert_eq!(opt_rate(Some(0.00081)), "8.100e-4");
         assert_eq!(opt_rate(None), "–");
-        assert_eq!(opt_percent(Some(0.999)), "99.9000 %");
+        assert_eq!(
+            percent_ci(Some(0.999928), Some([0.999893, 0.999951])),
+            "99.9928 % [99.9893 % … 99.9951 %]"
+        );
+    }
+
+    #[test]
+    fn ratios_have_two_significant_figures() {
+        assert_eq!(ratio(5.94), "5.9");
+        assert_eq!(ratio(30.2), "30");
+        assert_eq!(ratio(2721.0), "2700");
+        assert_eq!(ratio(186.0), "190");
     }
 }
 
@@ -131,29 +208,64 @@ impl Report {
     }
 
     /// The answer in a sentence or two: with several detectors, which detects fastest and
-    /// which errs least, and the trade-off between them; with one, what it achieved and
-    /// whether that agrees with the closed forms.
+    /// which errs least, and the trade-off between them; with one, what it achieved, how
+    /// it stands against the scenario's targets (`expect`) and whether it agrees with the
+    /// closed forms.
     pub fn verdict(&self) -> Option<String> {
         let d = &self.detectors.0;
         let p99 = |i: usize| d[i].1.detection_latency.stats.p99_ns;
         let fp = |i: usize| d[i].1.false_positives.spurious_per_client_day;
-        let fp_text =
-            |x: f64| format!("{} spurious false positives per client-day", format_rate(x));
+        let fp_text = |x: f64| {
+            format!(
+                "{} spurious false positives per client-day",
+                human::number(x)
+            )
+        };
         if d.len() == 1 {
             let (name, r) = &d[0];
             let l = &r.detection_latency.stats;
             let mut s = match (l.p50_ns, l.p99_ns) {
-                (Some(p50), Some(p99)) => format!(
-                    "`{name}` detects a crash in {} (median), {} at the 99th percentile",
-                    format_duration(p50),
-                    format_duration(p99)
-                ),
+                (Some(p50), Some(p99)) => {
+                    let f = Durs::fit(&[l.p50_ns, l.p99_ns], &[]);
+                    format!(
+                        "`{name}` detects a crash in {} (median), {} at the 99th percentile",
+                        f.one(Some(p50)),
+                        f.one(Some(p99))
+                    )
+                }
                 _ => format!("`{name}` saw no crash to detect"),
             };
             if let Some(f) = r.false_positives.spurious_per_client_day {
                 s.push_str(&format!(" and makes {}", fp_text(f)));
             }
             s.push('.');
+            let mine: Vec<&Target> = self
+                .targets
+                .iter()
+                .filter(|t| t.detector.as_deref().is_none_or(|x| x == name))
+                .collect();
+            let failed: Vec<&str> = mine
+                .iter()
+                .filter(|t| !t.pass)
+                .map(|t| t.text.as_str())
+                .collect();
+            if !mine.is_empty() && failed.is_empty() {
+                s.push_str(&format!(
+                    " It meets {} of the scenario.",
+                    if mine.len() == 1 {
+                        "the target".to_string()
+                    } else {
+                        format!("all {} targets", mine.len())
+                    }
+                ));
+            } else if !failed.is_empty() {
+                s.push_str(&format!(
+                    " It misses {} of {} targets: `{}`.",
+                    failed.len(),
+                    mine.len(),
+                    failed.join("`, `")
+                ));
+            }
             let verdicts: Vec<&str> = r
                 .groups
                 .0
@@ -176,7 +288,7 @@ impl Report {
             return Some(format!(
                 "`{nf}` is best on both counts: it detects fastest (p99 {}) and makes the fewest mistakes ({}).",
                 opt_dur(p99(fast)),
-                fp(fast).map_or("–".into(), fp_text)
+                fp(fast).map_or(DASH.into(), fp_text)
             ));
         }
         let speed = match (p99(fast), p99(careful)) {
@@ -188,36 +300,47 @@ impl Report {
             (Some(a), Some(_)) if a > 0.0 => format!("{} where `{nc}` makes none", fp_text(a)),
             _ => "more false positives".into(),
         };
-        Some(format!(
+        let mut s = format!(
             "`{nf}` detects fastest (p99 {}); `{nc}` makes the fewest mistakes ({}). `{nf}` detects {speed} than `{nc}` but makes {errs}.",
             opt_dur(p99(fast)),
-            fp(careful).map_or("–".into(), fp_text),
-        ))
+            fp(careful).map_or(DASH.into(), fp_text),
+        );
+        let failed: Vec<&str> = self
+            .targets
+            .iter()
+            .filter(|t| !t.pass)
+            .map(|t| t.text.as_str())
+            .collect();
+        if !self.targets.is_empty() {
+            if failed.is_empty() {
+                s.push_str(&format!(
+                    " Every target of the scenario holds ({}).",
+                    self.targets.len()
+                ));
+            } else {
+                s.push_str(&format!(
+                    " {} of {} targets fail: `{}`.",
+                    failed.len(),
+                    self.targets.len(),
+                    failed.join("`, `")
+                ));
+            }
+        }
+        Some(s)
     }
 }
 
-/// A ratio with two significant figures ("3.1", "190").
+/// A ratio with two significant figures ("3.1", "30", "2700").
 fn ratio(x: f64) -> String {
-    if x >= 100.0 {
-        format!("{}", libm::round(x))
-    } else if x >= 10.0 {
-        format!("{:.0}", x)
-    } else {
-        format!("{:.1}", x)
+    if x < 10.0 {
+        return format!("{x:.1}");
     }
-}
-
-/// A rate with three significant figures, plain digits.
-fn format_rate(x: f64) -> String {
-    if x == 0.0 {
-        "0".into()
-    } else if x >= 100.0 {
-        format!("{:.0}", x)
-    } else if x >= 10.0 {
-        format!("{:.1}", x)
-    } else if x >= 1.0 {
-        format!("{:.2}", x)
-    } else {
-        format!("{:.3}", x)
-    }
+    let s = format!("{x:.1e}");
+    let (m, e) = s.split_once('e').unwrap_or((&s, "1"));
+    let tenths = libm::round(m.parse::<f64>().unwrap_or(1.0) * 10.0) as u64;
+    let e: u32 = e.parse().unwrap_or(1);
+    format!(
+        "{}",
+        tenths.saturating_mul(10u64.saturating_pow(e.saturating_sub(1)))
+    )
 }

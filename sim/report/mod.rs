@@ -6,7 +6,7 @@
 //! host, a path or the thread count. Times are integer nanoseconds in keys ending `_ns`.
 
 use crate::base::ci;
-use crate::base::time::format_duration;
+use crate::base::human;
 use crate::oracle::analytic::{self, Analytic, Observed};
 use crate::oracle::metrics::{DetectorAcc, GroupAcc, Stats};
 use crate::oracle::Outcome;
@@ -23,7 +23,7 @@ mod markdown;
 mod text;
 
 pub use build::sha256_hex;
-pub(crate) use format::with_ci;
+pub(crate) use format::{dur_ci, opt_bytes, rate_ci};
 
 /// `n` and the noun in the number `n` needs: `counted(1, "crash", "crashes")` is
 /// "1 crash", `counted(3, "crash", "crashes")` is "3 crashes".
@@ -81,6 +81,21 @@ pub struct Report {
     pub server_crashes: u64,
     pub detectors: Ordered<DetectorReport>,
     pub traffic: Traffic,
+    /// The scenario's `expect` targets judged at the report's confidence (those at
+    /// another confidence are left to `hbsim check`). Not part of the JSON: `check`
+    /// judges the JSON itself.
+    #[serde(skip)]
+    pub targets: Vec<Target>,
+}
+
+/// One `expect` target and whether the run meets it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    /// The detector it names (`None` for traffic targets).
+    pub detector: Option<String>,
+    /// `seed.detection_latency.p99 <= 4500ms`.
+    pub text: String,
+    pub pass: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -102,7 +117,19 @@ pub struct DetectorReport {
     pub query_accuracy_ci: Option<[f64; 2]>,
     #[serde(flatten)]
     pub qos: Qos,
+    pub cost: Cost,
     pub groups: Ordered<GroupDetectorReport>,
+}
+
+/// What a detector's own messages cost: the probes it sends (pings, keepalive probes)
+/// and their answers. Heartbeats are shared by every passive detector and counted in
+/// `traffic`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Cost {
+    pub probes_sent: u64,
+    /// Bytes of its probes and of the answers to them, both directions.
+    pub probe_bytes: u64,
+    pub probe_bytes_per_client_hour: Option<f64>,
 }
 
 /// The rest of Chen, Toueg and Aguilera's quality-of-service set.

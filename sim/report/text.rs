@@ -12,7 +12,7 @@ impl Report {
             "{}: {}, {}, seed {}, {} injected",
             self.scenario.name,
             counted(self.clients, "client", "clients"),
-            format_duration(self.duration_ns),
+            human::duration(self.duration_ns),
             self.seed,
             if self.server_crashes > 0 {
                 format!(
@@ -36,15 +36,20 @@ impl Report {
             let fp = &d.false_positives;
             let md = &d.mistake_duration;
             let q = &d.qos;
-            let rows: Vec<(&str, String)> = vec![
+            let st = &l.stats;
+            let lat = Durs::fit(
+                &[st.mean_ns, st.p99_ns, st.min_ns, st.max_ns],
+                &[st.mean_ci_ns, st.p99_ci_ns],
+            );
+            let mut rows: Vec<(&str, String)> = vec![
                 (
                     "detection latency",
                     format!(
                         "mean {}   p99 {}   range {} … {}   ({} detected, {} missed, {} already offline)",
-                        dur_ci(l.stats.mean_ns, l.stats.mean_ci_ns),
-                        dur_ci(l.stats.p99_ns, l.stats.p99_ci_ns),
-                        opt_dur(l.stats.min_ns),
-                        opt_dur(l.stats.max_ns),
+                        lat.ci(st.mean_ns, st.mean_ci_ns),
+                        lat.ci(st.p99_ns, st.p99_ci_ns),
+                        lat.one(st.min_ns),
+                        lat.one(st.max_ns),
                         l.count,
                         l.missed,
                         l.already_offline
@@ -76,6 +81,16 @@ impl Report {
                     percent_ci(d.query_accuracy, d.query_accuracy_ci),
                 ),
             ];
+            if d.cost.probes_sent > 0 {
+                rows.push((
+                    "probes",
+                    format!(
+                        "{} sent, {} per client-hour with their answers",
+                        d.cost.probes_sent,
+                        opt_bytes(d.cost.probe_bytes_per_client_hour)
+                    ),
+                ));
+            }
             let _ = writeln!(o, "\n  detector {name} ({}), intervals at {level}", d.kind);
             for (k, v) in rows {
                 let _ = writeln!(o, "    {k:<18} {v}");
@@ -84,20 +99,24 @@ impl Report {
         let t = &self.traffic;
         let _ = writeln!(
             o,
-            "\n  traffic\n    {:<18} sent {}  delivered {}  lost {}  in flight {}  bytes up {}  ({} heartbeats per client-hour)",
+            "\n  traffic\n    {:<18} sent {}  delivered {}  lost {}  in flight {}  up {}  ({} heartbeats per client-hour)",
             "heartbeats",
             t.heartbeats_sent,
             t.delivered,
             t.lost,
             t.in_flight,
-            t.bytes_up,
+            human::bytes(t.bytes_up as f64),
             opt_rate(t.heartbeats_per_client_hour)
         );
         if t.duplicated + t.retransmissions + t.connection_breaks + t.bytes_down > 0 {
             let _ = writeln!(
                 o,
-                "    {:<18} duplicated {}  retransmissions {}  connection breaks {}  bytes down {}",
-                "", t.duplicated, t.retransmissions, t.connection_breaks, t.bytes_down
+                "    {:<18} duplicated {}  retransmissions {}  connection breaks {}  down {}",
+                "",
+                t.duplicated,
+                t.retransmissions,
+                t.connection_breaks,
+                human::bytes(t.bytes_down as f64)
             );
         }
         o

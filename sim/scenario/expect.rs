@@ -6,7 +6,8 @@
 //! `traffic.COUNTER`. Evaluation reads the report's JSON form, so every key the report has
 //! is reachable the same way by users, `check` and `diff`.
 
-use crate::base::time::{format_duration, format_duration_spec};
+use crate::base::human;
+use crate::base::time::format_duration_spec;
 use serde_json::Value;
 
 /// What a metric's values are.
@@ -178,6 +179,23 @@ impl Expectation {
         s
     }
 
+    /// The description with the bound written by `show` (in the unit of its
+    /// measurement): `seed.detection_latency.p99 <= 4.50 s`.
+    pub fn describe_with(&self, show: impl Fn(f64) -> String) -> String {
+        let (op, v) = match self.bound {
+            Bound::Max(v) => ("<=", v),
+            Bound::Min(v) => (">=", v),
+        };
+        let mut s = format!("{} {op} {}", self.metric, show(v));
+        if let Some(g) = &self.group {
+            s.push_str(&format!(" [group {g}]"));
+        }
+        if let Some(c) = self.confidence {
+            s.push_str(&format!(" [{}% confidence]", c * 100.0));
+        }
+        s
+    }
+
     fn show_bound(&self, v: f64) -> String {
         match self.path.unit {
             Unit::Duration => format_duration_spec(v as u64),
@@ -197,15 +215,69 @@ pub struct Verdict {
     pub note: String,
 }
 
-/// Formats a metric value for people.
+/// Formats a metric value for people: three significant figures, counts whole.
 pub fn show_value(unit: Unit, v: f64) -> String {
-    match unit {
-        Unit::Duration => format_duration(v.max(0.0) as u64),
-        Unit::Number if v == v.trunc() && v.abs() < 1e15 => format!("{}", v as i64),
-        Unit::Number => {
-            let s = format!("{v:.6}");
-            s.trim_end_matches('0').trim_end_matches('.').to_string()
+    Shown::lead(unit, v, []).show(v)
+}
+
+/// How a group of figures of one metric is written: one unit for all (a bound, its
+/// measurement and interval, the margin; an old and a new value), the lead value with
+/// three significant figures, whole numbers whole.
+#[derive(Clone, Copy, Debug)]
+pub enum Shown {
+    Time(human::TimeFormat),
+    Number(human::NumFormat),
+    Whole,
+}
+
+impl Shown {
+    /// The format of `lead` and the `others` shown beside it.
+    pub fn lead(unit: Unit, lead: f64, others: impl IntoIterator<Item = f64> + Clone) -> Self {
+        let whole = |x: f64| x == x.trunc() && x.abs() < 1e15;
+        match unit {
+            Unit::Duration => Shown::Time(human::TimeFormat::lead(
+                lead.abs() as u64,
+                others.into_iter().map(|x| x.abs() as u64),
+            )),
+            Unit::Number if whole(lead) && others.clone().into_iter().all(whole) => Shown::Whole,
+            Unit::Number => Shown::Number(human::NumFormat::lead(lead, others)),
         }
+    }
+
+    /// `v` in this format; a whole number of a plain metric stays whole (a count of 0
+    /// beside its interval [0, 3.69] reads `0`).
+    pub fn show(&self, v: f64) -> String {
+        match self {
+            Shown::Time(f) => f.show_f(v),
+            Shown::Number(_) | Shown::Whole if v == v.trunc() && v.abs() < 1e15 => {
+                format!("{}", v as i64)
+            }
+            Shown::Number(f) => f.show(v),
+            Shown::Whole => format!("{v}"),
+        }
+    }
+
+    /// A bound as the user wrote it, in this unit without trailing zeros
+    /// (`4.5 s`, `91 s`, `20`).
+    pub fn bound(&self, v: f64) -> String {
+        let s = self.show(v);
+        let (num, unit) = s.split_once(' ').unwrap_or((&s, ""));
+        let num = if num.contains('.') {
+            num.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            num
+        };
+        if unit.is_empty() {
+            num.to_string()
+        } else {
+            format!("{num} {unit}")
+        }
+    }
+
+    /// `+x` or `-x`.
+    pub fn signed(&self, v: f64) -> String {
+        let sign = if v < 0.0 { "-" } else { "+" };
+        format!("{sign}{}", self.show(v.abs()))
     }
 }
 

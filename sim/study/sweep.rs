@@ -10,9 +10,8 @@
 //! by parameter values.
 
 use crate::base::hash::fnv1a;
-use crate::report::{with_ci, Report};
+use crate::report::{dur_ci, opt_bytes, rate_ci, Report};
 pub use crate::scenario::edit::{apply, axis_from_json, parse_values, Axis};
-use crate::scenario::expect::{self, Unit};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt::Write as _;
@@ -67,6 +66,10 @@ pub struct Row {
     pub query_accuracy: Option<f64>,
     pub bytes_per_client_hour: Option<f64>,
     pub heartbeats_per_client_hour: Option<f64>,
+    /// Whether the cell meets every `expect` target of the scenario (judged at the
+    /// report's confidence); absent without targets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meets_targets: Option<bool>,
 }
 
 /// The row of one cell's report for `detector`.
@@ -91,6 +94,7 @@ pub fn row(cell: &Cell, report: &Report, detector: &str) -> Row {
         query_accuracy: f(&d["query_accuracy"]),
         bytes_per_client_hour: report.traffic.bytes_per_client_hour,
         heartbeats_per_client_hour: report.traffic.heartbeats_per_client_hour,
+        meets_targets: (!report.targets.is_empty()).then(|| report.targets.iter().all(|t| t.pass)),
     }
 }
 
@@ -228,15 +232,20 @@ fn table_cells(axes: &[Axis], rows: &[Row]) -> Vec<Vec<String>> {
         .iter()
         .map(|a| a.path.rsplit('.').next().unwrap_or(&a.path).to_string())
         .collect();
-    header.extend(
-        [
-            "p99 latency [CI]",
-            "spurious/client-day [CI]",
-            "bytes/client-hour",
-            "pareto",
-        ]
-        .map(String::from),
-    );
+    // An interval header only over a column that has intervals.
+    let ci = |any: bool| if any { " [CI]" } else { "" };
+    header.extend([
+        format!(
+            "p99 latency{}",
+            ci(rows.iter().any(|r| r.latency_p99_ci_ns.is_some()))
+        ),
+        format!(
+            "spurious/client-day{}",
+            ci(rows.iter().any(|r| r.spurious_per_client_day_ci.is_some()))
+        ),
+        "bytes/client-hour".to_string(),
+        "pareto".to_string(),
+    ]);
     table.push(header);
     for (i, r) in rows.iter().enumerate() {
         let mut line: Vec<String> = r
@@ -248,25 +257,12 @@ fn table_cells(axes: &[Axis], rows: &[Row]) -> Vec<Vec<String>> {
                 other => other.to_string(),
             })
             .collect();
-        let dur = |v: Option<f64>| {
-            v.map(|x| expect::show_value(Unit::Duration, x))
-                .unwrap_or_else(|| "–".into())
-        };
-        let num = |v: Option<f64>| {
-            v.map(|x| expect::show_value(Unit::Number, (x * 1000.0).round() / 1000.0))
-                .unwrap_or_else(|| "–".into())
-        };
-        line.push(with_ci(
-            r.latency_p99_ns.map(|x| x as f64),
-            r.latency_p99_ci_ns.map(|c| [c[0] as f64, c[1] as f64]),
-            dur,
-        ));
-        line.push(with_ci(
+        line.push(dur_ci(r.latency_p99_ns, r.latency_p99_ci_ns));
+        line.push(rate_ci(
             r.spurious_per_client_day,
             r.spurious_per_client_day_ci,
-            num,
         ));
-        line.push(num(r.bytes_per_client_hour.map(f64::round)));
+        line.push(opt_bytes(r.bytes_per_client_hour));
         line.push(if frontier.contains(&i) {
             "*".into()
         } else {
@@ -479,6 +475,10 @@ pub fn outputs(result: &SweepResult) -> Vec<(String, String)> {
         (format!("{name}-sweep.json"), json),
     ];
     let frontier = pareto(&result.rows);
+    let show = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
     let points: Vec<crate::draw::svg::Point> = result
         .rows
         .iter()
@@ -489,6 +489,14 @@ pub fn outputs(result: &SweepResult) -> Vec<(String, String)> {
                 y: r.spurious_per_client_day?,
                 cost: r.bytes_per_client_hour.unwrap_or(0.0),
                 frontier: frontier.contains(&i),
+                label: r
+                    .cell
+                    .params
+                    .iter()
+                    .map(|(_, v)| show(v))
+                    .collect::<Vec<_>>()
+                    .join("/"),
+                meets: r.meets_targets,
             })
         })
         .collect();
@@ -503,10 +511,6 @@ pub fn outputs(result: &SweepResult) -> Vec<(String, String)> {
         ),
     ));
     if result.axes.len() == 2 {
-        let show = |v: &Value| match v {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
         let (ya, xa) = (&result.axes[0], &result.axes[1]);
         let values: Vec<Vec<Option<f64>>> = ya
             .values
@@ -522,8 +526,9 @@ pub fn outputs(result: &SweepResult) -> Vec<(String, String)> {
             format!("{name}-sweep-heatmap.svg"),
             crate::draw::svg::heatmap(
                 &format!("{name}: spurious false positives per client-day ({detector})"),
-                &xa.path,
-                &ya.path,
+                "per client-day",
+                &axis_name(&xa.path),
+                &axis_name(&ya.path),
                 &xa.values.iter().map(show).collect::<Vec<_>>(),
                 &ya.values.iter().map(show).collect::<Vec<_>>(),
                 &values,
@@ -556,6 +561,17 @@ pub fn outputs(result: &SweepResult) -> Vec<(String, String)> {
         crate::report::html::page(&format!("hbsim sweep: {name}"), &body),
     ));
     out
+}
+
+/// A swept parameter named for people: its last key, and the detector or group it
+/// belongs to (`detectors.seed.threshold` → `threshold (seed)`).
+fn axis_name(path: &str) -> String {
+    let parts: Vec<&str> = path.split('.').collect();
+    match parts.as_slice() {
+        [.., owner, last] if parts.len() >= 3 => format!("{last} ({owner})"),
+        [.., last] => last.to_string(),
+        [] => path.to_string(),
+    }
 }
 
 /// Why a sweep cell could not run.

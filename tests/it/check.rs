@@ -59,7 +59,7 @@ fn a_failing_expectation_exits_1_and_names_metric_value_and_bound() {
         .find(|l| l.contains("d.detection_latency.max"))
         .unwrap();
     assert!(
-        pass.starts_with("PASS") && pass.contains("<= 5s") && pass.contains("measured"),
+        pass.starts_with("PASS") && pass.contains("<= 5 s") && pass.contains("measured"),
         "{pass}"
     );
     let fail = stdout

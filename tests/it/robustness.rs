@@ -442,7 +442,7 @@ fn counts_read_as_english() {
         &file("english-one", &s.to_string()),
     ]);
     assert!(
-        text(&out.stdout).contains("r: 1 client, 2.000 min, seed 0, 1 crash injected"),
+        text(&out.stdout).contains("r: 1 client, 2.00 min, seed 0, 1 crash injected"),
         "{}",
         text(&out.stdout)
     );
