@@ -187,15 +187,18 @@ pub fn mean_interval(sample: &[u64], confidence: f64) -> Option<Interval> {
 /// statistics `x[l]`, `x[u]` chosen with the normal approximation of the binomial count of
 /// values below the quantile. `None` when the sample cannot support the level (the ranks
 /// fall outside it).
-pub fn quantile_interval(
-    sorted: &[u64],
-    (num, den): (u64, u64),
-    confidence: f64,
-) -> Option<[u64; 2]> {
-    let n = sorted.len() as f64;
-    if sorted.is_empty() {
+pub fn quantile_interval(sorted: &[u64], q: (u64, u64), confidence: f64) -> Option<[u64; 2]> {
+    let (lo, hi) = quantile_ranks(sorted.len() as u64, q, confidence)?;
+    Some([sorted[lo as usize - 1], sorted[hi as usize - 1]])
+}
+
+/// The 1-based ranks `(l, u)` of the order statistics bounding the `num/den` quantile
+/// of `n` values at `confidence`, or `None` when they fall outside the sample.
+fn quantile_ranks(n: u64, (num, den): (u64, u64), confidence: f64) -> Option<(u64, u64)> {
+    if n == 0 {
         return None;
     }
+    let n = n as f64;
     let q = num as f64 / den as f64;
     let z = normal_quantile(0.5 + confidence / 2.0);
     let spread = z * libm::sqrt(n * q * (1.0 - q));
@@ -204,19 +207,13 @@ pub fn quantile_interval(
     if lo < 1.0 || hi > n {
         return None;
     }
-    Some([sorted[lo as usize - 1], sorted[hi as usize - 1]])
+    Some((lo as u64, hi as u64))
 }
 
 /// The smallest sample for which `quantile_interval` gives an interval for the `num/den`
 /// quantile at `confidence` (searched up to ten million; `None` beyond).
-pub fn quantile_interval_needs((num, den): (u64, u64), confidence: f64) -> Option<u64> {
-    let q = num as f64 / den as f64;
-    let z = normal_quantile(0.5 + confidence / 2.0);
-    (1..=10_000_000u64).find(|&n| {
-        let n = n as f64;
-        let spread = z * libm::sqrt(n * q * (1.0 - q));
-        libm::floor(n * q - spread) >= 1.0 && libm::ceil(n * q + spread) + 1.0 <= n
-    })
+pub fn quantile_interval_needs(q: (u64, u64), confidence: f64) -> Option<u64> {
+    (1..=10_000_000u64).find(|&n| quantile_ranks(n, q, confidence).is_some())
 }
 
 /// P(X ≤ k) for X ~ Poisson(λ), summed in log space.

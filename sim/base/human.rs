@@ -27,6 +27,14 @@ fn exponent(x: f64, figures: i32) -> i32 {
         .unwrap_or(0)
 }
 
+/// The largest magnitude of the finite `values` (0 when there is none).
+fn largest(values: impl IntoIterator<Item = f64>) -> f64 {
+    values
+        .into_iter()
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, |m, v| m.max(v.abs()))
+}
+
 /// Decimals that give `max` (the largest magnitude of a group) `figures` significant
 /// figures.
 fn decimals(max: f64, figures: i32) -> usize {
@@ -56,12 +64,8 @@ pub struct NumFormat {
 impl NumFormat {
     /// The format of a group of numbers.
     pub fn fit(values: impl IntoIterator<Item = f64>) -> Self {
-        let max = values
-            .into_iter()
-            .filter(|v| v.is_finite())
-            .fold(0.0f64, |m, v| m.max(v.abs()));
         NumFormat {
-            decimals: decimals(max, FIGURES),
+            decimals: decimals(largest(values), FIGURES),
         }
     }
 
@@ -82,16 +86,9 @@ impl NumFormat {
     }
 }
 
-/// Numbers that belong together, each with the decimals that give the largest three
-/// significant figures: `[315.24, 303.3, 327.5]` → `315, 303, 328`.
-pub fn numbers(values: &[f64]) -> Vec<String> {
-    let f = NumFormat::fit(values.iter().copied());
-    values.iter().map(|&v| f.show(v)).collect()
-}
-
 /// One number with three significant figures.
 pub fn number(x: f64) -> String {
-    numbers(&[x]).remove(0)
+    NumFormat::fit([x]).show(x)
 }
 
 /// A duration unit: its symbol and its length in nanoseconds.
@@ -172,10 +169,7 @@ pub struct TimeFormat {
 impl TimeFormat {
     /// The format of a group of durations given as (possibly negative) nanoseconds.
     pub fn fit_f(values: impl IntoIterator<Item = f64>) -> Self {
-        let max = values
-            .into_iter()
-            .filter(|v| v.is_finite())
-            .fold(0.0f64, |m, v| m.max(v.abs()));
+        let max = largest(values);
         let unit = time_unit(max as u64);
         TimeFormat {
             unit,
@@ -200,13 +194,12 @@ impl TimeFormat {
         Self::fit_f(values.into_iter().map(|v| v as f64))
     }
 
-    /// The number alone, without the unit.
-    pub fn number(&self, ns: f64) -> String {
-        fixed(ns / self.unit.ns as f64, self.decimals)
-    }
-
     pub fn show_f(&self, ns: f64) -> String {
-        format!("{} {}", self.number(ns), self.unit.symbol)
+        format!(
+            "{} {}",
+            fixed(ns / self.unit.ns as f64, self.decimals),
+            self.unit.symbol
+        )
     }
 
     pub fn show(&self, ns: u64) -> String {
@@ -214,22 +207,9 @@ impl TimeFormat {
     }
 }
 
-/// Durations that belong together, in one unit, the largest with three significant
-/// figures: `[1_016_000_000, 892_296_000, 1_138_000_000]` → `1.02 s, 0.89 s, 1.14 s`.
-pub fn durations(values: &[u64]) -> Vec<String> {
-    let f = TimeFormat::fit(values.iter().copied());
-    values.iter().map(|&v| f.show(v)).collect()
-}
-
 /// One duration with three significant figures.
 pub fn duration(ns: u64) -> String {
-    durations(&[ns]).remove(0)
-}
-
-/// Durations given as floating-point nanoseconds (possibly negative), in one unit.
-pub fn durations_f(values: &[f64]) -> Vec<String> {
-    let f = TimeFormat::fit_f(values.iter().copied());
-    values.iter().map(|&v| f.show_f(v)).collect()
+    TimeFormat::fit([ns]).show(ns)
 }
 
 /// A count of bytes in SI units with three significant figures: `280 kB`, `75.4 MB`.
@@ -247,15 +227,9 @@ pub fn bytes(x: f64) -> String {
     format!("{} {}", fixed(v, d), UNITS[i])
 }
 
-/// Fractions in percent that belong together, with enough decimals that the largest
-/// shows three significant figures and the distance of each to 100 % shows two, so
-/// that 99.9928 % and 99.9995 % stay apart.
-pub fn percents(values: &[f64]) -> Vec<String> {
-    let f = PercentFormat::fit(values.iter().copied());
-    values.iter().map(|&v| f.show(v)).collect()
-}
-
-/// How a group of fractions is written in percent (see `percents`).
+/// How a group of fractions is written in percent: with enough decimals that the
+/// largest shows three significant figures and the distance of each to 100 % shows
+/// two, so that 99.9928 % and 99.9995 % stay apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PercentFormat {
     decimals: usize,
@@ -282,12 +256,34 @@ impl PercentFormat {
 
 /// One fraction in percent.
 pub fn percent(x: f64) -> String {
-    percents(&[x]).remove(0)
+    PercentFormat::fit([x]).show(x)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Numbers that belong together: `[315.24, 303.3, 327.5]` → `315, 303, 328`.
+    fn numbers(values: &[f64]) -> Vec<String> {
+        let f = NumFormat::fit(values.iter().copied());
+        values.iter().map(|&v| f.show(v)).collect()
+    }
+
+    /// Durations in one unit, the largest with three significant figures.
+    fn durations(values: &[u64]) -> Vec<String> {
+        let f = TimeFormat::fit(values.iter().copied());
+        values.iter().map(|&v| f.show(v)).collect()
+    }
+
+    fn durations_f(values: &[f64]) -> Vec<String> {
+        let f = TimeFormat::fit_f(values.iter().copied());
+        values.iter().map(|&v| f.show_f(v)).collect()
+    }
+
+    fn percents(values: &[f64]) -> Vec<String> {
+        let f = PercentFormat::fit(values.iter().copied());
+        values.iter().map(|&v| f.show(v)).collect()
+    }
 
     #[test]
     fn three_significant_figures_in_plain_digits() {

@@ -121,15 +121,9 @@ struct Line {
 
 fn expectation_line(scenario: &str, e: &Expectation, v: &Verdict) -> Line {
     let unit = e.path.unit;
-    let bound = match e.bound {
-        Bound::Max(b) | Bound::Min(b) => b,
-    };
+    let bound = e.bound_value();
     // One unit for the bound, the measurement, its interval and the margin.
-    let others = [bound]
-        .into_iter()
-        .chain(v.interval.into_iter().flatten())
-        .chain(v.margin.map(f64::abs));
-    let f = Shown::lead(unit, v.value.unwrap_or(bound), others);
+    let f = Shown::of_target(e, v.value, v.interval, v.margin);
     let measured = match (v.value, v.interval) {
         (Some(x), Some(i)) => format!("{} [{}, {}]", f.show(x), f.show(i[0]), f.show(i[1])),
         (Some(x), None) => f.show(x),

@@ -5,7 +5,7 @@
 use super::{write_atomically, Failure, TuneArgs};
 use hbsim::base::time::format_duration_spec;
 use hbsim::scenario::edit::apply;
-use hbsim::scenario::expect::{show_value, Bound, Expectation, Shown};
+use hbsim::scenario::expect::{show_value, Expectation, Shown};
 use hbsim::study::tune::{self, Judged, Setting, Space, TuneError};
 use serde_json::{json, Value};
 
@@ -154,14 +154,7 @@ pub(crate) fn run(args: TuneArgs) -> Result<(), Failure> {
         )];
         for (t, (value, margin)) in targets.iter().zip(&j.margins) {
             // One unit for the bound, the measurement and the margin.
-            let bound = match t.bound {
-                Bound::Max(b) | Bound::Min(b) => b,
-            };
-            let f = Shown::lead(
-                t.path.unit,
-                value.unwrap_or(bound),
-                [bound].into_iter().chain(margin.map(f64::abs)),
-            );
+            let f = Shown::of_target(t, *value, None, *margin);
             lines.push(format!(
                 "    {:<50} measured {:<14} margin {}",
                 t.describe_with(|b| f.bound(b)),

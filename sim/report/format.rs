@@ -14,55 +14,73 @@ fn with_ci(v: String, ci: Option<[String; 2]>) -> String {
     }
 }
 
-/// Durations shown together (a row, a line): one unit for all of them.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Durs(TimeFormat);
+/// A number format of `base::human` that fits a group of values.
+pub(crate) trait Show: Copy {
+    type V: Copy;
+    fn fit_all(values: impl Iterator<Item = Self::V>) -> Self;
+    fn show_one(&self, v: Self::V) -> String;
+}
 
-impl Durs {
-    /// The format of every value and interval given.
-    pub(crate) fn fit(values: &[Option<u64>], cis: &[Option<[u64; 2]>]) -> Self {
-        let all = values
-            .iter()
-            .flatten()
-            .copied()
-            .chain(cis.iter().flatten().flat_map(|c| c.iter().copied()));
-        Durs(TimeFormat::fit(all))
+impl Show for TimeFormat {
+    type V = u64;
+    fn fit_all(values: impl Iterator<Item = u64>) -> Self {
+        TimeFormat::fit(values)
     }
-
-    pub(crate) fn one(&self, v: Option<u64>) -> String {
-        v.map_or_else(|| DASH.to_string(), |v| self.0.show(v))
-    }
-
-    pub(crate) fn ci(&self, v: Option<u64>, ci: Option<[u64; 2]>) -> String {
-        match v {
-            None => DASH.to_string(),
-            Some(v) => with_ci(self.0.show(v), ci.map(|c| c.map(|x| self.0.show(x)))),
-        }
+    fn show_one(&self, v: u64) -> String {
+        self.show(v)
     }
 }
 
-/// Rates shown together: the decimals of the largest.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Nums(NumFormat);
+impl Show for NumFormat {
+    type V = f64;
+    fn fit_all(values: impl Iterator<Item = f64>) -> Self {
+        NumFormat::fit(values)
+    }
+    fn show_one(&self, v: f64) -> String {
+        self.show(v)
+    }
+}
 
-impl Nums {
-    pub(crate) fn fit(values: &[Option<f64>], cis: &[Option<[f64; 2]>]) -> Self {
+impl Show for PercentFormat {
+    type V = f64;
+    fn fit_all(values: impl Iterator<Item = f64>) -> Self {
+        PercentFormat::fit(values)
+    }
+    fn show_one(&self, v: f64) -> String {
+        self.show(v)
+    }
+}
+
+/// Figures shown together (a row, a line, a value and its interval) in one format.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fitted<F>(F);
+
+/// Durations in one unit; rates with the decimals of the largest.
+pub(crate) type Durs = Fitted<TimeFormat>;
+pub(crate) type Nums = Fitted<NumFormat>;
+
+impl<F: Show> Fitted<F> {
+    /// The format of every value and interval given.
+    pub(crate) fn fit(values: &[Option<F::V>], cis: &[Option<[F::V; 2]>]) -> Self {
         let all = values
             .iter()
             .flatten()
             .copied()
             .chain(cis.iter().flatten().flat_map(|c| c.iter().copied()));
-        Nums(NumFormat::fit(all))
+        Fitted(F::fit_all(all))
     }
 
-    pub(crate) fn one(&self, v: Option<f64>) -> String {
-        v.map_or_else(|| DASH.to_string(), |v| self.0.show(v))
+    pub(crate) fn one(&self, v: Option<F::V>) -> String {
+        v.map_or_else(|| DASH.to_string(), |v| self.0.show_one(v))
     }
 
-    pub(crate) fn ci(&self, v: Option<f64>, ci: Option<[f64; 2]>) -> String {
+    pub(crate) fn ci(&self, v: Option<F::V>, ci: Option<[F::V; 2]>) -> String {
         match v {
             None => DASH.to_string(),
-            Some(v) => with_ci(self.0.show(v), ci.map(|c| c.map(|x| self.0.show(x)))),
+            Some(v) => with_ci(
+                self.0.show_one(v),
+                ci.map(|c| c.map(|x| self.0.show_one(x))),
+            ),
         }
     }
 }
@@ -72,7 +90,7 @@ impl Nums {
 pub(crate) fn dur_ci(v: Option<u64>, ci: Option<[u64; 2]>) -> String {
     match v {
         None => DASH.to_string(),
-        Some(x) => Durs(TimeFormat::lead(x, ci.into_iter().flatten())).ci(v, ci),
+        Some(x) => Fitted(TimeFormat::lead(x, ci.into_iter().flatten())).ci(v, ci),
     }
 }
 
@@ -80,17 +98,13 @@ pub(crate) fn dur_ci(v: Option<u64>, ci: Option<[u64; 2]>) -> String {
 pub(crate) fn rate_ci(v: Option<f64>, ci: Option<[f64; 2]>) -> String {
     match v {
         None => DASH.to_string(),
-        Some(x) => Nums(NumFormat::lead(x, ci.into_iter().flatten())).ci(v, ci),
+        Some(x) => Fitted(NumFormat::lead(x, ci.into_iter().flatten())).ci(v, ci),
     }
 }
 
 /// A fraction in percent with its interval.
 pub(crate) fn percent_ci(v: Option<f64>, ci: Option<[f64; 2]>) -> String {
-    let f = PercentFormat::fit(v.into_iter().chain(ci.into_iter().flatten()));
-    match v {
-        None => DASH.to_string(),
-        Some(v) => with_ci(f.show(v), ci.map(|c| c.map(|x| f.show(x)))),
-    }
+    Fitted::<PercentFormat>::fit(&[v], &[ci]).ci(v, ci)
 }
 
 pub(crate) fn opt_dur(ns: Option<u64>) -> String {

@@ -79,12 +79,12 @@ impl Table {
     }
 }
 
-/// The figures of a detector as rows: with one group, one row named after it (the
-/// overall figures are that group's); with several, "all" and then each group.
-fn rows_of<'a, T>(
+/// Figures as rows: with one group, one row named after it (the overall figures are
+/// that group's); with several, "all" and then each group.
+fn rows_of<'a, G, T>(
     overall: T,
-    groups: &'a [(String, GroupDetectorReport)],
-    pick: impl Fn(&'a GroupDetectorReport) -> T,
+    groups: &'a [(String, G)],
+    pick: impl Fn(&'a G) -> T,
 ) -> Vec<(&'a str, T)> {
     if groups.len() == 1 {
         vec![(groups[0].0.as_str(), overall)]
@@ -566,31 +566,21 @@ impl Report {
             [t.bytes_up, t.bytes_down],
             t.heartbeats_per_client_hour,
         );
-        let groups = &t.groups.0;
-        let rows: Vec<(&str, _)> = if groups.len() == 1 {
-            vec![(groups[0].0.as_str(), whole)]
-        } else {
-            std::iter::once(("all", whole))
-                .chain(groups.iter().map(|(g, gt)| {
-                    (
-                        g.as_str(),
-                        (
-                            [
-                                gt.heartbeats_sent,
-                                gt.delivered,
-                                gt.lost,
-                                gt.duplicated,
-                                gt.in_flight,
-                                gt.retransmissions,
-                                gt.connection_breaks,
-                            ],
-                            [gt.bytes_up, gt.bytes_down],
-                            gt.heartbeats_per_client_hour,
-                        ),
-                    )
-                }))
-                .collect()
-        };
+        let rows = rows_of(whole, &t.groups.0, |gt| {
+            (
+                [
+                    gt.heartbeats_sent,
+                    gt.delivered,
+                    gt.lost,
+                    gt.duplicated,
+                    gt.in_flight,
+                    gt.retransmissions,
+                    gt.connection_breaks,
+                ],
+                [gt.bytes_up, gt.bytes_down],
+                gt.heartbeats_per_client_hour,
+            )
+        });
         for (label, (counts, bytes, rate)) in rows {
             let mut cells = vec![label.to_string()];
             cells.extend(counts.iter().map(u64::to_string));

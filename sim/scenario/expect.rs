@@ -179,6 +179,13 @@ impl Expectation {
         s
     }
 
+    /// The bound's value, whichever side it bounds.
+    pub fn bound_value(&self) -> f64 {
+        match self.bound {
+            Bound::Max(v) | Bound::Min(v) => v,
+        }
+    }
+
     /// The description with the bound written by `show` (in the unit of its
     /// measurement): `seed.detection_latency.p99 <= 4.50 s`.
     pub fn describe_with(&self, show: impl Fn(f64) -> String) -> String {
@@ -242,6 +249,22 @@ impl Shown {
             Unit::Number if whole(lead) && others.clone().into_iter().all(whole) => Shown::Whole,
             Unit::Number => Shown::Number(human::NumFormat::lead(lead, others)),
         }
+    }
+
+    /// The format of a target's line: its bound, the measured value, its interval and
+    /// the margin, in one unit, the value leading.
+    pub fn of_target(
+        e: &Expectation,
+        value: Option<f64>,
+        interval: Option<[f64; 2]>,
+        margin: Option<f64>,
+    ) -> Self {
+        let bound = e.bound_value();
+        let others = [bound]
+            .into_iter()
+            .chain(interval.into_iter().flatten())
+            .chain(margin.map(f64::abs));
+        Shown::lead(e.path.unit, value.unwrap_or(bound), others)
     }
 
     /// `v` in this format; a whole number of a plain metric stays whole (a count of 0

@@ -125,10 +125,7 @@ pub fn to_csv(axes: &[Axis], rows: &[Row]) -> String {
     let opt_ns = |v: Option<u64>| v.map(|x| x.to_string()).unwrap_or_default();
     for r in rows {
         let mut rec: Vec<String> = vec![r.cell.id.clone()];
-        rec.extend(r.cell.params.iter().map(|(_, v)| match v {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        }));
+        rec.extend(r.cell.params.iter().map(|(_, v)| param_text(v)));
         rec.push(r.detector.clone());
         rec.push(opt_ns(r.latency_p99_ns));
         rec.push(opt_ns(r.latency_p99_ci_ns.map(|c| c[0])));
@@ -248,15 +245,7 @@ fn table_cells(axes: &[Axis], rows: &[Row]) -> Vec<Vec<String>> {
     ]);
     table.push(header);
     for (i, r) in rows.iter().enumerate() {
-        let mut line: Vec<String> = r
-            .cell
-            .params
-            .iter()
-            .map(|(_, v)| match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            })
-            .collect();
+        let mut line: Vec<String> = r.cell.params.iter().map(|(_, v)| param_text(v)).collect();
         line.push(dur_ci(r.latency_p99_ns, r.latency_p99_ci_ns));
         line.push(rate_ci(
             r.spurious_per_client_day,
@@ -475,10 +464,6 @@ pub fn outputs(result: &SweepResult) -> Vec<(String, String)> {
         (format!("{name}-sweep.json"), json),
     ];
     let frontier = pareto(&result.rows);
-    let show = |v: &Value| match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
     let points: Vec<crate::draw::svg::Point> = result
         .rows
         .iter()
@@ -493,7 +478,7 @@ pub fn outputs(result: &SweepResult) -> Vec<(String, String)> {
                     .cell
                     .params
                     .iter()
-                    .map(|(_, v)| show(v))
+                    .map(|(_, v)| param_text(v))
                     .collect::<Vec<_>>()
                     .join("/"),
                 meets: r.meets_targets,
@@ -529,8 +514,8 @@ pub fn outputs(result: &SweepResult) -> Vec<(String, String)> {
                 "per client-day",
                 &axis_name(&xa.path),
                 &axis_name(&ya.path),
-                &xa.values.iter().map(show).collect::<Vec<_>>(),
-                &ya.values.iter().map(show).collect::<Vec<_>>(),
+                &xa.values.iter().map(param_text).collect::<Vec<_>>(),
+                &ya.values.iter().map(param_text).collect::<Vec<_>>(),
                 &values,
             ),
         ));
@@ -561,6 +546,14 @@ pub fn outputs(result: &SweepResult) -> Vec<(String, String)> {
         crate::report::html::page(&format!("hbsim sweep: {name}"), &body),
     ));
     out
+}
+
+/// A parameter value as written in a table or label: strings without their quotes.
+fn param_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// A swept parameter named for people: its last key, and the detector or group it
