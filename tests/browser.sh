@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Renders every committed HTML report (reports/, reports/presets/, and the sweep page) in
+# Renders every committed HTML report (reports/, reports/presets/, and the sweep page), and
+# the page `hbsim tune` writes (from target/release/hbsim, which must be built), in
 # headless Chromium and checks what a reader gets: the DOM holds the verdict table, every
 # detector of the report and every picture, inline; the screenshot is not blank. Needs
 # Debian's chromium (`.ci/run` installs it). Screenshots go to $BROWSER_SHOTS if set.
@@ -26,8 +27,11 @@ render() {
   return 1
 }
 flags=(--headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1200,1600)
+target/release/hbsim tune scenarios/tune-mobile.json --quiet --out "$tmp/tune" \
+  --target 'deadline.detection_latency.p99<=20s' \
+  --target 'deadline.false_positives.spurious_per_client_day<=1' > /dev/null
 n=0
-for html in reports/*.html reports/presets/*.html; do
+for html in reports/*.html reports/presets/*.html "$tmp"/tune/*.html; do
   name=$(basename "$html" .html)
   url="file://$(realpath "$html")"
   render dom "$tmp/$name.dom" "$url"
@@ -45,6 +49,9 @@ figures = re.findall(r'<figure id="([^"]+)">\s*<svg', dom)
 if html_path.endswith("-sweep.html"):
     assert "Pareto frontier" in dom and "<table>" in dom, f"{html_path}: no table"
     assert any(f.endswith("tradeoff.svg") for f in figures), f"{html_path}: no trade-off picture"
+elif html_path.endswith("-tune.html"):
+    assert "<strong>Recommended: " in dom and "<td>recommended</td>" in dom, f"{html_path}: no recommendation"
+    assert figures == ["tune-mobile-tune-tradeoff.svg"], f"{html_path}: pictures {figures}"
 else:
     report = json.load(open(json_path))
     assert "At a glance" in dom, f"{html_path}: no verdict table"

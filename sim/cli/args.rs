@@ -90,6 +90,9 @@ pub(crate) struct TuneArgs {
     /// Write the scenario with the recommended values to FILE
     #[arg(long, value_name = "FILE")]
     pub(crate) write: Option<PathBuf>,
+    /// Directory for the page of candidates (<name>-tune.html) and its picture
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub(crate) out: PathBuf,
     /// No notes on stderr
     #[arg(long, short)]
     pub(crate) quiet: bool,

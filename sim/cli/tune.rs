@@ -130,7 +130,31 @@ pub(crate) fn run(args: TuneArgs) -> Result<(), Failure> {
         }
         t
     };
-    let Some(b) = tune::best(&judged) else {
+    let best = tune::best(&judged);
+    let runner_up = best.and_then(|b| tune::runner_up(&judged, b));
+    let page = tune::page(
+        &tune::PageOf {
+            scenario: &scenario.name,
+            detector: &detector.name,
+            field: tuned.field,
+            targets: &targets,
+            objective: &objective,
+            best,
+            runner_up,
+        },
+        &judged,
+    );
+    let set: Vec<(std::path::PathBuf, Vec<u8>)> = page
+        .into_iter()
+        .map(|(file, text)| (args.out.join(file), text.into_bytes()))
+        .collect();
+    super::write_set(&set)?;
+    if !args.quiet {
+        for (path, _) in &set {
+            eprintln!("hbsim: wrote {}", path.display());
+        }
+    }
+    let Some(b) = best else {
         let closest = judged
             .iter()
             .min_by(|a, b| a.violation.total_cmp(&b.violation))
@@ -142,7 +166,6 @@ pub(crate) fn run(args: TuneArgs) -> Result<(), Failure> {
             closest.violation * 100.0
         )));
     };
-    let runner_up = tune::runner_up(&judged, b);
     let describe = |j: &Judged| {
         let mut lines = vec![format!(
             "  {}   {} {}",

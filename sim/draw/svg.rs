@@ -17,9 +17,11 @@ pub(super) const H: f64 = 360.0;
 pub(super) const LEFT: f64 = 70.0;
 pub(super) const TOP: f64 = 40.0;
 pub(super) const BOTTOM: f64 = 50.0;
-/// Colour-blind-safe series colours (Okabe–Ito).
+/// Colour-blind-safe series colours: Okabe–Ito's without its black (black marks
+/// heartbeat arrivals, crashes and clock steps in the timeline) and its yellow (too pale
+/// on white), then Tol's wine.
 pub(super) const COLOURS: [&str; 7] = [
-    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
+    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#882255",
 ];
 
 /// Fixed-precision coordinate.

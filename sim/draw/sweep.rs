@@ -131,12 +131,18 @@ pub fn tradeoff(title: &str, x_label: &str, y_label: &str, points: &[Point]) -> 
             g = n(grey)
         );
     }
-    // Frontier labels, pushed apart vertically so that none overlaps another.
+    // Frontier labels, pushed apart vertically so that none overlaps another; a label
+    // that would land far from its point or below the plot is left out (a crowded
+    // frontier keeps every other label readable).
     let mut last_y = f64::NEG_INFINITY;
     let mut labelled: Vec<&Point> = points.iter().filter(|p| p.frontier).collect();
     labelled.sort_by(|a, b| sy(a.y).total_cmp(&sy(b.y)).then(a.x.total_cmp(&b.x)));
     for p in labelled {
-        let y = sy(p.y).max(last_y + 13.0);
+        let want = sy(p.y);
+        let y = want.max(last_y + 13.0);
+        if y - want > 16.0 || y > TOP + ph + 4.0 {
+            continue;
+        }
         last_y = y;
         let x = sx(p.x);
         let w = text_w(&p.label, 10.0);

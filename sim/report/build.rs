@@ -322,6 +322,7 @@ impl Report {
             detectors: Ordered(detectors),
             traffic,
             targets: Vec::new(),
+            swept: swept_parameters(scenario_bytes),
         };
         report.replication_intervals(outcomes, confidence);
         report.judge_targets(scenario);
@@ -458,4 +459,18 @@ pub fn settings(kind: &DetectorKind) -> String {
             b.window, b.beta, b.phi, b.gamma
         ),
     }
+}
+
+/// The parameter paths of the scenario's `sweep.vary` block, in the file's order (none
+/// without one).
+fn swept_parameters(scenario_bytes: &[u8]) -> Vec<String> {
+    serde_json::from_slice::<serde_json::Value>(scenario_bytes)
+        .ok()
+        .and_then(|v| {
+            v.get("sweep")?
+                .get("vary")?
+                .as_object()
+                .map(|m| m.keys().cloned().collect())
+        })
+        .unwrap_or_default()
 }

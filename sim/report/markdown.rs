@@ -190,6 +190,15 @@ impl Report {
             self.detector_section(&mut o, name, d);
         }
         self.traffic_section(&mut o);
+        if !self.swept.is_empty() {
+            let vary: Vec<String> = self.swept.iter().map(|p| format!("`{p}`")).collect();
+            let _ = writeln!(
+                o,
+                "\n## Sweep\n\nThis scenario's sweep block varies {}. `hbsim sweep` on it writes the trade-off, the heatmap and the table of every cell to [{name}-sweep.html]({name}-sweep.html), beside this report.",
+                vary.join(" and "),
+                name = self.scenario.name
+            );
+        }
         o
     }
 

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 
 mod build;
-mod format;
+pub(crate) mod format;
 pub mod html;
 mod markdown;
 mod text;
@@ -86,6 +86,10 @@ pub struct Report {
     /// judges the JSON itself.
     #[serde(skip)]
     pub targets: Vec<Target>,
+    /// The parameters the scenario's `sweep` block varies, if it has one: the report
+    /// links the page `hbsim sweep` writes. Not part of the JSON.
+    #[serde(skip)]
+    pub swept: Vec<String>,
 }
 
 /// One `expect` target and whether the run meets it.

@@ -172,25 +172,34 @@ impl SweepResult {
     }
 }
 
-/// Whether `a` dominates `b`: no worse in latency, false positives and cost, and better in
-/// one of them.
-fn dominates(a: &Row, b: &Row) -> bool {
-    let key = |r: &Row| {
-        [
-            r.latency_p99_ns.map_or(f64::INFINITY, |x| x as f64),
-            r.spurious_per_client_day.unwrap_or(f64::INFINITY),
-            r.bytes_per_client_hour.unwrap_or(f64::INFINITY),
-        ]
+/// The figures a Pareto frontier weighs, smaller is better: p99 latency, false
+/// positives and cost (a missing figure counts as infinitely bad).
+pub type Figures = [f64; 3];
+
+/// Indices of the points on the Pareto frontier: no other point is at least as good in
+/// every figure and better in one.
+pub fn pareto_of(points: &[Figures]) -> Vec<usize> {
+    let dominates = |a: &Figures, b: &Figures| {
+        a.iter().zip(b).all(|(x, y)| x <= y) && a.iter().zip(b).any(|(x, y)| x < y)
     };
-    let (ka, kb) = (key(a), key(b));
-    ka.iter().zip(&kb).all(|(x, y)| x <= y) && ka.iter().zip(&kb).any(|(x, y)| x < y)
+    (0..points.len())
+        .filter(|&i| !points.iter().any(|o| dominates(o, &points[i])))
+        .collect()
 }
 
 /// Indices of the rows on the Pareto frontier (latency, false positives, cost).
 pub fn pareto(rows: &[Row]) -> Vec<usize> {
-    (0..rows.len())
-        .filter(|&i| !rows.iter().any(|o| dominates(o, &rows[i])))
-        .collect()
+    let keys: Vec<Figures> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.latency_p99_ns.map_or(f64::INFINITY, |x| x as f64),
+                r.spurious_per_client_day.unwrap_or(f64::INFINITY),
+                r.bytes_per_client_hour.unwrap_or(f64::INFINITY),
+            ]
+        })
+        .collect();
+    pareto_of(&keys)
 }
 
 /// The aligned terminal table.
@@ -201,7 +210,11 @@ pub fn to_text(axes: &[Axis], rows: &[Row]) -> String {
 
 /// The table as Markdown (for the sweep's HTML page).
 fn to_markdown_table(axes: &[Axis], rows: &[Row]) -> String {
-    let table = table_cells(axes, rows);
+    markdown_table(&table_cells(axes, rows))
+}
+
+/// A table of cells, the first row its header, as Markdown.
+pub fn markdown_table(table: &[Vec<String>]) -> String {
     let mut o = String::new();
     for (i, r) in table.iter().enumerate() {
         o.push_str("| ");
@@ -528,7 +541,7 @@ pub fn outputs(result: &SweepResult) -> Vec<(String, String)> {
         .collect();
     let mut md = format!("# hbsim sweep: {name}\n\n");
     md.push_str(&format!(
-        "{} cells, detector `{detector}`; a star marks the Pareto frontier (no other cell is at least as good in p99 latency, false positives and cost and better in one). The table is `{name}-sweep.csv`.\n\n",
+        "{} cells, detector `{detector}`; a star marks the Pareto frontier (no other cell is at least as good in p99 latency, false positives and cost and better in one). The table is `{name}-sweep.csv`; the report of the scenario itself (`hbsim run`) is [{name}.html]({name}.html).\n\n",
         result.rows.len()
     ));
     for (f, _) in &pictures {
@@ -549,7 +562,7 @@ pub fn outputs(result: &SweepResult) -> Vec<(String, String)> {
 }
 
 /// A parameter value as written in a table or label: strings without their quotes.
-fn param_text(v: &Value) -> String {
+pub fn param_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),

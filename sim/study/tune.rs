@@ -43,6 +43,10 @@ pub struct Judged {
     pub violation: f64,
     /// The detector's p99 detection latency, ns.
     pub p99: Option<f64>,
+    /// The detector's spurious false positives per client-day.
+    pub spurious_per_client_day: Option<f64>,
+    /// Heartbeat bytes per client-hour.
+    pub bytes_per_client_hour: Option<f64>,
 }
 
 /// Why a candidate could not be judged.
@@ -214,14 +218,16 @@ impl Space<'_> {
             margins.push((checked, v.margin));
         }
         let objective = evaluate(self.objective, &json).value;
-        let p99 = json["detectors"][&self.detector]["detection_latency"]["p99_ns"].as_f64();
+        let d = &json["detectors"][&self.detector];
         Ok(Judged {
             setting: s,
             feasible,
             objective,
             margins,
             violation,
-            p99,
+            p99: d["detection_latency"]["p99_ns"].as_f64(),
+            spurious_per_client_day: d["false_positives"]["spurious_per_client_day"].as_f64(),
+            bytes_per_client_hour: report.traffic.bytes_per_client_hour,
         })
     }
 
@@ -417,6 +423,200 @@ pub fn search(space: &Space<'_>, grid: &[Setting]) -> Result<Vec<Judged>, TuneEr
         }
     }
     Ok(judged)
+}
+
+/// What a tune page shows besides the candidates.
+pub struct PageOf<'a> {
+    /// The scenario's name.
+    pub scenario: &'a str,
+    /// The tuned detector.
+    pub detector: &'a str,
+    /// The detector's tuned field ([`Tuned::field`]).
+    pub field: &'a str,
+    pub targets: &'a [Expectation],
+    pub objective: &'a Expectation,
+    pub best: Option<usize>,
+    pub runner_up: Option<usize>,
+}
+
+/// A setting in a few words, as the tune page labels it ("1s/5s", "1s/5s/500ms").
+pub fn setting_label(s: Setting) -> String {
+    let mut t = format!(
+        "{}/{}",
+        format_duration_spec(s.interval),
+        format_duration_spec(s.threshold)
+    );
+    if let Some(scan) = s.scan {
+        t.push('/');
+        t.push_str(&format_duration_spec(scan));
+    }
+    t
+}
+
+/// `tune`'s own page and its picture: `<name>-tune.html`, with the recommendation, every
+/// judged candidate on the latency/false-positive trade-off (those that meet every target
+/// ringed in green, the frontier labelled) and the table of candidates.
+pub fn page(of: &PageOf<'_>, judged: &[Judged]) -> Vec<(String, String)> {
+    use crate::report::format::{opt_bytes, opt_dur, opt_rate};
+    let name = of.scenario;
+    // Refinement can judge a setting twice; the page shows each once.
+    let mut shown: Vec<usize> = Vec::new();
+    for (i, j) in judged.iter().enumerate() {
+        if !shown.iter().any(|&k| judged[k].setting == j.setting) {
+            shown.push(i);
+        }
+    }
+    let figures: Vec<crate::study::sweep::Figures> = shown
+        .iter()
+        .map(|&i| {
+            let j = &judged[i];
+            [
+                j.p99.unwrap_or(f64::INFINITY),
+                j.spurious_per_client_day.unwrap_or(f64::INFINITY),
+                j.bytes_per_client_hour.unwrap_or(f64::INFINITY),
+            ]
+        })
+        .collect();
+    let frontier = crate::study::sweep::pareto_of(&figures);
+    let points: Vec<crate::draw::svg::Point> = shown
+        .iter()
+        .enumerate()
+        .filter_map(|(k, &i)| {
+            let j = &judged[i];
+            Some(crate::draw::svg::Point {
+                x: j.p99?,
+                y: j.spurious_per_client_day?,
+                cost: j.bytes_per_client_hour.unwrap_or(0.0),
+                frontier: frontier.contains(&k),
+                label: setting_label(j.setting),
+                meets: Some(j.feasible),
+            })
+        })
+        .collect();
+    let picture = format!("{name}-tune-tradeoff.svg");
+    let svg = crate::draw::svg::tradeoff(
+        &format!(
+            "{name}: tune candidates, latency against false positives ({})",
+            of.detector
+        ),
+        "p99 detection latency",
+        "spurious false positives per client-day",
+        &points,
+    );
+    let mut md = format!("# hbsim tune: {name}\n\n");
+    let targets: Vec<String> = of
+        .targets
+        .iter()
+        .map(|t| format!("`{}`", t.describe()))
+        .collect();
+    md.push_str(&format!(
+        "{} candidates of heartbeat interval and `{}` {} judged against {}, minimising `{}`.\n\n",
+        shown.len(),
+        of.detector,
+        of.field,
+        targets.join(", "),
+        of.objective.metric
+    ));
+    match of.best {
+        Some(b) => {
+            md.push_str(&format!(
+                "**Recommended: {}** (interval/{}{}).",
+                setting_label(judged[b].setting),
+                of.field,
+                if judged[b].setting.scan.is_some() {
+                    "/scan interval"
+                } else {
+                    ""
+                }
+            ));
+            if let Some(r) = of.runner_up {
+                md.push_str(&format!(
+                    " Runner-up: {}.",
+                    setting_label(judged[r].setting)
+                ));
+            }
+            md.push_str("\n\n");
+        }
+        None => md.push_str("**No candidate meets every target.**\n\n"),
+    }
+    md.push_str(&format!(
+        "![every candidate's p99 detection latency against its spurious false positives]({picture})\n\n"
+    ));
+    let mut header: Vec<String> = vec!["interval".into(), of.field.into()];
+    let scans = judged.iter().any(|j| j.setting.scan.is_some());
+    if scans {
+        header.push("scan interval".into());
+    }
+    header.extend([
+        "p99 latency".into(),
+        "spurious/client-day".into(),
+        "bytes/client-hour".into(),
+    ]);
+    let figure_cols = header.len() - 3;
+    // A target's column is named by its bound, its detector left out (the page has one).
+    header.extend(of.targets.iter().map(|t| {
+        let d = t.describe();
+        d.strip_prefix(&format!("{}.", of.detector))
+            .unwrap_or(&d)
+            .to_string()
+    }));
+    header.extend(["meets targets".into(), "pareto".into(), String::new()]);
+    let mut table = vec![header];
+    for (k, &i) in shown.iter().enumerate() {
+        let j = &judged[i];
+        let mut line = vec![
+            format_duration_spec(j.setting.interval),
+            format_duration_spec(j.setting.threshold),
+        ];
+        if scans {
+            line.push(j.setting.scan.map(format_duration_spec).unwrap_or_default());
+        }
+        line.push(opt_dur(j.p99.map(|x| x as u64)));
+        line.push(opt_rate(j.spurious_per_client_day));
+        line.push(opt_bytes(j.bytes_per_client_hour));
+        for (t, e) in of.targets.iter().enumerate() {
+            line.push(j.margins[t].0.map_or("–".into(), |v| {
+                expect::Shown::lead(e.path.unit, v, []).show(v)
+            }));
+        }
+        line.push(if j.feasible { "yes" } else { "no" }.into());
+        line.push(if frontier.contains(&k) { "*" } else { "" }.into());
+        let is = |x: Option<usize>| x.is_some_and(|x| judged[x].setting == j.setting);
+        line.push(
+            if is(of.best) {
+                "recommended"
+            } else if is(of.runner_up) {
+                "runner-up"
+            } else {
+                ""
+            }
+            .into(),
+        );
+        table.push(line);
+    }
+    // A target column that repeats a figure column (a p99 target without confidence)
+    // is left out: the page's first line states its bound.
+    let same = |a: usize, b: usize| table[1..].iter().all(|r| r[a] == r[b]);
+    let drop: Vec<usize> = (figure_cols + 3..figure_cols + 3 + of.targets.len())
+        .filter(|&c| (figure_cols..figure_cols + 2).any(|f| same(c, f)))
+        .collect();
+    for r in &mut table {
+        let mut c = 0;
+        r.retain(|_| {
+            c += 1;
+            !drop.contains(&(c - 1))
+        });
+    }
+    md.push_str(&crate::study::sweep::markdown_table(&table));
+    let pictures = vec![(picture.clone(), svg.clone())];
+    let body = crate::report::html::markdown_to_html(&md, &pictures);
+    vec![
+        (picture, svg),
+        (
+            format!("{name}-tune.html"),
+            crate::report::html::page(&format!("hbsim tune: {name}"), &body),
+        ),
+    ]
 }
 
 #[cfg(test)]

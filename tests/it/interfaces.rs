@@ -271,6 +271,8 @@ fn validate_and_tune_speak_json_too() {
     // tune: the recommendation with integer durations.
     let out = hbsim(&[
         "tune",
+        "--out",
+        "target/tune-pages",
         "scenarios/tune-mobile.json",
         "--target",
         "deadline.detection_latency.p99<=30s",

@@ -255,6 +255,8 @@ fn tune_searches_the_shift_of_nfd_s_and_refuses_bertier_with_the_reason() {
     std::fs::write(&path, s.to_string()).unwrap();
     let out = hbsim(&[
         "tune",
+        "--out",
+        "target/tune-pages",
         path.to_str().unwrap(),
         "--detector",
         "s",
@@ -286,6 +288,8 @@ fn tune_searches_the_shift_of_nfd_s_and_refuses_bertier_with_the_reason() {
 
     let out = hbsim(&[
         "tune",
+        "--out",
+        "target/tune-pages",
         path.to_str().unwrap(),
         "--detector",
         "b",

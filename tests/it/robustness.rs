@@ -226,6 +226,8 @@ fn tune_takes_the_limit_flags_its_advice_names() {
     let path = file("tune-limits", &base().to_string());
     let out = hbsim(&[
         "tune",
+        "--out",
+        "target/tune-pages",
         "--quiet",
         &path,
         "--target",
@@ -480,6 +482,8 @@ fn tune_recommends_no_dearer_setting_than_the_round_one_that_meets_the_targets()
     // bytes per client-hour; the recommendation used to be 958ms / 5746ms at 235,631.
     let out = hbsim(&[
         "tune",
+        "--out",
+        "target/tune-pages",
         "scenarios/flaky.json",
         "--target",
         "seed.detection_latency.p99<=6s",
@@ -634,6 +638,8 @@ fn tune_write_keeps_the_key_order_and_flags_the_expectations_it_breaks() {
     let written = dir.join("tuned.json");
     let out = hbsim(&[
         "tune",
+        "--out",
+        "target/tune-pages",
         path.to_str().unwrap(),
         "--target",
         "d.detection_latency.max<=30s",

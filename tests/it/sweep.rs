@@ -161,6 +161,8 @@ fn tune_recommends_a_cheaper_setting_that_meets_its_targets() {
     let o = hbsim(
         &[
             "tune",
+            "--out",
+            dir.to_str().unwrap(),
             scenario.to_str().unwrap(),
             "--quiet",
             "--target",
@@ -189,10 +191,39 @@ fn tune_recommends_a_cheaper_setting_that_meets_its_targets() {
     let d = r.detectors.get("d").unwrap();
     assert!(d.detection_latency.stats.p99_ns.unwrap() <= 12_000_000_000);
     assert!(d.false_positives.spurious_per_client_day.unwrap() <= 2.0);
+    // The page of its own: the recommendation, the picture inline, one table row per
+    // distinct candidate, the recommended one named, nothing loaded from elsewhere.
+    let page = std::fs::read_to_string(dir.join("grid-tune.html")).unwrap();
+    let recommended = out.lines().nth(1).unwrap();
+    let setting = recommended.trim().split("   ").next().unwrap();
+    let interval = setting
+        .strip_prefix("interval ")
+        .and_then(|s| s.split(',').next())
+        .unwrap();
+    assert!(page.contains("<strong>Recommended: "), "{page}");
+    assert!(page.contains(&format!("<td>{interval}</td>")), "{interval}");
+    assert!(page.contains("<td>recommended</td>"));
+    assert_eq!(page.matches("<svg").count(), 1);
+    assert!(page.contains("green ring: meets targets"));
+    assert!(!page.contains("src=") && !page.contains("href=\"http"));
+    let judged: usize = out["recommended (".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let rows = page.matches("<tr>").count() - 1;
+    assert!(
+        rows >= 20 && rows <= judged,
+        "{rows} rows of {judged} judged"
+    );
+    assert!(dir.join("grid-tune-tradeoff.svg").exists());
 
     let o = hbsim(
         &[
             "tune",
+            "--out",
+            dir.to_str().unwrap(),
             scenario.to_str().unwrap(),
             "--quiet",
             "--target",
@@ -201,6 +232,10 @@ fn tune_recommends_a_cheaper_setting_that_meets_its_targets() {
         None,
     );
     assert_eq!(o.status.code(), Some(1));
+    // The page is written even when nothing meets the targets, and says so.
+    let page = std::fs::read_to_string(dir.join("grid-tune.html")).unwrap();
+    assert!(page.contains("No candidate meets every target."));
+    assert!(!page.contains("<td>recommended</td>"));
     assert!(
         text(&o.stderr).contains("no candidate"),
         "{}",
