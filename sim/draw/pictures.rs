@@ -13,6 +13,79 @@ use crate::scenario::{FaultAction, Scenario};
 const TIMELINE_CLIENTS: usize = 5;
 const CRASHED_ROWS: usize = 2;
 
+/// The most verdict events kept for the pictures.
+pub const PICTURE_EVENTS_MAX: usize = 2_000_000;
+
+/// The verdict events of a run that the pictures can use, gathered as the run goes. An
+/// online verdict that ends no offline one (first contact) matters to the timeline only
+/// as a candidate row when too few clients had anything to show, and only the first
+/// `2 · TIMELINE_CLIENTS` clients with any event can fill those rows; every other such
+/// verdict is left out. So a million clients' first contacts cost nothing, and the
+/// pictures are the same as from every event.
+pub struct PictureEvents {
+    events: Vec<VerdictEvent>,
+    /// First client id of each group.
+    group_start: Vec<usize>,
+    detectors: usize,
+    /// One bit per (client, detector): an offline verdict is open.
+    open: Vec<u64>,
+    /// The first clients (in event order) with an event other than a crash.
+    first: Vec<(usize, u32)>,
+}
+
+impl PictureEvents {
+    pub fn new(s: &Scenario) -> Self {
+        let mut group_start = Vec::with_capacity(s.groups.len());
+        let mut total = 0usize;
+        for g in &s.groups {
+            group_start.push(total);
+            total += g.count as usize;
+        }
+        let bits = total * s.detectors.len();
+        PictureEvents {
+            events: Vec::new(),
+            group_start,
+            detectors: s.detectors.len(),
+            open: vec![0; bits.div_ceil(64)],
+            first: Vec::new(),
+        }
+    }
+
+    /// Takes in the next verdict event.
+    pub fn keep(&mut self, e: &VerdictEvent) {
+        if e.verdict != Verdict::Crashed
+            && self.first.len() < 2 * TIMELINE_CLIENTS
+            && !self.first.contains(&key(e))
+        {
+            self.first.push(key(e));
+        }
+        let bit = e.detector.and_then(|d| {
+            let start = *self.group_start.get(e.group)?;
+            Some((start + e.index as usize) * self.detectors + d)
+        });
+        let wanted = match (e.verdict, bit) {
+            (Verdict::Offline, Some(b)) if b / 64 < self.open.len() => {
+                self.open[b / 64] |= 1 << (b % 64);
+                true
+            }
+            (Verdict::Online, Some(b)) if b / 64 < self.open.len() => {
+                let was_open = self.open[b / 64] & (1 << (b % 64)) != 0;
+                self.open[b / 64] &= !(1 << (b % 64));
+                was_open || self.first.contains(&key(e))
+            }
+            _ => true,
+        };
+        if wanted && self.events.len() < PICTURE_EVENTS_MAX {
+            self.events.push(*e);
+        }
+    }
+
+    /// The events kept, in time order.
+    pub fn events(&self) -> &[VerdictEvent] {
+        &self.events
+    }
+}
+
 /// The pictures of one run as `(file name, SVG text)`, in the report's order. `events`
 /// is the verdict trace of the first replication.
 pub fn pictures(

@@ -25,12 +25,8 @@ pub fn check(
     replications: u32,
     limits: Limits,
 ) -> Result<Checked, LimitExceeded> {
-    let mut events = Vec::new();
-    let mut keep = |e: &crate::VerdictEvent| {
-        if events.len() < super::run::PICTURE_EVENTS_MAX {
-            events.push(*e);
-        }
-    };
+    let mut events = crate::draw::pictures::PictureEvents::new(scenario);
+    let mut keep = |e: &crate::VerdictEvent| events.keep(e);
     let outcomes = crate::engine::simulate_replications(
         scenario,
         seed,
@@ -39,7 +35,7 @@ pub fn check(
         Some(&mut keep),
     )?;
     let report = Report::new(scenario, bytes, seed, DEFAULT_CONFIDENCE, &outcomes);
-    let pictures = crate::draw::pictures::pictures(scenario, &report, &outcomes, &events);
+    let pictures = crate::draw::pictures::pictures(scenario, &report, &outcomes, events.events());
     let default_json = serde_json::to_value(&report).expect("a report serialises");
     let results = scenario
         .expect

@@ -30,9 +30,6 @@ pub fn run(
     ))
 }
 
-/// The most verdict events kept for pictures; a run with more keeps the first ones.
-pub(crate) const PICTURE_EVENTS_MAX: usize = 2_000_000;
-
 /// Like `run`, with the scenario's replications (or `replications`), intervals at
 /// `confidence`, and the pictures of the run as `(file name, SVG text)`.
 pub fn run_with_pictures(
@@ -44,18 +41,16 @@ pub fn run_with_pictures(
     limits: Limits,
     mut trace: Trace<'_>,
 ) -> Result<(Report, Vec<(String, String)>), LimitExceeded> {
-    let mut events = Vec::new();
+    let mut events = draw::pictures::PictureEvents::new(scenario);
     let mut keep = |e: &VerdictEvent| {
-        if events.len() < PICTURE_EVENTS_MAX {
-            events.push(*e);
-        }
+        events.keep(e);
         if let Some(t) = trace.as_mut() {
             (*t)(e);
         }
     };
     let outcomes = simulate_replications(scenario, seed, replications, limits, Some(&mut keep))?;
     let report = Report::new(scenario, scenario_bytes, seed, confidence, &outcomes);
-    let pictures = draw::pictures::pictures(scenario, &report, &outcomes, &events);
+    let pictures = draw::pictures::pictures(scenario, &report, &outcomes, events.events());
     Ok((report, pictures))
 }
 
