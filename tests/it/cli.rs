@@ -337,3 +337,53 @@ fn events_of_a_client_to_server_ping_show_the_servers_ground_truth() {
         .filter(|l| l.contains("  scanner  "))
         .all(|l| l.ends_with("(client up)") || l.ends_with("(client down)")));
 }
+
+/// Goal: the verdict events kept for the pictures (first contacts only of the first
+/// clients) draw exactly the pictures every event draws, on every committed scenario and
+/// on one with many quiet clients, where nearly every event is a first contact.
+#[test]
+fn pictures_from_the_kept_events_equal_pictures_from_every_event() {
+    let mut texts: Vec<String> = scenarios()
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    texts.push(
+        r#"{"name": "quiet", "seed": 5, "duration": "2m",
+            "clients": [{"group": "a", "count": 300, "heartbeat": {"interval": "1s"},
+                         "uplink": {"loss": {"model": "bernoulli", "p": 0.05}}},
+                        {"group": "b", "count": 50, "heartbeat": {"interval": "1s"}}],
+            "detectors": [{"name": "t", "kind": "fixed-timeout", "scan_interval": "500ms", "threshold": "2500ms"},
+                          {"name": "u", "kind": "fixed-timeout", "scan_interval": "1s", "threshold": "10s"}],
+            "faults": [{"at": "30s", "action": "crash", "clients": "b[40..42]"}]}"#
+            .to_string(),
+    );
+    for text in &texts {
+        let s = hbsim::parse(text).unwrap();
+        let mut all = Vec::new();
+        let mut kept = hbsim::draw::pictures::PictureEvents::new(&s);
+        let mut both = |e: &hbsim::VerdictEvent| {
+            all.push(*e);
+            kept.keep(e);
+        };
+        let outcomes = hbsim::simulate_replications(
+            &s,
+            s.seed,
+            s.replications,
+            hbsim::Limits::default(),
+            Some(&mut both),
+        )
+        .unwrap();
+        let report = hbsim::Report::new(&s, text.as_bytes(), s.seed, 0.95, &outcomes);
+        let from_all = hbsim::draw::pictures::pictures(&s, &report, &outcomes, &all);
+        let from_kept = hbsim::draw::pictures::pictures(&s, &report, &outcomes, kept.events());
+        assert_eq!(from_all, from_kept, "{}", s.name);
+        if s.name == "quiet" {
+            assert!(
+                kept.events().len() * 2 < all.len(),
+                "{} of {} kept",
+                kept.events().len(),
+                all.len()
+            );
+        }
+    }
+}
