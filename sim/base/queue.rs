@@ -82,6 +82,10 @@ pub struct EventQueue<T> {
     late: BinaryHeap<Reverse<Entry<T>>>,
     /// Entries beyond the wheel's horizon.
     overflow: BinaryHeap<Reverse<Entry<T>>>,
+    /// Drained buckets' buffers, handed to the next empty bucket that receives an entry:
+    /// only buckets that hold entries own memory, so a wheel much longer than the
+    /// scheduling distance costs a header per bucket, not a buffer.
+    spare: Vec<Vec<Entry<T>>>,
     seq: u64,
     len: usize,
 }
@@ -102,6 +106,7 @@ impl<T> EventQueue<T> {
             current: Vec::new(),
             late: BinaryHeap::new(),
             overflow: BinaryHeap::new(),
+            spare: Vec::new(),
             seq: 0,
             len: 0,
         }
@@ -170,7 +175,13 @@ impl<T> EventQueue<T> {
             self.late.push(Reverse(entry));
         } else if bucket - self.cur <= self.mask {
             let slot = (bucket & self.mask) as usize;
-            self.buckets[slot].push(entry);
+            let b = &mut self.buckets[slot];
+            if b.capacity() == 0 {
+                if let Some(v) = self.spare.pop() {
+                    *b = v;
+                }
+            }
+            b.push(entry);
             self.occupied[slot / 64] |= 1 << (slot % 64);
             self.wheel_len += 1;
         } else {
@@ -223,14 +234,14 @@ impl<T> EventQueue<T> {
         let slot = (self.cur & self.mask) as usize;
         if self.occupied[slot / 64] & (1 << (slot % 64)) != 0 {
             debug_assert!(self.current.is_empty());
-            std::mem::swap(&mut self.current, &mut self.buckets[slot]);
+            let bucket = std::mem::take(&mut self.buckets[slot]);
+            let drained = std::mem::replace(&mut self.current, bucket);
             self.wheel_len -= self.current.len();
-            // The slot now holds the drained previous bucket. A bucket that once held a
-            // burst (every check due at one scan instant) would otherwise carry its large
-            // allocation around the wheel for the rest of the run; bound what slots keep.
-            let slot_vec = &mut self.buckets[slot];
-            if slot_vec.capacity() > BUCKET_KEEP {
-                *slot_vec = Vec::with_capacity(BUCKET_KEEP);
+            // The previous bucket's buffer is spare. One that once held a burst (every
+            // check due at one scan instant) would otherwise carry its large allocation
+            // around the wheel for the rest of the run: only small ones are kept.
+            if drained.capacity() > 0 && drained.capacity() <= BUCKET_KEEP {
+                self.spare.push(drained);
             }
             self.occupied[slot / 64] &= !(1 << (slot % 64));
         }
