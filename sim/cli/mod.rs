@@ -207,6 +207,26 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Failure>
 /// set is renamed into place, so that a signal then waits for the whole set.
 static PENDING: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
 
+/// Writes `(file name, text)` pairs into `dir` as one set (see `write_set`) and names
+/// each file written on stderr unless `quiet`.
+pub(crate) fn write_files(
+    dir: &Path,
+    files: Vec<(String, String)>,
+    quiet: bool,
+) -> Result<(), Failure> {
+    let set: Vec<(PathBuf, Vec<u8>)> = files
+        .into_iter()
+        .map(|(file, text)| (dir.join(file), text.into_bytes()))
+        .collect();
+    write_set(&set)?;
+    if !quiet {
+        for (path, _) in &set {
+            eprintln!("hbsim: wrote {}", path.display());
+        }
+    }
+    Ok(())
+}
+
 /// Writes a set of files (a report, its Markdown and its pictures) so that an interrupted
 /// run leaves either the old set or the new one: every file goes to a temporary name of
 /// its own (process id and a counter, so that two processes writing the same report do

@@ -51,17 +51,7 @@ fn run_cell(plan: &Plan, cell: &Cell, detector: &str, limits: Limits) -> Result<
 }
 
 fn write_outputs(result: &SweepResult, out: &Path, quiet: bool) -> Result<(), Failure> {
-    let set: Vec<(PathBuf, Vec<u8>)> = sweep::outputs(result)
-        .into_iter()
-        .map(|(file, text)| (out.join(&file), text.into_bytes()))
-        .collect();
-    super::write_set(&set)?;
-    if !quiet {
-        for (path, _) in &set {
-            eprintln!("hbsim: wrote {}", path.display());
-        }
-    }
-    Ok(())
+    super::write_files(out, sweep::outputs(result), quiet)
 }
 
 pub(crate) fn run(args: SweepArgs) -> Result<(), Failure> {

@@ -144,16 +144,7 @@ pub(crate) fn run(args: TuneArgs) -> Result<(), Failure> {
         },
         &judged,
     );
-    let set: Vec<(std::path::PathBuf, Vec<u8>)> = page
-        .into_iter()
-        .map(|(file, text)| (args.out.join(file), text.into_bytes()))
-        .collect();
-    super::write_set(&set)?;
-    if !args.quiet {
-        for (path, _) in &set {
-            eprintln!("hbsim: wrote {}", path.display());
-        }
-    }
+    super::write_files(&args.out, page, args.quiet)?;
     let Some(b) = best else {
         let closest = judged
             .iter()
