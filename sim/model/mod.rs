@@ -6,4 +6,5 @@ pub mod client;
 pub mod detector;
 pub mod link;
 pub mod server;
+pub mod swim;
 pub mod tcp;
