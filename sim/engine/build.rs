@@ -159,6 +159,10 @@ impl<'s> World<'s> {
                     .map(|p| (p, ProbeStreams::new(s, seed, p.label, &d.name))),
                 uses_connections: d.kind.uses_connections(),
                 user_timeout: d.kind.user_timeout(),
+                swim: d
+                    .kind
+                    .as_swim()
+                    .map(|k| Box::new(super::swim::SwimRt::new(s, seed, &d.name, k, total))),
             })
             .collect();
         let group_acc = s
@@ -245,6 +249,7 @@ impl<'s> World<'s> {
             server: Server::default(),
         };
         world.start_detectors(seed);
+        world.start_swim(seed);
         world
     }
 

@@ -185,6 +185,22 @@ pub enum Event {
         /// Low 24 bits of the acknowledged sequence number.
         low: u32,
     },
+    /// A `swim` detector's packet reaches its receiver.
+    SwimMsg {
+        /// The packet's slot in the detector's store.
+        slot: u32,
+        /// The detector.
+        detector: u32,
+    },
+    /// A `swim` member's wake-up.
+    SwimWake {
+        /// The member.
+        member: u32,
+        /// The detector.
+        detector: u32,
+        /// The wake-up (`model::swim::Wake::tag`).
+        tag: u32,
+    },
     /// The retransmission (or tail-loss probe) timer of server data fires.
     ServerRto {
         /// The client.
@@ -214,8 +230,11 @@ const K_CHURN_UP: u8 = 12;
 const K_STALL_END: u8 = 13;
 const K_CONNECT: u8 = 14;
 // Deliveries.
+const K_SWIM_MSG: u8 = 12;
 const K_SERVER_SEGMENT: u8 = 10;
 const K_SERVER_ACK: u8 = 11;
+// Evaluations.
+const K_SWIM_WAKE: u8 = 3;
 // Sends.
 const K_FIN_RTO: u8 = 1;
 const K_SERVER_WRITE: u8 = 2;
@@ -248,6 +267,8 @@ const P_SERVER_WRITE: u8 = key(CLASS_SEND, K_SERVER_WRITE);
 const P_SERVER_SEGMENT: u8 = key(CLASS_DELIVER, K_SERVER_SEGMENT);
 const P_SERVER_ACK: u8 = key(CLASS_DELIVER, K_SERVER_ACK);
 const P_SERVER_RTO: u8 = key(CLASS_SEND, K_SERVER_RTO);
+const P_SWIM_MSG: u8 = key(CLASS_DELIVER, K_SWIM_MSG);
+const P_SWIM_WAKE: u8 = key(CLASS_EVALUATE, K_SWIM_WAKE);
 
 #[inline]
 fn with_detector(detector: u32, tag: u32) -> u32 {
@@ -345,6 +366,16 @@ impl Event {
                 CLASS_DELIVER,
                 K_SERVER_ACK,
                 p(client, with_detector(detector, low)),
+            ),
+            Event::SwimMsg { slot, detector } => (CLASS_DELIVER, K_SWIM_MSG, p(slot, detector)),
+            Event::SwimWake {
+                member,
+                detector,
+                tag,
+            } => (
+                CLASS_EVALUATE,
+                K_SWIM_WAKE,
+                p(member, with_detector(detector, tag)),
             ),
             Event::ServerRto {
                 client,
@@ -444,6 +475,15 @@ impl Event {
                 client: a,
                 detector: d,
                 generation: t,
+            },
+            P_SWIM_MSG => Event::SwimMsg {
+                slot: a,
+                detector: b,
+            },
+            P_SWIM_WAKE => Event::SwimWake {
+                member: a,
+                detector: d,
+                tag: t,
             },
             _ => unreachable!("no event of class {class} kind {kind}"),
         }
@@ -581,6 +621,15 @@ mod tests {
                 client: 4,
                 detector: 2,
                 generation: 5,
+            },
+            Event::SwimMsg {
+                slot: u32::MAX,
+                detector: 255,
+            },
+            Event::SwimWake {
+                member: 9,
+                detector: 255,
+                tag: TAG_MASK,
             },
         ];
         let mut kinds = std::collections::BTreeSet::new();

@@ -252,6 +252,7 @@ impl World<'_> {
             t.timer_armed = false;
             t.timer_generation = t.timer_generation.wrapping_add(1);
         }
+        self.swim_crash(ci, trace);
     }
 
     /// Client `id` starts again now: its loop sends at once and it opens new connections.
@@ -295,5 +296,6 @@ impl World<'_> {
             );
         }
         self.open_connections(id);
+        self.swim_restart(ci, trace);
     }
 }

@@ -16,6 +16,7 @@ mod probes;
 mod replicate;
 mod server_data;
 mod streams;
+mod swim;
 mod transport;
 
 pub use limits::{
@@ -137,6 +138,8 @@ struct DetectorRt {
     uses_connections: bool,
     /// `TCP_USER_TIMEOUT` of the connections it watches, ns.
     user_timeout: Option<u64>,
+    /// A `swim` detector's cluster (taken out while it runs, see `engine/swim.rs`).
+    swim: Option<Box<swim::SwimRt>>,
 }
 
 /// What the server knows of each client's heartbeats, as detectors read it: recorded
@@ -287,6 +290,12 @@ impl<'s> World<'s> {
                 Event::ChurnDown { client, fault } => self.on_churn_down(client, fault, t),
                 Event::ChurnUp { client, fault } => self.on_churn_up(client, fault, t),
                 Event::StallEnd => self.on_stall_end(t),
+                Event::SwimMsg { slot, detector } => self.on_swim_msg(slot, detector, t),
+                Event::SwimWake {
+                    member,
+                    detector,
+                    tag,
+                } => self.on_swim_wake(member, detector, tag, t),
             }
         }
         self.now = self.end;

@@ -341,7 +341,8 @@ pub fn analyse_freshness(
         DetectorKind::FixedTimeout(_)
         | DetectorKind::PhiAccrual(_)
         | DetectorKind::Ping(_)
-        | DetectorKind::TcpKeepalive(_) => {
+        | DetectorKind::TcpKeepalive(_)
+        | DetectorKind::Swim(_) => {
             return Analytic::none("not a freshness-point detector")
         }
     };

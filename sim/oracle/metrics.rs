@@ -101,6 +101,41 @@ pub struct DetectorAcc {
     /// Probes this detector sent, and the bytes of its probes and their answers.
     pub probes_sent: u64,
     pub probe_bytes: u64,
+    /// A `swim` detector's own counts (zero for every other kind).
+    pub swim: SwimAcc,
+}
+
+/// What a `swim` cluster did, attributed to the group of the member concerned: the
+/// sender of a packet, the suspect, the member refuting, the crashed member.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SwimAcc {
+    /// Packets and bytes sent per kind: ping, ack, ping-req, nack, gossip, push-pull.
+    pub packets: [u64; 6],
+    pub bytes: [u64; 6],
+    /// Updates (alive, suspect, dead) carried in packets.
+    pub updates_sent: u64,
+    /// Suspicions raised after a failed probe, and those of a member that was up.
+    pub suspicions: u64,
+    pub false_suspicions: u64,
+    /// Accusations refuted by the accused raising its incarnation.
+    pub refutations: u64,
+    /// Per crash that every live member came to hold dead: the time that took, ns.
+    pub everyone_knows: Vec<u64>,
+}
+
+impl SwimAcc {
+    /// Adds `other` into `self`.
+    pub fn merge(&mut self, other: &SwimAcc) {
+        for k in 0..6 {
+            self.packets[k] += other.packets[k];
+            self.bytes[k] += other.bytes[k];
+        }
+        self.updates_sent += other.updates_sent;
+        self.suspicions += other.suspicions;
+        self.false_suspicions += other.false_suspicions;
+        self.refutations += other.refutations;
+        self.everyone_knows.extend_from_slice(&other.everyone_knows);
+    }
 }
 
 impl DetectorAcc {
@@ -121,6 +156,7 @@ impl DetectorAcc {
         self.up_online_ns += other.up_online_ns;
         self.probes_sent += other.probes_sent;
         self.probe_bytes += other.probe_bytes;
+        self.swim.merge(&other.swim);
     }
 }
 

@@ -139,11 +139,19 @@ impl Report {
         let periods: Vec<Vec<f64>> = outcome
             .detectors
             .iter()
-            .map(|per_group| {
+            .zip(&scenario.detectors)
+            .map(|(per_group, d)| {
                 per_group
                     .iter()
                     .zip(&scenario.groups)
-                    .map(|(acc, g)| acc.up_known_ns as f64 / g.heartbeat.interval.as_nanos() as f64)
+                    .map(|(acc, g)| {
+                        // Verdicts a period apart: the heartbeat's, or a swim cluster's.
+                        let period = d
+                            .kind
+                            .as_swim()
+                            .map_or(g.heartbeat.interval.as_nanos(), |k| k.protocol.interval);
+                        acc.up_known_ns as f64 / period as f64
+                    })
                     .collect()
             })
             .collect();
@@ -235,6 +243,14 @@ impl Report {
                                 client_ns(all_groups.clients),
                             ),
                         },
+                        swim: d.kind.as_swim().map(|k| {
+                            swim_report(
+                                &all,
+                                k.member_count() as u64,
+                                client_ns(k.member_count() as u64),
+                                confidence,
+                            )
+                        }),
                         groups: Ordered(groups),
                     },
                 )
@@ -393,6 +409,50 @@ impl Report {
     }
 }
 
+/// A `swim` detector's own figures from its counts; `member_ns` is members × run time.
+fn swim_report(all: &DetectorAcc, members: u64, member_ns: u64, c: f64) -> SwimReport {
+    let w = &all.swim;
+    let mut knows = w.everyone_knows.clone();
+    const KINDS: [&str; 6] = ["ping", "ack", "ping_req", "nack", "gossip", "push_pull"];
+    let mut traffic: Vec<(String, SwimTraffic)> = KINDS
+        .iter()
+        .enumerate()
+        .map(|(k, name)| {
+            (
+                name.to_string(),
+                SwimTraffic {
+                    packets: w.packets[k],
+                    bytes: w.bytes[k],
+                    packets_per_member_hour: per_hour(w.packets[k], member_ns),
+                    bytes_per_member_hour: per_hour(w.bytes[k], member_ns),
+                },
+            )
+        })
+        .collect();
+    let (packets, bytes) = (w.packets.iter().sum(), w.bytes.iter().sum());
+    traffic.push((
+        "total".to_string(),
+        SwimTraffic {
+            packets,
+            bytes,
+            packets_per_member_hour: per_hour(packets, member_ns),
+            bytes_per_member_hour: per_hour(bytes, member_ns),
+        },
+    ));
+    SwimReport {
+        members,
+        everyone_knows: Sample {
+            count: knows.len() as u64,
+            stats: Stats::of(&mut knows, c),
+        },
+        suspicions: w.suspicions,
+        false_suspicions: w.false_suspicions,
+        refutations: w.refutations,
+        updates_sent: w.updates_sent,
+        traffic: Ordered(traffic),
+    }
+}
+
 /// A detector's deciding settings in a few words, for the verdict table.
 pub fn settings(kind: &DetectorKind) -> String {
     use crate::base::time::format_duration_spec as d;
@@ -458,6 +518,23 @@ pub fn settings(kind: &DetectorKind) -> String {
             "window {}, β {}, φ {}, γ {}",
             b.window, b.beta, b.phi, b.gamma
         ),
+        DetectorKind::Swim(w) => {
+            let p = &w.protocol;
+            let mut t = format!(
+                "{} members, every {}, timeout {}, {} indirect, suspicion ×{}",
+                w.member_count(),
+                d(p.interval),
+                d(p.timeout),
+                p.indirect,
+                p.suspicion_mult
+            );
+            t.push_str(if p.lifeguard {
+                ", Lifeguard"
+            } else {
+                ", no Lifeguard"
+            });
+            t
+        }
     }
 }
 

@@ -122,7 +122,37 @@ pub struct DetectorReport {
     #[serde(flatten)]
     pub qos: Qos,
     pub cost: Cost,
+    /// A `swim` detector's own figures; absent for every other kind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub swim: Option<SwimReport>,
     pub groups: Ordered<GroupDetectorReport>,
+}
+
+/// What a `swim` cluster did besides its verdicts.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SwimReport {
+    pub members: u64,
+    /// From each crash until every live member held the member dead (the first
+    /// declaration is `detection_latency`).
+    pub everyone_knows: Sample,
+    /// Suspicions raised after a failed probe, those of a member that was up, and the
+    /// accusations the accused refuted by raising its incarnation.
+    pub suspicions: u64,
+    pub false_suspicions: u64,
+    pub refutations: u64,
+    /// Updates (alive, suspect, dead) carried, piggybacked or gossiped.
+    pub updates_sent: u64,
+    /// Packets and bytes per kind, and per member-hour.
+    pub traffic: Ordered<SwimTraffic>,
+}
+
+/// One kind of `swim` packet.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SwimTraffic {
+    pub packets: u64,
+    pub bytes: u64,
+    pub packets_per_member_hour: Option<f64>,
+    pub bytes_per_member_hour: Option<f64>,
 }
 
 /// What a detector's own messages cost: the probes it sends (pings, keepalive probes)

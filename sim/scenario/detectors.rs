@@ -309,7 +309,7 @@ impl Validator {
     }
 
     pub(super) fn detector(&mut self, v: &Value, path: &str) -> Option<Detector> {
-        const KINDS: [&str; 7] = [
+        const KINDS: [&str; 8] = [
             "fixed-timeout",
             "phi-accrual",
             "ping",
@@ -317,6 +317,7 @@ impl Validator {
             "nfd-s",
             "nfd-e",
             "bertier",
+            "swim",
         ];
         let kind = match v.get("kind") {
             Some(k) => self.choice(k, &join(path, "kind"), &KINDS),
@@ -324,14 +325,14 @@ impl Validator {
                 if v.is_object() {
                     self.problem(
                         &join(path, "kind"),
-                        "missing required field (one of: fixed-timeout, phi-accrual, ping, tcp-keepalive, nfd-s, nfd-e, bertier)",
+                        "missing required field (one of: fixed-timeout, phi-accrual, ping, tcp-keepalive, nfd-s, nfd-e, bertier, swim)",
                     );
                 }
                 None
             }
         };
         if let Some(
-            k @ ("tcp-keepalive" | "ping" | "phi-accrual" | "nfd-s" | "nfd-e" | "bertier"),
+            k @ ("tcp-keepalive" | "ping" | "phi-accrual" | "nfd-s" | "nfd-e" | "bertier" | "swim"),
         ) = kind
         {
             let name = v
@@ -345,6 +346,7 @@ impl Validator {
                 "tcp-keepalive" => self.keepalive(v, path, name),
                 "ping" => self.ping(v, path, name),
                 "phi-accrual" => self.phi(v, path, name),
+                "swim" => self.swim(v, path, name),
                 _ => self.freshness(v, path, k, name),
             };
         }

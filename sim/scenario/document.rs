@@ -60,6 +60,7 @@ impl Validator {
             .required(map, "", "duration")
             .and_then(|d| self.positive_duration(d, "duration"));
         let groups = self.groups(map.get("clients"));
+        self.groups = group_names(map.get("clients"));
         let detectors = self.detectors(map.get("detectors"));
         if let (Some(gs), Some(ds)) = (&groups, &detectors) {
             for (di, d) in ds.iter().enumerate() {

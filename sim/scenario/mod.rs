@@ -14,6 +14,7 @@ pub mod edit;
 pub mod expect;
 mod faults;
 mod select;
+mod swim;
 mod validate;
 pub mod warnings;
 

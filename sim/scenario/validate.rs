@@ -50,6 +50,8 @@ pub(super) fn is_identifier(s: &str) -> bool {
 #[derive(Default)]
 pub(super) struct Validator {
     pub(super) problems: Vec<Problem>,
+    /// The scenario's groups as selectors see them, once read (membership selectors).
+    pub(super) groups: Vec<super::select::GroupName>,
 }
 
 impl Validator {

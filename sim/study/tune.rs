@@ -321,6 +321,9 @@ pub fn tuned(kind: &DetectorKind) -> Result<Tuned, &'static str> {
             scan: None,
         }),
         DetectorKind::Bertier(_) => Err("bertier adapts its own margin"),
+        DetectorKind::Swim(_) => {
+            Err("swim is tuned on its own protocol settings, not on a heartbeat interval")
+        }
         DetectorKind::PhiAccrual(_) | DetectorKind::Ping(_) | DetectorKind::TcpKeepalive(_) => {
             Err("it has no threshold on silence to search")
         }

@@ -23,6 +23,7 @@ pub mod nfd_s;
 pub(crate) mod passive;
 pub mod phi_accrual;
 pub mod ping;
+pub mod swim;
 
 pub use bertier::Bertier;
 pub use fixed_timeout::{Elapsed, FixedTimeout};
@@ -31,6 +32,7 @@ pub use nfd_e::NfdE;
 pub use nfd_s::NfdS;
 pub use phi_accrual::{phi_normal_y, PhiAccrual, PhiVariant};
 pub use ping::Ping;
+pub use swim::Swim;
 
 use crate::base::rng::Dist;
 use crate::base::time::SimDuration;
@@ -310,6 +312,8 @@ pub enum DetectorKind {
     NfdE(NfdE),
     /// Bertier's adaptive detector: NFD-E's estimate, Jacobson's margin.
     Bertier(Bertier),
+    /// SWIM with Lifeguard among the clients (memberlist).
+    Swim(Swim),
 }
 
 /// Dispatches `$body` with `$c` bound to the kind's configuration.
@@ -323,6 +327,7 @@ macro_rules! each_kind {
             DetectorKind::NfdS($c) => $body,
             DetectorKind::NfdE($c) => $body,
             DetectorKind::Bertier($c) => $body,
+            DetectorKind::Swim($c) => $body,
         }
     };
 }
@@ -408,6 +413,20 @@ pub trait KindConfig {
 }
 
 impl DetectorKind {
+    /// A `swim` detector's settings, or none for every other kind.
+    pub fn as_swim(&self) -> Option<&Swim> {
+        match self {
+            DetectorKind::Swim(s) => Some(s),
+            DetectorKind::FixedTimeout(_)
+            | DetectorKind::PhiAccrual(_)
+            | DetectorKind::Ping(_)
+            | DetectorKind::TcpKeepalive(_)
+            | DetectorKind::NfdS(_)
+            | DetectorKind::NfdE(_)
+            | DetectorKind::Bertier(_) => None,
+        }
+    }
+
     /// The kind's name in scenario files.
     pub fn name(&self) -> &'static str {
         each_kind!(self, c => c.kind_name())
@@ -501,6 +520,8 @@ pub enum Detector {
     NfdE(nfd_e::State),
     /// See [`bertier`].
     Bertier(bertier::State),
+    /// See [`swim`].
+    Swim(swim::State),
 }
 
 impl Detector {
@@ -527,6 +548,7 @@ impl Detector {
             DetectorKind::NfdS(c) => Detector::NfdS(nfd_s::state(c, clients)),
             DetectorKind::NfdE(c) => Detector::NfdE(nfd_e::state(c, clients)),
             DetectorKind::Bertier(c) => Detector::Bertier(bertier::state(c, clients)),
+            DetectorKind::Swim(_) => Detector::Swim(swim::State),
         }
     }
 
@@ -549,6 +571,7 @@ impl Detector {
             Detector::NfdS(d) => d.handle(now, client, input, host, heard, out),
             Detector::NfdE(d) => d.handle(now, client, input, host, heard, out),
             Detector::Bertier(d) => d.handle(now, client, input, host, heard, out),
+            Detector::Swim(d) => d.handle(now, client, input, host, out),
         }
     }
 
@@ -563,6 +586,7 @@ impl Detector {
             Detector::NfdS(d) => d.status(client),
             Detector::NfdE(d) => d.status(client),
             Detector::Bertier(d) => d.status(client),
+            Detector::Swim(d) => d.status(client),
         }
     }
 }

@@ -28,6 +28,7 @@ struct World {
     suspected: Vec<(u64, u32, u32)>,
     refuted: Vec<(u64, u32)>,
     pings: Vec<(u64, u32, u32)>,
+    everyone_knows: Vec<(u32, u64)>,
 }
 
 impl Net for World {
@@ -63,6 +64,9 @@ impl Net for World {
     fn refuted(&mut self, m: u32) {
         self.refuted.push((self.now, m));
     }
+    fn everyone_knows(&mut self, node: u32, took: u64) {
+        self.everyone_knows.push((node, took));
+    }
 }
 
 fn lan() -> Config {
@@ -97,6 +101,7 @@ fn world(n: u32, delay: u64) -> World {
         suspected: Vec::new(),
         refuted: Vec::new(),
         pings: Vec::new(),
+        everyone_knows: Vec::new(),
     }
 }
 
@@ -179,7 +184,8 @@ fn a_crashed_member_is_suspected_then_dead_everywhere() {
     assert_eq!(min, 5_204 * MS);
     let waited = dead.0 - first.0;
     assert!(waited >= min && waited <= max, "suspected for {waited} ns");
-    assert_eq!(c.stats.everyone_knows.len(), 1);
+    assert_eq!(w.everyone_knows.len(), 1);
+    assert_eq!(w.everyone_knows[0].0, 5);
     assert!(w.refuted.is_empty());
     for m in (0..n).filter(|&m| m != 5) {
         assert_eq!(c.belief(m, 5).0, State::Dead, "member {m}");
