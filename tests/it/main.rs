@@ -20,4 +20,5 @@ mod props;
 mod robustness;
 mod schema;
 mod sweep;
+mod swim;
 mod tidy;
