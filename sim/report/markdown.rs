@@ -415,6 +415,9 @@ impl Report {
             ]);
         }
         t.render(o);
+        if let Some(w) = &d.swim {
+            swim_section(o, w);
+        }
 
         let _ = writeln!(o, "\n### Analytic expectations\n");
         self.analytic_section(o, groups);
@@ -608,4 +611,47 @@ impl Report {
             let _ = writeln!(o, "\nZero throughout, not shown: {}.", dropped.join(", "));
         }
     }
+}
+
+/// A `swim` detector's membership figures: dissemination, suspicions, traffic by kind.
+fn swim_section(o: &mut String, w: &SwimReport) {
+    let _ = writeln!(o, "\n### Membership (SWIM)\n");
+    let k = &w.everyone_knows;
+    let knows = if k.count == 0 {
+        "No crash came to be held dead by every live member.".to_string()
+    } else {
+        format!(
+            "After a crash, every live member held the member dead within {} on average (p99 {}, {}); the detection latency above is the first member's declaration.",
+            dur_ci(k.stats.mean_ns, k.stats.mean_ci_ns),
+            opt_dur(k.stats.p99_ns),
+            counted(k.count, "crash", "crashes")
+        )
+    };
+    let _ = writeln!(
+        o,
+        "{} members. {knows} {} raised after failed probes, {} of a member that was up; {} refuted by the accused raising its incarnation; {} updates carried.\n",
+        w.members,
+        counted(w.suspicions, "suspicion", "suspicions"),
+        w.false_suspicions,
+        counted(w.refutations, "accusation", "accusations"),
+        w.updates_sent
+    );
+    let mut t = Table::new(&[
+        ("packets", false),
+        ("sent", true),
+        ("per member-hour", true),
+        ("bytes per member-hour", true),
+    ]);
+    for (kind, tr) in &w.traffic.0 {
+        if tr.packets == 0 && kind != "total" {
+            continue;
+        }
+        t.row(vec![
+            kind.replace('_', "-"),
+            tr.packets.to_string(),
+            opt_rate(tr.packets_per_member_hour),
+            opt_bytes(tr.bytes_per_member_hour),
+        ]);
+    }
+    t.render(o);
 }

@@ -91,6 +91,19 @@ impl Report {
                     ),
                 ));
             }
+            if let Some(w) = &d.swim {
+                rows.push((
+                    "membership",
+                    format!(
+                        "{} members; everyone knows after {} (mean); {} suspicions ({} of live members), {} refuted",
+                        w.members,
+                        opt_dur(w.everyone_knows.stats.mean_ns),
+                        w.suspicions,
+                        w.false_suspicions,
+                        w.refutations
+                    ),
+                ));
+            }
             let _ = writeln!(o, "\n  detector {name} ({}), intervals at {level}", d.kind);
             for (k, v) in rows {
                 let _ = writeln!(o, "    {k:<18} {v}");
