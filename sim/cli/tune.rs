@@ -78,7 +78,7 @@ pub(crate) fn run(args: TuneArgs) -> Result<(), Failure> {
         fail(
             2,
             format!(
-                "hbsim: tune searches a fixed-timeout threshold, an nfd-s shift or an nfd-e margin; \"{}\" is {} and {why}",
+                "hbsim: tune searches a fixed-timeout threshold, an nfd-s shift, an nfd-e margin or a swim detector's interval, timeout and suspicion_mult; \"{}\" is {} and {why}",
                 detector.name,
                 detector.kind.name()
             ),
@@ -106,7 +106,12 @@ pub(crate) fn run(args: TuneArgs) -> Result<(), Failure> {
         limits: args.limits.limits(),
         tick: &tick,
     };
-    let grid = tune::coarse_grid(group.heartbeat.interval.as_nanos(), &tuned);
+    // A swim detector's own period is searched; every other kind, the group's interval.
+    let start = detector
+        .kind
+        .as_swim()
+        .map_or(group.heartbeat.interval.as_nanos(), |w| w.protocol.interval);
+    let grid = tune::coarse_grid(start, &tuned);
     if !args.quiet {
         eprintln!("hbsim: tune: {} candidates on the coarse grid", grid.len());
     }
@@ -127,6 +132,9 @@ pub(crate) fn run(args: TuneArgs) -> Result<(), Failure> {
         );
         if let Some(scan) = s.scan {
             t.push_str(&format!(", scan interval {}", format_duration_spec(scan)));
+        }
+        if let Some(m) = s.suspicion {
+            t.push_str(&format!(", suspicion_mult {m}"));
         }
         t
     };
@@ -194,7 +202,7 @@ pub(crate) fn run(args: TuneArgs) -> Result<(), Failure> {
                 })
                 .collect();
             json!({ "interval_ns": j.setting.interval, tuned.field.to_string() + "_ns": j.setting.threshold,
-                    "scan_interval_ns": j.setting.scan, "objective": { "metric": objective.metric,
+                    "scan_interval_ns": j.setting.scan, "suspicion_mult": j.setting.suspicion, "objective": { "metric": objective.metric,
                     "value": j.objective }, "targets": targets })
         };
         let doc = json!({ "format_version": hbsim::report::FORMAT_VERSION,
@@ -214,28 +222,10 @@ pub(crate) fn run(args: TuneArgs) -> Result<(), Failure> {
     if let Some(path) = &args.write {
         let mut v: Value = serde_json::from_str(&text).expect("validated JSON");
         let s = judged[b].setting;
-        let spec = |ns: u64| json!(format_duration_spec(ns));
-        apply(
-            &mut v,
-            &format!("clients.{}.heartbeat.interval", group.name),
-            &spec(s.interval),
-        )
-        .and_then(|_| {
-            apply(
-                &mut v,
-                &format!("detectors.{}.{}", detector.name, tuned.field),
-                &spec(s.threshold),
-            )
-        })
-        .and_then(|_| match s.scan {
-            Some(scan) => apply(
-                &mut v,
-                &format!("detectors.{}.scan_interval", detector.name),
-                &spec(scan),
-            ),
-            None => Ok(()),
-        })
-        .map_err(|e| fail(2, format!("hbsim: tune: {e}")))?;
+        tune::edits(&group.name, &detector.name, &tuned, s)
+            .iter()
+            .try_for_each(|(p, value)| apply(&mut v, p, value))
+            .map_err(|e| fail(2, format!("hbsim: tune: {e}")))?;
         let mut out = serde_json::to_string_pretty(&v).expect("JSON");
         out.push('\n');
         write_atomically(path, out.as_bytes())?;

@@ -26,6 +26,9 @@ pub struct Setting {
     pub threshold: u64,
     /// The detector's scan interval, where it scans.
     pub scan: Option<u64>,
+    /// A `swim` detector's `suspicion_mult` (its `interval` and `timeout` are the two
+    /// durations above).
+    pub suspicion: Option<u32>,
 }
 
 /// A judged candidate.
@@ -138,22 +141,8 @@ impl Space<'_> {
     pub fn text(&self, s: Setting) -> Result<String, String> {
         let mut v = self.base.clone();
         let spec = |ns: u64| Value::String(format_duration_spec(ns));
-        apply(
-            &mut v,
-            &format!("clients.{}.heartbeat.interval", self.group),
-            &spec(s.interval),
-        )?;
-        apply(
-            &mut v,
-            &format!("detectors.{}.{}", self.detector, self.tuned.field),
-            &spec(s.threshold),
-        )?;
-        if let Some(scan) = s.scan {
-            apply(
-                &mut v,
-                &format!("detectors.{}.scan_interval", self.detector),
-                &spec(scan),
-            )?;
+        for (path, value) in edits(&self.group, &self.detector, &self.tuned, s) {
+            apply(&mut v, &path, &value)?;
         }
         // Jitter may not exceed the interval.
         if let Some(hb) = v["clients"]
@@ -292,6 +281,44 @@ pub struct Tuned {
     pub multiples: &'static [f64],
     /// The detector's scan interval, ns, where it scans on a grid.
     pub scan: Option<u64>,
+    /// For a `swim` detector, the `suspicion_mult` values of the grid: then `interval`
+    /// is the detector's protocol period and `field` its `timeout`, and no group changes.
+    pub suspicions: Option<&'static [u32]>,
+}
+
+/// A swim detector's `timeout`, as fractions of its period (memberlist: 500 ms of 1 s
+/// on a LAN, 3 s of 5 s on a WAN, 200 ms of 1 s locally).
+const TIMEOUTS: [f64; 3] = [0.2, 0.5, 0.8];
+
+/// A swim detector's `suspicion_mult` values (memberlist's defaults are 3, 4 and 6).
+const SUSPICIONS: [u32; 6] = [1, 2, 3, 4, 6, 8];
+
+/// The edits that make a base scenario candidate `s`: JSON paths and their values.
+pub fn edits(group: &str, detector: &str, tuned: &Tuned, s: Setting) -> Vec<(String, Value)> {
+    let spec = |ns: u64| Value::String(format_duration_spec(ns));
+    let mut out = Vec::new();
+    if tuned.suspicions.is_some() {
+        out.push((format!("detectors.{detector}.interval"), spec(s.interval)));
+    } else {
+        out.push((
+            format!("clients.{group}.heartbeat.interval"),
+            spec(s.interval),
+        ));
+    }
+    out.push((
+        format!("detectors.{detector}.{}", tuned.field),
+        spec(s.threshold),
+    ));
+    if let Some(scan) = s.scan {
+        out.push((format!("detectors.{detector}.scan_interval"), spec(scan)));
+    }
+    if let Some(m) = s.suspicion {
+        out.push((
+            format!("detectors.{detector}.suspicion_mult"),
+            Value::from(m),
+        ));
+    }
+    out
 }
 
 /// A fixed timeout's threshold, as multiples of the interval: with a round interval,
@@ -309,21 +336,27 @@ pub fn tuned(kind: &DetectorKind) -> Result<Tuned, &'static str> {
             field: "threshold",
             multiples: &THRESHOLDS,
             scan: Some(ft.scan_interval.as_nanos()).filter(|&s| s > 0),
+            suspicions: None,
         }),
         DetectorKind::NfdS(_) => Ok(Tuned {
             field: "shift",
             multiples: &SHIFTS,
             scan: None,
+            suspicions: None,
         }),
         DetectorKind::NfdE(_) => Ok(Tuned {
             field: "margin",
             multiples: &SHIFTS,
             scan: None,
+            suspicions: None,
         }),
         DetectorKind::Bertier(_) => Err("bertier adapts its own margin"),
-        DetectorKind::Swim(_) => {
-            Err("swim is tuned on its own protocol settings, not on a heartbeat interval")
-        }
+        DetectorKind::Swim(_) => Ok(Tuned {
+            field: "timeout",
+            multiples: &TIMEOUTS,
+            scan: None,
+            suspicions: Some(&SUSPICIONS),
+        }),
         DetectorKind::PhiAccrual(_) | DetectorKind::Ping(_) | DetectorKind::TcpKeepalive(_) => {
             Err("it has no threshold on silence to search")
         }
@@ -357,15 +390,22 @@ pub fn coarse_grid(interval: u64, tuned: &Tuned) -> Vec<Setting> {
     }
     intervals.sort_unstable();
     intervals.dedup();
+    let suspicions: Vec<Option<u32>> = match tuned.suspicions {
+        Some(v) => v.iter().copied().map(Some).collect(),
+        None => vec![None],
+    };
     let mut grid = Vec::new();
     for i in intervals {
         for &m in tuned.multiples {
             for sc in &scans {
-                grid.push(Setting {
-                    interval: i,
-                    threshold: ms(i as f64 * m),
-                    scan: sc.map(|f| ms(scan as f64 * f)),
-                });
+                for &suspicion in &suspicions {
+                    grid.push(Setting {
+                        interval: i,
+                        threshold: ms(i as f64 * m),
+                        scan: sc.map(|f| ms(scan as f64 * f)),
+                        suspicion,
+                    });
+                }
             }
         }
     }
@@ -414,6 +454,7 @@ pub fn search(space: &Space<'_>, grid: &[Setting]) -> Result<Vec<Judged>, TuneEr
                     interval,
                     threshold: ms(interval as f64 * mult),
                     scan: s.scan,
+                    suspicion: s.suspicion,
                 };
                 let j = judge(&judged, cand)?;
                 if j.feasible {
@@ -452,6 +493,9 @@ pub fn setting_label(s: Setting) -> String {
     if let Some(scan) = s.scan {
         t.push('/');
         t.push_str(&format_duration_spec(scan));
+    }
+    if let Some(m) = s.suspicion {
+        t.push_str(&format!("/×{m}"));
     }
     t
 }
@@ -634,6 +678,7 @@ mod tests {
             field: "threshold",
             multiples: &THRESHOLDS,
             scan: Some(1000 * MS),
+            suspicions: None,
         };
         let grid = coarse_grid(1000 * MS, &t);
         // flaky.json's setting that met both targets more cheaply than the old
@@ -641,7 +686,8 @@ mod tests {
         assert!(grid.contains(&Setting {
             interval: 1000 * MS,
             threshold: 5000 * MS,
-            scan: Some(500 * MS)
+            scan: Some(500 * MS),
+            suspicion: None,
         }));
         let mut intervals: Vec<u64> = grid.iter().map(|s| s.interval / MS).collect();
         intervals.dedup();

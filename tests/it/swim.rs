@@ -183,3 +183,67 @@ fn swim_fields_are_validated_with_their_paths() {
         assert!(err.contains(needle), "{needle} in:\n{err}");
     }
 }
+
+#[test]
+fn tune_searches_a_swim_detectors_interval_timeout_and_suspicion_mult() {
+    let dir = temp_dir("swim-tune");
+    let s = json!({
+        "name": "swim-tune", "duration": "10m", "seed": 4, "replications": 2,
+        "clients": [{ "group": "m", "count": 30, "heartbeat": { "enabled": false },
+            "uplink": { "delay": { "dist": "lognormal", "median": "1ms", "sigma": 0.5 },
+                        "loss": { "model": "bernoulli", "p": 0.02 } } }],
+        "detectors": [{ "name": "lan", "kind": "swim" }],
+        "faults": [{ "at": "2m", "action": "crash", "clients": "m[0..2]" },
+                   { "at": "5m", "action": "crash", "clients": "m[2..4]" }]
+    });
+    let path = dir.join("swim-tune.json");
+    std::fs::write(&path, s.to_string()).unwrap();
+    let written = dir.join("tuned.json");
+    let out = hbsim(&[
+        "tune",
+        path.to_str().unwrap(),
+        "--target",
+        "lan.detection_latency.max<=15s",
+        "--target",
+        "lan.false_positives.total<=0",
+        "--out",
+        "target/tune-pages",
+        "--format",
+        "json",
+        "--write",
+        written.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rec = &doc["recommended"];
+    let interval = rec["interval_ns"].as_u64().unwrap();
+    let timeout = rec["timeout_ns"].as_u64().unwrap();
+    let mult = rec["suspicion_mult"].as_u64().unwrap();
+    assert!(timeout <= interval);
+    // Cheaper than the defaults (1 s, 500 ms, 4): a longer period sends less.
+    assert!(interval > 1_000_000_000, "{rec}");
+    for t in rec["targets"].as_array().unwrap() {
+        assert!(
+            t["margin"].as_f64().or(t["margin_ns"].as_f64()).unwrap() >= 0.0,
+            "{t}"
+        );
+    }
+    // The written scenario carries the recommendation and meets the targets when run.
+    let w: Value = serde_json::from_str(&std::fs::read_to_string(&written).unwrap()).unwrap();
+    let d = &w["detectors"][0];
+    assert_eq!(d["suspicion_mult"], json!(mult));
+    let r = run(&w.to_string());
+    let l = &detector(&r, "lan");
+    assert!(l.detection_latency.stats.max_ns.unwrap() <= 15_000_000_000);
+    assert_eq!(l.false_positives.total, 0);
+    assert_eq!(
+        hbsim::parse(&w.to_string()).unwrap().detectors[0]
+            .kind
+            .as_swim()
+            .unwrap()
+            .protocol
+            .interval,
+        interval
+    );
+}
