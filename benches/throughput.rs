@@ -10,7 +10,8 @@
 //! The cases are `benches/bench-10k.json`'s model (1 s heartbeats, scans every 1 s, 3 s
 //! threshold, 1 % Bernoulli loss, U[10, 50] ms delay, 1 % of the clients crash) at 1 k,
 //! 10 k, 100 k and 1 M clients, then at 10 k clients for 10 min with 1, 2 and 4 detectors
-//! and with 4 heartbeats a second. For each: wall time, client-seconds simulated per wall
+//! and with 4 heartbeats a second, and a 10 000-member `swim` cluster (memberlist's LAN
+//! defaults, `benches/swim-10k.json`) for an hour. For each: wall time, client-seconds simulated per wall
 //! second, events per second, peak resident set per client, and `estimate_memory`
 //! against the measured peak (the refusal of oversized runs depends on it: the bench
 //! fails when the estimate is more than 25 % off). Extra arguments name other scenario
@@ -86,6 +87,10 @@ fn cases() -> Vec<(String, String)> {
         (
             "10k x 10min, 250ms heartbeats".into(),
             model(10_000, 600, 1, "250ms"),
+        ),
+        (
+            "swim: 10k members x 1h".into(),
+            include_str!("swim-10k.json").to_string(),
         ),
     ]
 }
