@@ -341,6 +341,22 @@ fn schema_and_validator_agree_on_valid_variants() {
             ),
         ),
         (
+            "swim defaults",
+            variant("/detectors/0", json!({"name": "sw", "kind": "swim"})),
+        ),
+        (
+            "swim every field",
+            variant(
+                "/detectors/0",
+                json!({"name": "sw", "kind": "swim", "members": ["phones[0..2]", "phones[2]"],
+                       "interval": "5s", "timeout": "3s", "indirect": 1, "target": "round-robin",
+                       "phase": "aligned", "suspicion_mult": 0, "suspicion_max_mult": 1,
+                       "lifeguard": false, "awareness_max": 1, "gossip_interval": "500ms",
+                       "gossip_nodes": 4, "retransmit_mult": 2, "gossip_to_the_dead": "60s",
+                       "push_pull_interval": "0s", "udp_buffer": 65507}),
+            ),
+        ),
+        (
             "sweep",
             variant(
                 "/sweep",
@@ -498,6 +514,34 @@ fn schema_and_validator_agree_on_invalid_variants() {
             variant(
                 "/detectors/0",
                 json!({"name": "phi", "kind": "phi-accrual", "threshold": 0}),
+            ),
+        ),
+        (
+            "swim unknown target",
+            variant(
+                "/detectors/0",
+                json!({"name": "sw", "kind": "swim", "target": "nearest"}),
+            ),
+        ),
+        (
+            "swim lifeguard as string",
+            variant(
+                "/detectors/0",
+                json!({"name": "sw", "kind": "swim", "lifeguard": "yes"}),
+            ),
+        ),
+        (
+            "swim unknown field",
+            variant(
+                "/detectors/0",
+                json!({"name": "sw", "kind": "swim", "probe_interval": "1s"}),
+            ),
+        ),
+        (
+            "swim tiny udp buffer",
+            variant(
+                "/detectors/0",
+                json!({"name": "sw", "kind": "swim", "udp_buffer": 100}),
             ),
         ),
         (
