@@ -482,15 +482,16 @@ pub fn detector_tradeoff(title: &str, points: &[DetectorPoint]) -> String {
     );
     // Labels placed top to bottom, pushed apart so that none overlaps another.
     let mut order: Vec<usize> = (0..points.len()).collect();
+    // Lowest point first; labels that would collide move up, never below the axis.
     order.sort_by(|&a, &b| {
-        sy(points[a].fp)
-            .total_cmp(&sy(points[b].fp))
+        sy(points[b].fp)
+            .total_cmp(&sy(points[a].fp))
             .then(a.cmp(&b))
     });
-    let mut last_y = f64::NEG_INFINITY;
+    let mut last_y = f64::INFINITY;
     let mut label_y = vec![0.0; points.len()];
     for &i in &order {
-        let y = sy(points[i].fp).max(last_y + 14.0);
+        let y = sy(points[i].fp).min(last_y - 14.0);
         label_y[i] = y;
         last_y = y;
     }

@@ -521,11 +521,9 @@ pub fn settings(kind: &DetectorKind) -> String {
         DetectorKind::Swim(w) => {
             let p = &w.protocol;
             let mut t = format!(
-                "{} members, every {}, timeout {}, {} indirect, suspicion ×{}",
-                w.member_count(),
+                "period {}, timeout {}, suspicion ×{}",
                 d(p.interval),
                 d(p.timeout),
-                p.indirect,
                 p.suspicion_mult
             );
             t.push_str(if p.lifeguard {
