@@ -84,6 +84,27 @@ fn detector_metrics() -> Vec<(&'static str, Option<&'static str>, Unit, bool)> {
     }
     v.push(("false_positives", Some("during_fault"), Unit::Number, false));
     v.push(("query_accuracy", None, Unit::Number, true));
+    // A swim detector's own figures (absent from other kinds' reports).
+    v.push(("swim.everyone_knows", Some("count"), Unit::Number, false));
+    for s in DURATION_STATS {
+        v.push((
+            "swim.everyone_knows",
+            Some(s),
+            Unit::Duration,
+            INTERVAL_DURATION_STATS.contains(&s),
+        ));
+    }
+    for s in [
+        "suspicions",
+        "false_suspicions",
+        "refutations",
+        "updates_sent",
+    ] {
+        v.push(("swim", Some(s), Unit::Number, false));
+    }
+    for s in ["packets_per_member_hour", "bytes_per_member_hour"] {
+        v.push(("swim.traffic.total", Some(s), Unit::Number, false));
+    }
     v
 }
 
@@ -117,7 +138,7 @@ pub fn resolve(path: &str, detectors: &[String]) -> Result<MetricPath, String> {
             .into_iter()
             .find(|(m, s, _, _)| match (rest, s) {
                 ([rm], None) => rm == m,
-                ([rm, rs], Some(s)) => rm == m && rs == s,
+                ([head @ .., rs], Some(s)) if !head.is_empty() => head.join(".") == *m && rs == s,
                 _ => false,
             })
             .map(|(m, s, unit, has_interval)| MetricPath {
@@ -313,7 +334,9 @@ fn lookup<'v>(report: &'v Value, e: &Expectation) -> Option<&'v Value> {
         node = node.get("groups")?.get(g)?;
     }
     if e.path.detector.is_some() && e.path.metric != "query_accuracy" {
-        node = node.get(&e.path.metric)?;
+        for key in e.path.metric.split('.') {
+            node = node.get(key)?;
+        }
     }
     Some(node)
 }
