@@ -362,16 +362,30 @@ fn panels(s: &Scenario, events: &[VerdictEvent], duration: u64) -> Vec<Panel> {
             .collect();
         Some((c, *detections.iter().max()?))
     });
+    // Clients that send no heartbeats (probed, or swim members) have none to show: their
+    // panels start at the crash or the verdict.
+    let beats = |e: &VerdictEvent| s.groups[e.group].heartbeat.enabled;
     if let Some((c, last)) = crash {
-        let from = c.last_arrival.as_nanos();
+        let with_beats = beats(c);
+        let from = if with_beats {
+            c.last_arrival.as_nanos()
+        } else {
+            c.time.as_nanos()
+        };
         let span = (last - from).max(1_000_000);
         let mut r = row(s, events, key(c), duration);
-        r.arrivals.push(from);
+        if with_beats {
+            r.arrivals.push(from);
+        }
         out.push(Panel {
-            title: format!(
-                "{}: its crash, its last heartbeat and each detector's verdict",
-                r.label
-            ),
+            title: if with_beats {
+                format!(
+                    "{}: its crash, its last heartbeat and each detector's verdict",
+                    r.label
+                )
+            } else {
+                format!("{}: its crash and each detector's verdict", r.label)
+            },
             from: from.saturating_sub(span / 5),
             to: (last + span / 5).min(duration),
             row: r,
@@ -387,18 +401,32 @@ fn panels(s: &Scenario, events: &[VerdictEvent], duration: u64) -> Vec<Panel> {
         Some((f, end))
     });
     if let Some((f, end)) = mistake {
-        let from = f.last_arrival.as_nanos();
+        let with_beats = beats(f);
+        let from = if with_beats {
+            f.last_arrival.as_nanos()
+        } else {
+            f.time.as_nanos()
+        };
         let to = end.time.as_nanos();
         let span = (to - from).max(1_000_000);
         let mut r = row(s, events, key(f), duration);
-        r.arrivals.push(from);
-        r.arrivals.push(end.last_arrival.as_nanos());
+        if with_beats {
+            r.arrivals.push(from);
+            r.arrivals.push(end.last_arrival.as_nanos());
+        }
         let name = f.detector.map_or("", |d| s.detectors[d].name.as_str());
         out.push(Panel {
-            title: format!(
-                "{}: a false positive of {name}, between the heartbeat before it and the one that ended it",
-                r.label
-            ),
+            title: if with_beats {
+                format!(
+                    "{}: a false positive of {name}, between the heartbeat before it and the one that ended it",
+                    r.label
+                )
+            } else {
+                format!(
+                    "{}: a false positive of {name}, until it was believed alive again",
+                    r.label
+                )
+            },
             from: from.saturating_sub(span / 5),
             to: (to + span / 5).min(duration),
             row: r,

@@ -528,8 +528,9 @@ impl Cluster {
         if self.cfg.push_pull_interval > 0 {
             // pushPullTrigger: a random stagger within one interval, then every scaled
             // interval.
-            let at =
-                now + below(net.draw(m), 1 << 31) as u64 * self.cfg.push_pull_interval / (1 << 31);
+            let stagger =
+                ((net.draw(m) as u128 * self.cfg.push_pull_interval as u128) >> 64) as u64;
+            let at = now + stagger;
             self.members[mi].push_pull_at = at;
             net.wake(m, at, Wake::PushPull);
         }

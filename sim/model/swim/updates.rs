@@ -265,21 +265,6 @@ impl Cluster {
         }
         self.broadcast(m, Part::Suspect { node, inc, from }, now, net);
         let (min, max) = self.suspicion;
-        if min == 0 {
-            // suspicion_mult 0: the original SWIM, dead at once.
-            self.believe(
-                m,
-                Entry {
-                    node,
-                    inc,
-                    state: State::Suspect,
-                    since: now,
-                },
-                net,
-            );
-            self.dead_node(m, node, inc, m, now, net);
-            return;
-        }
         self.believe(
             m,
             Entry {
@@ -290,6 +275,11 @@ impl Cluster {
             },
             net,
         );
+        if min == 0 {
+            // suspicion_mult 0: the original SWIM, dead at once.
+            self.dead_node(m, node, inc, m, now, net);
+            return;
+        }
         let s = Suspicion::new(node, from, self.k, min, max, now);
         net.wake(m, s.deadline, Wake::Suspicion { node });
         self.members[m as usize].suspicions.push(s);
