@@ -418,17 +418,6 @@ struct Member {
     crashed_at: u64,
 }
 
-/// Counts the model keeps.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Stats {
-    /// Packets and bytes sent, per [`Kind`] in declaration order.
-    pub packets: [u64; KINDS],
-    /// See `packets`.
-    pub bytes: [u64; KINDS],
-    /// Updates carried (piggybacked or gossiped).
-    pub updates_sent: u64,
-}
-
 /// The cluster of one `swim` detector.
 pub struct Cluster {
     cfg: Config,
@@ -442,8 +431,6 @@ pub struct Cluster {
     transmit_limit: u32,
     k: u32,
     suspicion: (u64, u64),
-    /// What the model counted.
-    pub stats: Stats,
 }
 
 impl Cluster {
@@ -464,7 +451,6 @@ impl Cluster {
             dead_in: vec![0; n as usize],
             live: 0,
             pending: Vec::new(),
-            stats: Stats::default(),
         }
     }
 
@@ -566,11 +552,6 @@ impl Cluster {
     /// Whether member `m` runs.
     pub fn is_up(&self, m: u32) -> bool {
         self.members[m as usize].up
-    }
-
-    /// Whether some live member holds `node` dead.
-    pub fn held_dead(&self, node: u32) -> bool {
-        self.dead_in[node as usize] > 0
     }
 
     /// Member `m`'s awareness score.

@@ -59,15 +59,12 @@ impl Cluster {
                 inc: belief.inc,
                 from: m,
             });
-            self.emit(
-                Msg {
-                    from: m,
-                    to: target,
-                    kind: Kind::Ping,
-                    parts,
-                },
-                net,
-            );
+            net.send(Msg {
+                from: m,
+                to: target,
+                kind: Kind::Ping,
+                parts,
+            });
         } else {
             self.send(m, target, Kind::Ping, Part::Ping { seq, node: target }, net);
         }

@@ -22,24 +22,12 @@ impl Cluster {
             self.transmit_limit,
             &mut parts,
         );
-        self.emit(
-            Msg {
-                from: m,
-                to,
-                kind,
-                parts,
-            },
-            net,
-        );
-    }
-
-    pub(super) fn emit(&mut self, msg: Msg, net: &mut dyn Net) {
-        let k = msg.kind as usize;
-        self.stats.packets[k] += 1;
-        self.stats.bytes[k] += msg.bytes() as u64;
-        self.stats.updates_sent +=
-            msg.parts.iter().filter(|p| p.about() != u32::MAX).count() as u64;
-        net.send(msg);
+        net.send(Msg {
+            from: m,
+            to,
+            kind,
+            parts,
+        });
     }
 
     /// Queues an update for broadcast and makes sure a gossip tick is coming.
@@ -78,15 +66,12 @@ impl Cluster {
             if parts.is_empty() {
                 break;
             }
-            self.emit(
-                Msg {
-                    from: m,
-                    to: t,
-                    kind: Kind::Gossip,
-                    parts,
-                },
-                net,
-            );
+            net.send(Msg {
+                from: m,
+                to: t,
+                kind: Kind::Gossip,
+                parts,
+            });
         }
         let mem = &mut self.members[m as usize];
         if !mem.queue.is_empty() {
@@ -115,15 +100,12 @@ impl Cluster {
             reply,
             nodes: self.n,
         });
-        self.emit(
-            Msg {
-                from: m,
-                to,
-                kind: Kind::PushPull,
-                parts,
-            },
-            net,
-        );
+        net.send(Msg {
+            from: m,
+            to,
+            kind: Kind::PushPull,
+            parts,
+        });
     }
 
     /// mergeState: member `m` merges member `remote`'s state as it is now (the state a
