@@ -531,6 +531,9 @@ pub fn settings(kind: &DetectorKind) -> String {
             } else {
                 ", no Lifeguard"
             });
+            if p.lifeguard && p.confirmations == crate::model::swim::Confirmations::Indirect {
+                t.push_str(" (k = indirect)");
+            }
             t
         }
     }

@@ -8,10 +8,10 @@ use super::select::select;
 use super::validate::*;
 use super::*;
 use crate::model::detector::Swim;
-use crate::model::swim::{Config, Phase as SwimPhase, Targeting, MEMBERS_MAX};
+use crate::model::swim::{Config, Confirmations, Phase as SwimPhase, Targeting, MEMBERS_MAX};
 
 /// Every field a `swim` detector may have.
-pub const FIELDS: [&str; 18] = [
+pub const FIELDS: [&str; 19] = [
     "name",
     "kind",
     "members",
@@ -24,6 +24,7 @@ pub const FIELDS: [&str; 18] = [
     "suspicion_max_mult",
     "lifeguard",
     "awareness_max",
+    "confirmations",
     "gossip_interval",
     "gossip_nodes",
     "retransmit_mult",
@@ -80,6 +81,16 @@ impl Validator {
             ],
             SwimPhase::Random,
         );
+        let confirmations = self.optional_choice(
+            map,
+            path,
+            "confirmations",
+            &[
+                ("memberlist", Confirmations::Memberlist),
+                ("indirect", Confirmations::Indirect),
+            ],
+            Confirmations::Memberlist,
+        );
         let lifeguard = match map.get("lifeguard") {
             None => Some(true),
             Some(Value::Bool(b)) => Some(*b),
@@ -126,6 +137,7 @@ impl Validator {
             suspicion_max_mult: suspicion_max_mult?,
             lifeguard: lifeguard?,
             awareness_max: awareness_max?,
+            confirmations: confirmations?,
             gossip_interval: gossip_interval?.as_nanos(),
             gossip_nodes: gossip_nodes?,
             retransmit_mult: retransmit_mult?,

@@ -154,6 +154,34 @@ fn lifeguard_starts_suspicions_long_and_shortens_them_with_confirmations() {
     assert!(l.stats.max_ns.unwrap() <= 1_700_000_000 + 20_000_000_000 + max);
     // Confirmations arrive: most crashes are declared well before the maximum.
     assert!(l.stats.p50_ns.unwrap() < 1_700_000_000 + max / 2);
+
+    // The paper's k = indirect wants more confirmations than memberlist's k =
+    // suspicion_mult - 2. With 5 members, suspicion_mult 3 (k = 1) against indirect 3
+    // (k = 3): the minimum (3 s) is reached after one confirmation with k = 1, but only
+    // after confirmations from all three other live members with k = 3, which each probe
+    // the crashed member with probability 1/4 a period. On the same draws the mean latency
+    // is longer with k = 3.
+    let small = |confirmations: &str| {
+        let s = cluster(
+            5,
+            200,
+            json!({ "name": "swim", "kind": "swim", "phase": "aligned",
+                    "suspicion_mult": 3, "confirmations": confirmations }),
+        );
+        run(&s.to_string())
+    };
+    let (code, paper) = (small("memberlist"), small("indirect"));
+    let (c, p) = (
+        &detector(&code, "swim").detection_latency.stats,
+        &detector(&paper, "swim").detection_latency.stats,
+    );
+    assert!(c.min_ns.unwrap() >= 3_000_000_000 && p.min_ns.unwrap() >= 3_000_000_000);
+    assert!(
+        p.mean_ns.unwrap() > c.mean_ns.unwrap() + 1_000_000_000,
+        "k = 3: {p:?}, k = 1: {c:?}"
+    );
+    assert!(!detector(&code, "swim").settings.contains("k = indirect"));
+    assert!(detector(&paper, "swim").settings.contains("k = indirect"));
 }
 
 #[test]

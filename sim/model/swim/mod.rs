@@ -50,6 +50,15 @@ pub enum Targeting {
     RoundRobin,
 }
 
+/// How many independent confirmations drive a Lifeguard suspicion to its minimum timeout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Confirmations {
+    /// memberlist's code (`state.go` `suspectNode`): `k = SuspicionMult − 2`.
+    Memberlist,
+    /// The Lifeguard paper's reading: `k = IndirectChecks`.
+    Indirect,
+}
+
 /// When members' protocol periods start.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
@@ -81,6 +90,8 @@ pub struct Config {
     pub lifeguard: bool,
     /// `AwarenessMaxMultiplier`.
     pub awareness_max: u32,
+    /// Where the dynamic suspicion's `k` comes from.
+    pub confirmations: Confirmations,
     /// `GossipInterval`, ns.
     pub gossip_interval: u64,
     /// `GossipNodes`.
@@ -440,7 +451,11 @@ impl Cluster {
         Cluster {
             transmit_limit: retransmit_limit(cfg.retransmit_mult, n),
             k: if cfg.lifeguard {
-                confirmations_wanted(cfg.suspicion_mult, n)
+                let k = match cfg.confirmations {
+                    Confirmations::Memberlist => cfg.suspicion_mult as i64 - 2,
+                    Confirmations::Indirect => cfg.indirect as i64,
+                };
+                confirmations_wanted(k, n)
             } else {
                 0
             },

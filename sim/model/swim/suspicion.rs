@@ -20,10 +20,9 @@ pub fn retransmit_limit(mult: u32, n: u32) -> u32 {
 }
 
 /// The number of independent confirmations that drive a suspicion to its minimum
-/// (`state.go` `suspectNode`): `k = SuspicionMult − 2`, and 0 when the cluster has too few
-/// other members to give them (`n − 2 < k`).
-pub fn confirmations_wanted(suspicion_mult: u32, n: u32) -> u32 {
-    let k = suspicion_mult as i64 - 2;
+/// (`state.go` `suspectNode`): `k` as asked (memberlist asks `SuspicionMult − 2`), and 0
+/// when the cluster has too few other members to give them (`n − 2 < k`) or `k < 0`.
+pub fn confirmations_wanted(k: i64, n: u32) -> u32 {
     if (n as i64) - 2 < k || k < 0 {
         0
     } else {
@@ -187,10 +186,12 @@ mod tests {
 
     #[test]
     fn confirmations_wanted_follows_state_go() {
-        assert_eq!(confirmations_wanted(4, 100), 2);
-        assert_eq!(confirmations_wanted(4, 3), 0);
-        assert_eq!(confirmations_wanted(4, 4), 2);
-        assert_eq!(confirmations_wanted(1, 100), 0);
+        // k = SuspicionMult - 2 = 2, as suspectNode computes it for SuspicionMult 4.
+        assert_eq!(confirmations_wanted(2, 100), 2);
+        assert_eq!(confirmations_wanted(2, 3), 0, "n - 2 < k");
+        assert_eq!(confirmations_wanted(2, 4), 2);
+        assert_eq!(confirmations_wanted(3, 4), 0);
+        assert_eq!(confirmations_wanted(-1, 100), 0, "SuspicionMult 1");
         assert_eq!(confirmations_wanted(0, 100), 0);
     }
 }

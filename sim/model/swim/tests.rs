@@ -81,6 +81,7 @@ fn lan() -> Config {
         phase: Phase::Random,
         suspicion_mult: 4,
         suspicion_max_mult: 6,
+        confirmations: Confirmations::Memberlist,
         lifeguard: true,
         awareness_max: 8,
         gossip_interval: 200 * MS,
@@ -326,4 +327,23 @@ fn wake_tags_round_trip() {
         assert!(w.tag() < 1 << 24);
         assert_eq!(Wake::from_tag(w.tag()), w);
     }
+}
+
+#[test]
+fn lifeguards_k_follows_memberlist_or_the_papers_indirect_count() {
+    let mut cfg = lan();
+    assert_eq!(Cluster::new(cfg.clone(), 50).k, 2, "SuspicionMult - 2");
+    cfg.confirmations = Confirmations::Indirect;
+    assert_eq!(Cluster::new(cfg.clone(), 50).k, 3, "IndirectChecks");
+    assert_eq!(
+        Cluster::new(cfg.clone(), 4).k,
+        0,
+        "too few members to confirm"
+    );
+    cfg.lifeguard = false;
+    assert_eq!(
+        Cluster::new(cfg, 50).k,
+        0,
+        "no dynamic suspicion without Lifeguard"
+    );
 }
