@@ -5,6 +5,7 @@
 pub mod ci;
 pub mod hash;
 pub mod human;
+pub mod prefetch;
 pub mod queue;
 pub mod rng;
 pub mod time;

@@ -137,6 +137,15 @@ impl<T> EventQueue<T> {
         self.len
     }
 
+    /// The item `k` places after the next one in the bucket being drained, if it holds
+    /// that many (entries scheduled into it since it was sorted are not counted): a hint
+    /// of what comes soon, for prefetching.
+    #[inline]
+    pub fn ahead(&self, k: usize) -> Option<&T> {
+        let i = self.current.len().checked_sub(k + 1)?;
+        Some(&self.current[i].item)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -325,6 +334,22 @@ mod tests {
         assert_eq!(q.pop(), Some((1 << 40, 1, 5, 3)));
         assert_eq!(q.pop(), None);
         assert!(q.is_empty());
+    }
+
+    #[test]
+    fn ahead_names_what_the_next_pops_return() {
+        let mut q = EventQueue::new(10, 6);
+        for (t, x) in [(2300u64, 'c'), (2100, 'a'), (2200, 'b')] {
+            q.push(t, 1, 0, x);
+        }
+        assert_eq!(q.ahead(0), None, "nothing sorted before the first pop");
+        assert_eq!(q.pop().map(|e| e.3), Some('a'));
+        assert_eq!(
+            (q.ahead(0), q.ahead(1), q.ahead(2)),
+            (Some(&'b'), Some(&'c'), None)
+        );
+        assert_eq!(q.pop().map(|e| e.3), Some('b'));
+        assert_eq!(q.ahead(0), Some(&'c'));
     }
 
     proptest! {

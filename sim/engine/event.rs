@@ -524,6 +524,13 @@ impl Queue {
         self.inner.push_with_seq(at, class, kind, seq, payload);
     }
 
+    /// The first word of the event `k` places after the next one (the client, for the
+    /// events of a client), if the bucket being drained holds it: a prefetching hint.
+    #[inline]
+    pub fn word_ahead(&self, k: usize) -> Option<u32> {
+        self.inner.ahead(k).map(|p| p.a)
+    }
+
     /// The next event and its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(u64, Event)> {

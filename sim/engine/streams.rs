@@ -54,6 +54,14 @@ pub(super) fn group_key(seed: u64, purpose: Purpose, group: &str) -> [u8; 32] {
 }
 
 impl Streams {
+    /// Hints that client `ci`'s streams will be drawn from soon.
+    #[inline(always)]
+    pub fn prefetch(&self, ci: usize) {
+        if let Some(s) = self.all.get(ci * self.stride) {
+            crate::base::prefetch::prefetch(s);
+        }
+    }
+
     /// The streams of every purpose some group of `s` draws from.
     pub fn new(s: &Scenario, seed: u64) -> Self {
         let is_stream = |g: &Group| matches!(g.transport, Transport::Stream(_));

@@ -575,6 +575,25 @@ impl Detector {
         }
     }
 
+    /// Hints that client `client`'s state will be read soon (the passive kinds' watch;
+    /// the others' state is not on the hot path of large runs).
+    #[inline(always)]
+    pub fn prefetch(&self, client: usize) {
+        let watch = match self {
+            Detector::FixedTimeout(d) => d.watches.get(client),
+            Detector::PhiAccrual(d) => d.watches.get(client),
+            Detector::Ping(_)
+            | Detector::TcpKeepalive(_)
+            | Detector::NfdS(_)
+            | Detector::NfdE(_)
+            | Detector::Bertier(_)
+            | Detector::Swim(_) => None,
+        };
+        if let Some(w) = watch {
+            crate::base::prefetch::prefetch(w);
+        }
+    }
+
     /// What the detector believes of client `client`.
     #[inline]
     pub fn status(&self, client: usize) -> Status {
