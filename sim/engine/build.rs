@@ -5,7 +5,9 @@
 use super::event::Event;
 use super::server_data::ServerConn;
 use super::streams::{self, ProbeStreams, Streams};
-use super::{Client, ClientCold, DetectorRt, GroupRt, Numbering, Queue, World, IN_FLIGHT_SLOTS};
+use super::{
+    Client, ClientCold, ColdStore, DetectorRt, GroupRt, Numbering, Queue, World, IN_FLIGHT_SLOTS,
+};
 use crate::base::rng::{self, Purpose};
 use crate::base::time::SimDuration;
 use crate::model::client::Timing;
@@ -58,7 +60,7 @@ impl<'s> World<'s> {
 
         let mut queue = sized_queue(s, total);
         let mut clients = Vec::with_capacity(total);
-        let mut cold = Vec::with_capacity(total);
+        let mut cold = ColdStore::new(total);
         let sequenced = s.detectors.iter().any(|d| d.kind.reads_sequence());
         let mut numbering = Vec::new();
         for (gi, g) in s.groups.iter().enumerate() {
@@ -102,16 +104,11 @@ impl<'s> World<'s> {
                         },
                     });
                 }
-                cold.push(ClientCold {
-                    stamp_offset: 0,
-                    up_since: 0,
-                    paused_until: 0,
-                    partitioned_until: 0,
-                    fault_until: 0,
-                    // A clock running fast by `ppm` counts a nominal second in less time.
-                    timer_scale: 1e6 / (1e6 + ppm),
-                    downlink_bad: false,
-                });
+                // A clock running fast by `ppm` counts a nominal second in less time.
+                let timer_scale = 1e6 / (1e6 + ppm);
+                if timer_scale != ClientCold::START.timer_scale {
+                    cold.get_mut(id as usize).timer_scale = timer_scale;
+                }
                 if g.heartbeat.enabled && phase < end {
                     let event = Event::Send {
                         client: id,

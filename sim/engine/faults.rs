@@ -56,7 +56,7 @@ impl World<'_> {
                     FaultAction::Restart => self.restart(id, trace),
                     FaultAction::Pause { duration } => {
                         let until = now.saturating_add(duration.as_nanos());
-                        let cold = &mut self.cold[ci];
+                        let cold = self.cold.get_mut(ci);
                         cold.paused_until = cold.paused_until.max(until);
                         cold.fault_until = cold.fault_until.max(until);
                         let c = &mut self.clients[ci];
@@ -64,7 +64,7 @@ impl World<'_> {
                     }
                     FaultAction::Partition { duration } => {
                         let until = now.saturating_add(duration.as_nanos());
-                        let cold = &mut self.cold[ci];
+                        let cold = self.cold.get_mut(ci);
                         cold.partitioned_until = cold.partitioned_until.max(until);
                         cold.fault_until = cold.fault_until.max(until);
                         let c = &mut self.clients[ci];
@@ -245,7 +245,9 @@ impl World<'_> {
         c.up = false;
         c.generation = c.generation.wrapping_add(1);
         let g = &mut self.group_acc[gi];
-        g.up_ns += now - self.cold[ci].up_since;
+        // Up time is summed as the ends of up periods minus their starts (the sum is
+        // whole when the run ends; a start may come before its end is added).
+        g.up_ns = g.up_ns.wrapping_add(now);
         g.crashes += 1;
         if let Some(t) = self.tcp.get_mut(ci) {
             // The host's stack dies with it: no more retransmissions.
@@ -272,7 +274,8 @@ impl World<'_> {
         }
         let c = &mut self.clients[ci];
         c.up = true;
-        self.cold[ci].up_since = now;
+        let g = &mut self.group_acc[gi];
+        g.up_ns = g.up_ns.wrapping_sub(now);
         c.generation = c.generation.wrapping_add(1);
         // A restarted process starts its loop at once: first heartbeat now, and the
         // fixed-rate grid is re-anchored here.

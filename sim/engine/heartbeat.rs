@@ -222,8 +222,8 @@ impl World<'_> {
         c.settle(now);
         c.last_arrival = now;
         let clock_stepped = self.server.clock_stepped;
-        if clock_stepped {
-            self.cold[ci].stamp_offset = self.server.clock_offset;
+        if clock_stepped && self.cold[ci].stamp_offset != self.server.clock_offset {
+            self.cold.get_mut(ci).stamp_offset = self.server.clock_offset;
         }
         for di in 0..self.detectors.len() {
             self.feed(di, ci, Input::Heartbeat { clock_stepped, seq }, trace);

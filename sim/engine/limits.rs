@@ -6,7 +6,7 @@ use super::{Client, ClientCold, Numbering};
 use crate::base::rng::Stream;
 use crate::model::tcp::Tcp;
 use crate::oracle::ledger::ENTRY_BYTES;
-use crate::scenario::{FaultAction, Loss, Scenario, StreamParams, Transport};
+use crate::scenario::{Drift, FaultAction, Loss, Scenario, StreamParams, Transport};
 
 /// Limits on one run.
 #[derive(Clone, Copy, Debug)]
@@ -163,7 +163,11 @@ pub fn estimate_memory(s: &Scenario) -> u64 {
     };
     let per_client = server_data
         + std::mem::size_of::<Client>() as u64
-        + std::mem::size_of::<ClientCold>() as u64
+        + if holds_cold(s) {
+            std::mem::size_of::<ClientCold>() as u64
+        } else {
+            0
+        }
         + tcp
         + streams * std::mem::size_of::<Stream>() as u64
         + s.detectors
@@ -206,6 +210,22 @@ pub fn estimate_memory(s: &Scenario) -> u64 {
         // The process itself: code, stack, allocator (a 1000-client run peaks at 3.8 MiB
         // on Linux x86-64).
         .saturating_add(4 << 20)
+}
+
+/// Whether a run may hold every client's cold state ([`ColdStore`](super::ColdStore)):
+/// only pauses, partitions, clock steps, drift and a bursty downlink change it.
+pub(super) fn holds_cold(s: &Scenario) -> bool {
+    s.faults.iter().any(|f| {
+        matches!(
+            f.action,
+            FaultAction::Pause { .. }
+                | FaultAction::Partition { .. }
+                | FaultAction::ClockStep { .. }
+        )
+    }) || s.groups.iter().any(|g| {
+        g.heartbeat.drift_ppm != Drift::Fixed(0.0)
+            || matches!(g.downlink.loss, Loss::GilbertElliott { .. })
+    })
 }
 
 /// Bytes a `swim` cluster holds per member it suspects: the suspicion and its

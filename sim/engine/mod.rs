@@ -64,12 +64,13 @@ pub(crate) struct Client {
     in_flight: [(u64, u64); IN_FLIGHT_SLOTS],
 }
 
-/// Per-client state used only by faults, clocks, streams and accounting.
+/// Per-client state used only by pauses, partitions, clock steps, drift and the
+/// downlink's burst state.
+#[derive(Clone, Copy)]
 pub(crate) struct ClientCold {
     /// Server clock offset when the last heartbeat was stamped: the stamp is
     /// `last_arrival + stamp_offset`.
     stamp_offset: i64,
-    up_since: u64,
     /// The process is paused before this time.
     paused_until: u64,
     /// The links drop everything before this time.
@@ -80,6 +81,59 @@ pub(crate) struct ClientCold {
     timer_scale: f64,
     /// Gilbert–Elliott burst state of the downlink.
     downlink_bad: bool,
+}
+
+impl ClientCold {
+    /// Every client's cold state until something changes it.
+    const START: ClientCold = ClientCold {
+        stamp_offset: 0,
+        paused_until: 0,
+        partitioned_until: 0,
+        fault_until: 0,
+        timer_scale: 1.0,
+        downlink_bad: false,
+    };
+}
+
+/// Every client's cold state, held only once some client's differs from
+/// [`ClientCold::START`]: most runs (no pause, partition, drift, clock step or bursty
+/// downlink) never need it, and at a million clients it would be 48 MB.
+pub(crate) struct ColdStore {
+    all: Vec<ClientCold>,
+    clients: usize,
+}
+
+impl ColdStore {
+    fn new(clients: usize) -> Self {
+        ColdStore {
+            all: Vec::new(),
+            clients,
+        }
+    }
+
+    /// Client `ci`'s cold state, to change: the first call holds every client's.
+    #[inline]
+    fn get_mut(&mut self, ci: usize) -> &mut ClientCold {
+        if self.all.is_empty() {
+            self.all = vec![ClientCold::START; self.clients];
+        }
+        &mut self.all[ci]
+    }
+
+    /// Whether every client's cold state is held.
+    #[cfg(test)]
+    fn held(&self) -> bool {
+        !self.all.is_empty()
+    }
+}
+
+impl std::ops::Index<usize> for ColdStore {
+    type Output = ClientCold;
+
+    #[inline]
+    fn index(&self, ci: usize) -> &ClientCold {
+        self.all.get(ci).unwrap_or(&ClientCold::START)
+    }
 }
 
 /// A client's heartbeat numbering, kept only when a detector reads sequence numbers
@@ -151,7 +205,7 @@ struct DetectorRt {
 /// arrivals are applied first.
 struct HeardView<'a> {
     clients: &'a mut [Client],
-    cold: &'a [ClientCold],
+    cold: &'a ColdStore,
     numbering: &'a [Numbering],
     server: &'a Server,
     now: u64,
@@ -182,7 +236,7 @@ pub struct World<'s> {
     now: u64,
     queue: Queue,
     clients: Vec<Client>,
-    cold: Vec<ClientCold>,
+    cold: ColdStore,
     /// Per client when some detector reads sequence numbers, else empty.
     numbering: Vec<Numbering>,
     groups: Vec<GroupRt>,
@@ -219,7 +273,13 @@ impl<'s> World<'s> {
     /// Runs to the end of the scenario's duration. Events at times in `[0, duration)` are
     /// processed; the run then closes every open interval at `duration`. `trace` sees each
     /// verdict change in time order.
-    pub fn run(mut self, limits: Limits, mut trace: Trace<'_>) -> Result<Outcome, LimitExceeded> {
+    pub fn run(mut self, limits: Limits, trace: Trace<'_>) -> Result<Outcome, LimitExceeded> {
+        self.run_to_end(limits, trace)?;
+        Ok(self.finish())
+    }
+
+    /// Processes every event before the end, then stands at the end.
+    fn run_to_end(&mut self, limits: Limits, mut trace: Trace<'_>) -> Result<(), LimitExceeded> {
         let estimate = estimate_events(self.scenario);
         while let Some((at, event)) = self.queue.pop() {
             assert!(at >= self.now, "time went backwards: {at} < {}", self.now);
@@ -307,7 +367,7 @@ impl<'s> World<'s> {
             }
         }
         self.now = self.end;
-        Ok(self.finish())
+        Ok(())
     }
 
     /// Hints that client `ci`'s state will be read soon: its hot state and its streams.
@@ -477,7 +537,9 @@ impl<'s> World<'s> {
         for (ci, c) in self.clients.iter().enumerate() {
             let gi = c.group as usize;
             if c.up {
-                self.group_acc[gi].up_ns += end - self.cold[ci].up_since;
+                // Up time is summed as the ends of up periods minus their starts.
+                let acc = &mut self.group_acc[gi];
+                acc.up_ns = acc.up_ns.wrapping_add(end);
             }
             for d in &mut self.detectors {
                 let up = if d.ledger.about_server {

@@ -97,3 +97,31 @@ fn runs_over_the_event_limit_are_refused_before_they_start() {
     assert_eq!(err.kind, LimitKind::Memory);
     assert!(err.to_string().contains("--max-memory-mib"), "{err}");
 }
+
+#[test]
+fn cold_state_is_held_only_where_the_memory_estimate_counts_it() {
+    // estimate_memory counts every client's cold state only where `holds_cold` says a
+    // run may need it; every committed scenario keeps to that.
+    let mut seen = [0, 0];
+    for dir in ["scenarios", "scenarios/presets"] {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+        let mut paths: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let s = parse(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let mut world = World::new(&s, s.seed);
+            world.run_to_end(Limits::default(), None).unwrap();
+            let held = world.cold.held();
+            assert!(!held || limits::holds_cold(&s), "{}", path.display());
+            seen[held as usize] += 1;
+        }
+    }
+    assert!(
+        seen[0] > 10 && seen[1] > 5,
+        "both kinds of scenario are checked: {seen:?}"
+    );
+}

@@ -92,10 +92,13 @@ impl World<'_> {
         // Acknowledgement on the downlink.
         let g = &self.groups[gi];
         let delay = g.downlink.delay(self.rng.get(Purpose::DownlinkDelay, ci));
-        let lost = g.downlink.lost(
-            &mut self.cold[ci].downlink_bad,
-            self.rng.get(Purpose::DownlinkLoss, ci),
-        );
+        let mut bad = self.cold[ci].downlink_bad;
+        let lost = g
+            .downlink
+            .lost(&mut bad, self.rng.get(Purpose::DownlinkLoss, ci));
+        if bad != self.cold[ci].downlink_bad {
+            self.cold.get_mut(ci).downlink_bad = bad;
+        }
         let acc = &mut self.group_acc[gi];
         acc.bytes_down += tcp::ACK_BYTES;
         if !lost && now.saturating_add(delay) < self.end {
