@@ -16,6 +16,9 @@ use std::collections::BinaryHeap;
 /// Capacity (entries) a bucket keeps after it is drained.
 const BUCKET_KEEP: usize = 32;
 
+/// Capacity (entries) above which the bucket being drained gives memory back.
+const SHRINK_FROM: usize = 1 << 14;
+
 /// Bits of `Entry::order` below the class.
 const CLASS_SHIFT: u32 = 60;
 /// Bits of `Entry::order` below the scheduling order (they hold the kind).
@@ -190,6 +193,12 @@ impl<T> EventQueue<T> {
                     *b = v;
                 }
             }
+            if b.len() == b.capacity() {
+                // Grow by a quarter, not double: at a million clients the buckets hold
+                // most of the queue's entries, and doubling would leave up to half of
+                // their memory unused.
+                b.reserve_exact(b.len() / 4 + 4);
+            }
             b.push(entry);
             self.occupied[slot / 64] |= 1 << (slot % 64);
             self.wheel_len += 1;
@@ -213,6 +222,13 @@ impl<T> EventQueue<T> {
                 Some(true) => {
                     let e = self.current.pop().expect("checked above");
                     self.len -= 1;
+                    // A burst (every check due at one scan instant) is drained while
+                    // its clients' next checks fill other buckets: give back what the
+                    // drained part held, a quarter at a time.
+                    let (len, cap) = (self.current.len(), self.current.capacity());
+                    if cap > SHRINK_FROM && len < cap / 2 {
+                        self.current.shrink_to(len + len / 4);
+                    }
                     return Some(e.unpack());
                 }
                 Some(false) => {
