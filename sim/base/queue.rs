@@ -368,6 +368,28 @@ mod tests {
         assert_eq!(q.ahead(0), Some(&'c'));
     }
 
+    #[test]
+    fn a_burst_drained_while_its_successors_arrive_keeps_its_order() {
+        // 40 000 entries at one instant (a bucket large enough to give memory back as it
+        // drains), each scheduling a successor a second later, as checks do.
+        let mut q = EventQueue::new(20, 8);
+        let n = 40_000u64;
+        for i in 0..n {
+            q.push(1 << 20, 2, 0, i);
+        }
+        for round in 0..2u64 {
+            for i in 0..n {
+                let (t, _, _, x) = q.pop().unwrap();
+                assert_eq!((t, x), ((1 << 20) + round * 1_000_000_000, i + round * n));
+                if round == 0 {
+                    q.push(t + 1_000_000_000, 2, 0, x + n);
+                }
+            }
+        }
+        assert!(q.is_empty());
+        assert!(q.current.capacity() < n as usize / 2, "memory given back");
+    }
+
     proptest! {
         /// Interleaved pushes (never before the last popped time) and pops give exactly
         /// the order of a sorted reference map.
