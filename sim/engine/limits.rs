@@ -5,7 +5,7 @@ use super::server_data::ServerConn;
 use super::{Client, ClientCold, Numbering};
 use crate::base::rng::Stream;
 use crate::model::tcp::Tcp;
-use crate::oracle::ledger::ENTRY_BYTES;
+use crate::oracle::ledger::{ENTRY_BYTES, RARE_BYTES};
 use crate::scenario::{Drift, FaultAction, Loss, Scenario, StreamParams, Transport};
 
 /// Limits on one run.
@@ -202,8 +202,33 @@ pub fn estimate_memory(s: &Scenario) -> u64 {
         .iter()
         .map(|d| d.kind.run_bytes(duration))
         .fold(0, u64::saturating_add);
+    // The ledgers' records of crashed or mistaken subjects: one for each client a fault
+    // may take down or cut off (every client for a server fault). Mistakes from loss
+    // alone are not foreseen: they may add up to RARE_BYTES per client and detector.
+    let disturbed = s
+        .faults
+        .iter()
+        .map(|f| match f.action {
+            FaultAction::ServerCrash | FaultAction::ServerStall { .. } => clients,
+            FaultAction::Crash { .. }
+            | FaultAction::Churn { .. }
+            | FaultAction::Pause { .. }
+            | FaultAction::Partition { .. } => f
+                .targets
+                .iter()
+                .map(|r| {
+                    let count = s.groups[r.group].count as u64;
+                    (r.end as u64).min(count).saturating_sub(r.start as u64)
+                })
+                .sum(),
+            FaultAction::Restart | FaultAction::ClockStep { .. } | FaultAction::ServerRestart => 0,
+        })
+        .fold(0, u64::saturating_add)
+        .min(clients);
+    let rare = disturbed.saturating_mul(s.detectors.len() as u64 * RARE_BYTES as u64);
     clients
         .saturating_mul(per_client)
+        .saturating_add(rare)
         .saturating_add(growing)
         .saturating_add(per_run)
         .saturating_add(swim_bytes(s))

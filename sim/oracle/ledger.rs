@@ -11,52 +11,46 @@
 use super::metrics::DetectorAcc;
 use crate::model::detector::{Status, NEVER};
 
-/// One detector's record of one subject (a client, or the server for a client's ping).
+/// One detector's record of one subject (a client, or the server for a client's ping):
+/// what every subject needs, 24 bytes. What only a crashed or mistaken subject needs is
+/// in a [`Rare`] record of the ledger's slab, held while any of its times is set.
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     /// The detector's verdict, as last reported.
     verdict: Status,
-    /// Crash not yet detected, or `NEVER`.
-    pending_crash: u64,
-    /// Start of an open false offline verdict, or `NEVER`.
-    mistake_start: u64,
+    /// Whether the detector has made a mistake about this subject yet.
+    mistaken: bool,
+    /// Index of the subject's record in the slab, or `NO_RARE`.
+    rare: u32,
     /// Last time the query-accuracy clocks were brought up to date.
     accounted_at: u64,
     /// First contact (the first online verdict), or `NEVER`.
     first_contact: u64,
+}
+
+/// The times a subject has only after a crash or a mistake (all `NEVER` otherwise).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Rare {
+    /// Crash not yet detected, or `NEVER`.
+    pending_crash: u64,
+    /// Start of an open false offline verdict, or `NEVER`.
+    mistake_start: u64,
     /// Last false offline verdict (S-transition) in the current up period, or `NEVER`.
     last_mistake: u64,
     /// Last end of a mistake (T-transition) in the current up period, or `NEVER`.
     last_recovery: u64,
-    /// Whether the detector has made a mistake about this subject yet.
-    mistaken: bool,
 }
 
-impl Entry {
-    const NEW: Entry = Entry {
-        verdict: Status::Unknown,
+/// `Entry::rare` of a subject without a record.
+const NO_RARE: u32 = u32::MAX;
+
+impl Rare {
+    const NONE: Rare = Rare {
         pending_crash: NEVER,
         mistake_start: NEVER,
-        accounted_at: 0,
-        first_contact: NEVER,
         last_mistake: NEVER,
         last_recovery: NEVER,
-        mistaken: false,
     };
-
-    /// Brings the query-accuracy clocks up to `now`, given whether the subject was up
-    /// since the last update.
-    #[inline]
-    fn account(&mut self, acc: &mut DetectorAcc, up: bool, now: u64) {
-        let dt = now - self.accounted_at;
-        self.accounted_at = now;
-        if up && self.verdict != Status::Unknown {
-            acc.up_known_ns += dt;
-            if self.verdict == Status::Online {
-                acc.up_online_ns += dt;
-            }
-        }
-    }
 
     /// A running mistake ends without an answer: how long it would have lasted is unknown.
     #[inline]
@@ -77,13 +71,46 @@ impl Entry {
     }
 }
 
-/// Bytes of one (detector, client) entry.
+impl Entry {
+    const NEW: Entry = Entry {
+        verdict: Status::Unknown,
+        mistaken: false,
+        rare: NO_RARE,
+        accounted_at: 0,
+        first_contact: NEVER,
+    };
+
+    /// Brings the query-accuracy clocks up to `now`, given whether the subject was up
+    /// since the last update.
+    #[inline]
+    fn account(&mut self, acc: &mut DetectorAcc, up: bool, now: u64) {
+        let dt = now - self.accounted_at;
+        self.accounted_at = now;
+        if up && self.verdict != Status::Unknown {
+            acc.up_known_ns += dt;
+            if self.verdict == Status::Online {
+                acc.up_online_ns += dt;
+            }
+        }
+    }
+}
+
+/// Bytes of one (detector, client) entry; a crashed or mistaken subject holds a
+/// `RARE_BYTES` record more.
 pub const ENTRY_BYTES: usize = std::mem::size_of::<Entry>();
+
+/// Bytes of the record a subject holds after a crash or a mistake.
+pub const RARE_BYTES: usize = std::mem::size_of::<Rare>();
 
 /// One detector's ledger: an entry per client and the accumulators per group.
 #[derive(Clone, Debug)]
 pub struct Ledger {
     entries: Vec<Entry>,
+    /// The records of subjects with a crash or mistake time set; freed ones are reused
+    /// (lowest index last freed first), so the slab is as large as the most subjects
+    /// that held one at once.
+    rares: Vec<Rare>,
+    free: Vec<u32>,
     /// Per group.
     pub acc: Vec<DetectorAcc>,
     /// Whether the subjects are the server (a client-to-server ping): ground truth is
@@ -96,8 +123,47 @@ impl Ledger {
     pub fn new(clients: usize, groups: usize, about_server: bool) -> Self {
         Ledger {
             entries: vec![Entry::NEW; clients],
+            rares: Vec::new(),
+            free: Vec::new(),
             acc: vec![DetectorAcc::default(); groups],
             about_server,
+        }
+    }
+
+    /// Subject `ci`'s crash and mistake times.
+    #[inline]
+    fn rare(&self, ci: usize) -> Rare {
+        match self.entries[ci].rare {
+            NO_RARE => Rare::NONE,
+            i => self.rares[i as usize],
+        }
+    }
+
+    /// Stores subject `ci`'s crash and mistake times, holding a record only while one
+    /// is set.
+    #[inline]
+    fn set_rare(&mut self, ci: usize, r: Rare) {
+        let slot = self.entries[ci].rare;
+        match (slot, r == Rare::NONE) {
+            (NO_RARE, true) => {}
+            (NO_RARE, false) => {
+                let i = match self.free.pop() {
+                    Some(i) => {
+                        self.rares[i as usize] = r;
+                        i
+                    }
+                    None => {
+                        self.rares.push(r);
+                        (self.rares.len() - 1) as u32
+                    }
+                };
+                self.entries[ci].rare = i;
+            }
+            (i, true) => {
+                self.free.push(i);
+                self.entries[ci].rare = NO_RARE;
+            }
+            (i, false) => self.rares[i as usize] = r,
         }
     }
 
@@ -109,22 +175,25 @@ impl Ledger {
 
     /// The detector turned client `ci` (of group `gi`) online at `now`; `up` is the truth.
     pub fn online(&mut self, ci: usize, gi: usize, up: bool, now: u64) {
+        let mut r = self.rare(ci);
         let (w, acc) = (&mut self.entries[ci], &mut self.acc[gi]);
         w.account(acc, up, now);
-        if w.mistake_start != NEVER {
-            acc.mistakes.push(now - w.mistake_start);
-            w.mistake_start = NEVER;
-            w.last_recovery = now;
+        if r.mistake_start != NEVER {
+            acc.mistakes.push(now - r.mistake_start);
+            r.mistake_start = NEVER;
+            r.last_recovery = now;
         }
         if w.first_contact == NEVER {
             w.first_contact = now;
         }
         w.verdict = Status::Online;
+        self.set_rare(ci, r);
     }
 
     /// The detector turned client `ci` offline at `now`; `up` is the truth, and
     /// `during_fault` says whether a fault window explains the verdict if it is a mistake.
     pub fn offline(&mut self, ci: usize, gi: usize, up: bool, during_fault: bool, now: u64) {
+        let mut r = self.rare(ci);
         let (w, acc) = (&mut self.entries[ci], &mut self.acc[gi]);
         w.account(acc, up, now);
         w.verdict = Status::Offline;
@@ -134,68 +203,77 @@ impl Ledger {
             } else {
                 acc.fp_spurious += 1;
             }
-            w.mistake_start = now;
+            r.mistake_start = now;
             // Chen–Toueg: mistake recurrence (S to S) and good period (T to S), within
             // one up period; time to the first mistake from first contact.
-            if w.last_mistake != NEVER {
-                acc.recurrences.push(now - w.last_mistake);
+            if r.last_mistake != NEVER {
+                acc.recurrences.push(now - r.last_mistake);
             }
-            if w.last_recovery != NEVER {
-                acc.good_periods.push(now - w.last_recovery);
+            if r.last_recovery != NEVER {
+                acc.good_periods.push(now - r.last_recovery);
             }
             if !w.mistaken {
                 w.mistaken = true;
                 acc.first_mistakes.push(now - w.first_contact);
             }
-            w.last_mistake = now;
-        } else if w.pending_crash != NEVER {
-            acc.latencies.push(now - w.pending_crash);
-            w.pending_crash = NEVER;
+            r.last_mistake = now;
+        } else if r.pending_crash != NEVER {
+            acc.latencies.push(now - r.pending_crash);
+            r.pending_crash = NEVER;
         }
+        self.set_rare(ci, r);
     }
 
     /// The subject of entry `ci` died at `now`: its time so far is accounted as up, the
     /// crash waits for its detection (or counts as already detected), and a running
     /// mistake is censored (the suspicion became true).
     pub fn subject_died(&mut self, ci: usize, gi: usize, now: u64) {
+        let mut r = self.rare(ci);
         let (w, acc) = (&mut self.entries[ci], &mut self.acc[gi]);
         w.account(acc, true, now);
         match w.verdict {
-            Status::Online | Status::Unknown => w.pending_crash = now,
+            Status::Online | Status::Unknown => r.pending_crash = now,
             Status::Offline => acc.already_offline += 1,
         }
-        w.censor(acc);
+        r.censor(acc);
         // Recurrence and good periods are measured within one up period.
-        w.last_mistake = NEVER;
-        w.last_recovery = NEVER;
+        r.last_mistake = NEVER;
+        r.last_recovery = NEVER;
+        self.set_rare(ci, r);
     }
 
     /// The detector forgot client `ci` at `now` (the server it runs in died); `up` is the
     /// client's truth. An undetected crash is missed and an open mistake censored.
     pub fn forgotten(&mut self, ci: usize, gi: usize, up: bool, now: u64) {
+        let mut r = self.rare(ci);
         let (w, acc) = (&mut self.entries[ci], &mut self.acc[gi]);
         w.account(acc, up, now);
-        w.miss(acc);
-        w.censor(acc);
+        r.miss(acc);
+        r.censor(acc);
         w.verdict = Status::Unknown;
-        w.last_mistake = NEVER;
-        w.last_recovery = NEVER;
+        r.last_mistake = NEVER;
+        r.last_recovery = NEVER;
+        self.set_rare(ci, r);
     }
 
     /// The client holding entry `ci`'s view of the server died at `now`: the view is gone.
     pub fn viewer_died(&mut self, ci: usize, gi: usize, server_up: bool, now: u64) {
+        let mut r = self.rare(ci);
         let (w, acc) = (&mut self.entries[ci], &mut self.acc[gi]);
         w.account(acc, server_up, now);
-        w.censor(acc);
+        r.censor(acc);
         w.verdict = Status::Unknown;
+        self.set_rare(ci, r);
     }
 
     /// The subject of entry `ci` came back at `now` (it was down until now): a crash still
     /// pending was missed.
     pub fn subject_restarted(&mut self, ci: usize, gi: usize, now: u64) {
+        let mut r = self.rare(ci);
         let (w, acc) = (&mut self.entries[ci], &mut self.acc[gi]);
         w.account(acc, false, now);
-        w.miss(acc);
+        r.miss(acc);
+        self.set_rare(ci, r);
     }
 
     /// Brings entry `ci`'s clocks up to `now` without any change (`up` is the truth).
@@ -206,17 +284,24 @@ impl Ledger {
     /// The run ends at `end`: clocks are closed, pending crashes missed, open mistakes
     /// censored, and subjects never mistaken counted as censored first mistakes.
     pub fn finish(&mut self, ci: usize, gi: usize, up: bool, end: u64) {
+        let r = self.rare(ci);
         let (w, acc) = (&mut self.entries[ci], &mut self.acc[gi]);
         w.account(acc, up, end);
-        if w.pending_crash != NEVER {
+        if r.pending_crash != NEVER {
             acc.missed += 1;
         }
-        if w.mistake_start != NEVER {
+        if r.mistake_start != NEVER {
             acc.censored += 1;
         }
         if w.first_contact != NEVER && !w.mistaken {
             acc.first_mistake_censored += 1;
         }
+    }
+
+    /// How many subjects hold a crash or mistake record now, and the slab's size.
+    #[cfg(test)]
+    fn rares_held(&self) -> (usize, usize) {
+        (self.rares.len() - self.free.len(), self.rares.len())
     }
 }
 
@@ -253,5 +338,31 @@ mod tests {
         l.finish(0, 0, true, 30);
         assert_eq!(l.acc[0].missed, 1);
         assert!(l.acc[0].latencies.is_empty());
+    }
+
+    #[test]
+    fn only_crashed_or_mistaken_subjects_hold_a_record() {
+        let mut l = Ledger::new(3, 1, false);
+        for ci in 0..3 {
+            l.online(ci, 0, true, 0);
+        }
+        assert_eq!(l.rares_held(), (0, 0));
+        l.subject_died(0, 0, 10);
+        l.offline(1, 0, true, false, 12); // a mistake
+        assert_eq!(l.rares_held(), (2, 2));
+        l.offline(0, 0, false, false, 13); // the crash detected: nothing pending
+        assert_eq!(l.rares_held(), (1, 2));
+        l.online(1, 0, true, 15); // the mistake ends; its recovery time stays
+        l.subject_died(1, 0, 20); // a new up period forgets it; a crash is pending
+        l.subject_died(2, 0, 20);
+        assert_eq!(l.rares_held(), (2, 2), "the freed record is reused");
+        l.offline(2, 0, false, false, 24);
+        l.finish(0, 0, false, 30);
+        l.finish(1, 0, false, 30);
+        l.finish(2, 0, false, 30);
+        let acc = &l.acc[0];
+        assert_eq!(acc.latencies, vec![3, 4]);
+        assert_eq!(acc.mistakes, vec![3]);
+        assert_eq!(acc.missed, 1, "client 1's crash at 20 was never detected");
     }
 }
