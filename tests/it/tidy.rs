@@ -1,6 +1,7 @@
 //! Goal: the simulation and report code cannot read the wall clock, the environment or a
 //! hash-ordered collection, and leaves no debugging output behind (DESIGN §7); the layers
-//! of `sim/` import only the layers below them; no source file grows past 800 lines.
+//! of `sim/` import only the layers below them; no source file grows past 800 lines; the
+//! only `unsafe` code is the prefetch hint.
 
 use crate::common::root;
 use std::path::{Path, PathBuf};
@@ -206,4 +207,26 @@ fn no_source_file_is_over_800_lines() {
         "split these by responsibility:\n{}",
         long.join("\n")
     );
+}
+
+#[test]
+fn unsafe_code_is_only_the_prefetch_hint() {
+    // The one `unsafe` block is the cache hint of `base/prefetch.rs`, which has no
+    // effect the program can observe; anything else must stay safe Rust.
+    // The needles are built so that this file does not match itself.
+    let (block, function) = (["unsafe", " {"].concat(), ["unsafe", " fn"].concat());
+    let mut found = Vec::new();
+    for dir in ["sim", "benches", "examples", "tests"] {
+        for rel in rust_files(&root().join(dir)) {
+            let text = std::fs::read_to_string(root().join(&rel)).unwrap();
+            for (i, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or("");
+                if code.contains(&block) || code.contains(&function) {
+                    found.push(format!("{}:{}", rel.display(), i + 1));
+                }
+            }
+        }
+    }
+    assert_eq!(found.len(), 1, "unsafe code: {found:?}");
+    assert!(found[0].starts_with("sim/base/prefetch.rs:"), "{found:?}");
 }
