@@ -87,11 +87,11 @@ impl<'s> World<'s> {
                     group: gi as u16,
                     up: true,
                     uplink_bad: false,
+                    disturbed: false,
                     online_in: 0,
                     generation: 0,
                     grid: phase,
                     last_arrival: NEVER,
-                    disturbed_until: 0,
                     in_flight: [(NEVER, 0); IN_FLIGHT_SLOTS],
                 });
                 if sequenced {

@@ -59,16 +59,14 @@ impl World<'_> {
                         let cold = self.cold.get_mut(ci);
                         cold.paused_until = cold.paused_until.max(until);
                         cold.fault_until = cold.fault_until.max(until);
-                        let c = &mut self.clients[ci];
-                        c.disturbed_until = c.disturbed_until.max(until);
+                        self.clients[ci].disturbed = true;
                     }
                     FaultAction::Partition { duration } => {
                         let until = now.saturating_add(duration.as_nanos());
                         let cold = self.cold.get_mut(ci);
                         cold.partitioned_until = cold.partitioned_until.max(until);
                         cold.fault_until = cold.fault_until.max(until);
-                        let c = &mut self.clients[ci];
-                        c.disturbed_until = c.disturbed_until.max(until);
+                        self.clients[ci].disturbed = true;
                     }
                     FaultAction::Churn { mtbf, .. } => {
                         self.schedule_churn(id, index as u32, mtbf, true)

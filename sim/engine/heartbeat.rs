@@ -18,7 +18,7 @@ impl World<'_> {
         if c.generation != generation || !c.up {
             return;
         }
-        if now < c.disturbed_until && now < self.cold[ci].paused_until {
+        if c.disturbed && now < self.cold[ci].paused_until {
             // A paused process cannot send; its timer is serviced when it resumes.
             let resume = self.cold[ci].paused_until;
             if resume < self.end {
@@ -100,7 +100,7 @@ impl World<'_> {
     /// Whether the client's links are cut at `t`.
     #[inline]
     pub(super) fn partitioned(&self, ci: usize, t: u64) -> bool {
-        t < self.clients[ci].disturbed_until && t < self.cold[ci].partitioned_until
+        self.clients[ci].disturbed && t < self.cold[ci].partitioned_until
     }
 
     /// The delay and fate of the next packet on client `ci`'s uplink. Both draws happen

@@ -48,6 +48,9 @@ pub(crate) struct Client {
     up: bool,
     /// Gilbert–Elliott burst state of the uplink.
     uplink_bad: bool,
+    /// Whether the client was ever paused or cut off: only then can its cold state's
+    /// pause and partition windows hold it back.
+    disturbed: bool,
     /// How many detectors hold this client online.
     online_in: u16,
     /// Bumped by every crash and restart; a `Send` of an older generation is stale.
@@ -56,8 +59,6 @@ pub(crate) struct Client {
     grid: u64,
     /// Arrival time (true time) of the last heartbeat applied to the server's state.
     last_arrival: u64,
-    /// Before this time the client is paused or its links are cut (see `ClientCold`).
-    disturbed_until: u64,
     /// A heartbeat in flight recorded without a queued delivery (see
     /// `World::datagram_in_flight`): `(arrival time, reserved scheduling order)`, `NEVER`
     /// when free.
