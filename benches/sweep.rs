@@ -1,7 +1,8 @@
 //! Sweep benchmark (release build): `cargo bench --bench sweep`.
 //!
 //! Runs the 48 cells of `benches/sweep-48.json` (1000 clients × 1 h each) on one thread
-//! and on two, and prints wall times, the speed-up and client-seconds per wall second.
+//! and on two, and prints wall times, the speed-up and client-seconds per wall second. It
+//! fails unless both give the same rows.
 
 use hbsim::{study::sweep, Limits};
 use std::time::Instant;
@@ -14,6 +15,7 @@ fn main() {
         * scenario.groups.iter().map(|g| g.count as f64).sum::<f64>()
         * scenario.duration.as_secs_f64();
     let mut walls = Vec::new();
+    let mut results = Vec::new();
     for threads in [1, 2] {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -31,6 +33,12 @@ fn main() {
             client_secs / wall
         );
         walls.push(wall);
+        results.push(rows);
     }
+    assert!(
+        results[0] == results[1],
+        "one thread and two give different rows"
+    );
+    println!("rows identical on 1 and 2 threads");
     println!("speed-up with 2 threads: {:.2}x", walls[0] / walls[1]);
 }
