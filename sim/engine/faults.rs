@@ -129,10 +129,10 @@ impl World<'_> {
             let d = &mut self.detectors[di];
             for (ci, c) in self.clients.iter().enumerate() {
                 let gi = c.group as usize;
+                // The client-side ledgers' clocks run on: the server's restart changes
+                // no client's truth, and their verdicts stay unknown until contact.
                 if d.ledger.about_server {
                     d.ledger.subject_restarted(ci, gi, now);
-                } else {
-                    d.ledger.touch(ci, gi, c.up, now);
                 }
             }
             if d.uses_connections {

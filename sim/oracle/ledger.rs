@@ -12,7 +12,7 @@ use super::metrics::DetectorAcc;
 use crate::model::detector::{Status, NEVER};
 
 /// One detector's record of one subject (a client, or the server for a client's ping):
-/// what every subject needs, 24 bytes. What only a crashed or mistaken subject needs is
+/// what every subject needs, 16 bytes. What only a crashed or mistaken subject needs is
 /// in a [`Rare`] record of the ledger's slab, held while any of its times is set.
 #[derive(Clone, Copy, Debug)]
 struct Entry {
@@ -22,8 +22,6 @@ struct Entry {
     mistaken: bool,
     /// Index of the subject's record in the slab, or `NO_RARE`.
     rare: u32,
-    /// Last time the query-accuracy clocks were brought up to date.
-    accounted_at: u64,
     /// First contact (the first online verdict), or `NEVER`.
     first_contact: u64,
 }
@@ -76,20 +74,30 @@ impl Entry {
         verdict: Status::Unknown,
         mistaken: false,
         rare: NO_RARE,
-        accounted_at: 0,
         first_contact: NEVER,
     };
 
-    /// Brings the query-accuracy clocks up to `now`, given whether the subject was up
-    /// since the last update.
+    /// The query-accuracy clocks, as sums of the ends of the periods they count minus
+    /// their starts (no start time per subject; the sums are whole once every period
+    /// has ended, at `finish`). The subject's state from now on, `up` with the current
+    /// verdict, starts a period of the clocks it counts for.
     #[inline]
-    fn account(&mut self, acc: &mut DetectorAcc, up: bool, now: u64) {
-        let dt = now - self.accounted_at;
-        self.accounted_at = now;
+    fn open(&self, acc: &mut DetectorAcc, up: bool, now: u64) {
         if up && self.verdict != Status::Unknown {
-            acc.up_known_ns += dt;
+            acc.up_known_ns = acc.up_known_ns.wrapping_sub(now);
             if self.verdict == Status::Online {
-                acc.up_online_ns += dt;
+                acc.up_online_ns = acc.up_online_ns.wrapping_sub(now);
+            }
+        }
+    }
+
+    /// The subject's state until now (`up` with the current verdict) ends its period.
+    #[inline]
+    fn close(&self, acc: &mut DetectorAcc, up: bool, now: u64) {
+        if up && self.verdict != Status::Unknown {
+            acc.up_known_ns = acc.up_known_ns.wrapping_add(now);
+            if self.verdict == Status::Online {
+                acc.up_online_ns = acc.up_online_ns.wrapping_add(now);
             }
         }
     }
@@ -177,7 +185,7 @@ impl Ledger {
     pub fn online(&mut self, ci: usize, gi: usize, up: bool, now: u64) {
         let mut r = self.rare(ci);
         let (w, acc) = (&mut self.entries[ci], &mut self.acc[gi]);
-        w.account(acc, up, now);
+        w.close(acc, up, now);
         if r.mistake_start != NEVER {
             acc.mistakes.push(now - r.mistake_start);
             r.mistake_start = NEVER;
@@ -187,6 +195,7 @@ impl Ledger {
             w.first_contact = now;
         }
         w.verdict = Status::Online;
+        w.open(acc, up, now);
         self.set_rare(ci, r);
     }
 
@@ -195,8 +204,9 @@ impl Ledger {
     pub fn offline(&mut self, ci: usize, gi: usize, up: bool, during_fault: bool, now: u64) {
         let mut r = self.rare(ci);
         let (w, acc) = (&mut self.entries[ci], &mut self.acc[gi]);
-        w.account(acc, up, now);
+        w.close(acc, up, now);
         w.verdict = Status::Offline;
+        w.open(acc, up, now);
         if up {
             if during_fault {
                 acc.fp_during_fault += 1;
@@ -230,7 +240,8 @@ impl Ledger {
     pub fn subject_died(&mut self, ci: usize, gi: usize, now: u64) {
         let mut r = self.rare(ci);
         let (w, acc) = (&mut self.entries[ci], &mut self.acc[gi]);
-        w.account(acc, true, now);
+        // Up until now; from now on down, which no clock counts.
+        w.close(acc, true, now);
         match w.verdict {
             Status::Online | Status::Unknown => r.pending_crash = now,
             Status::Offline => acc.already_offline += 1,
@@ -247,7 +258,7 @@ impl Ledger {
     pub fn forgotten(&mut self, ci: usize, gi: usize, up: bool, now: u64) {
         let mut r = self.rare(ci);
         let (w, acc) = (&mut self.entries[ci], &mut self.acc[gi]);
-        w.account(acc, up, now);
+        w.close(acc, up, now);
         r.miss(acc);
         r.censor(acc);
         w.verdict = Status::Unknown;
@@ -260,7 +271,7 @@ impl Ledger {
     pub fn viewer_died(&mut self, ci: usize, gi: usize, server_up: bool, now: u64) {
         let mut r = self.rare(ci);
         let (w, acc) = (&mut self.entries[ci], &mut self.acc[gi]);
-        w.account(acc, server_up, now);
+        w.close(acc, server_up, now);
         r.censor(acc);
         w.verdict = Status::Unknown;
         self.set_rare(ci, r);
@@ -271,14 +282,10 @@ impl Ledger {
     pub fn subject_restarted(&mut self, ci: usize, gi: usize, now: u64) {
         let mut r = self.rare(ci);
         let (w, acc) = (&mut self.entries[ci], &mut self.acc[gi]);
-        w.account(acc, false, now);
+        // Down until now, which no clock counts; up from now on.
+        w.open(acc, true, now);
         r.miss(acc);
         self.set_rare(ci, r);
-    }
-
-    /// Brings entry `ci`'s clocks up to `now` without any change (`up` is the truth).
-    pub fn touch(&mut self, ci: usize, gi: usize, up: bool, now: u64) {
-        self.entries[ci].account(&mut self.acc[gi], up, now);
     }
 
     /// The run ends at `end`: clocks are closed, pending crashes missed, open mistakes
@@ -286,7 +293,7 @@ impl Ledger {
     pub fn finish(&mut self, ci: usize, gi: usize, up: bool, end: u64) {
         let r = self.rare(ci);
         let (w, acc) = (&mut self.entries[ci], &mut self.acc[gi]);
-        w.account(acc, up, end);
+        w.close(acc, up, end);
         if r.pending_crash != NEVER {
             acc.missed += 1;
         }
@@ -338,6 +345,25 @@ mod tests {
         l.finish(0, 0, true, 30);
         assert_eq!(l.acc[0].missed, 1);
         assert!(l.acc[0].latencies.is_empty());
+    }
+
+    #[test]
+    fn the_clocks_count_up_time_only_across_a_crash_and_a_restart() {
+        let mut l = Ledger::new(2, 1, false);
+        l.online(0, 0, true, 0);
+        l.subject_died(0, 0, 10);
+        l.subject_restarted(0, 0, 20); // still held online: counted again from here
+        l.online(0, 0, true, 25);
+        l.offline(0, 0, true, false, 30); // a mistake: known, not online
+        l.finish(0, 0, true, 40);
+        // Client 1: online from 5, forgotten (server crash) at 12, back online at 18.
+        l.online(1, 0, true, 5);
+        l.forgotten(1, 0, true, 12);
+        l.online(1, 0, true, 18);
+        l.finish(1, 0, true, 40);
+        let acc = &l.acc[0];
+        assert_eq!(acc.up_known_ns, (10 + 20) + (7 + 22));
+        assert_eq!(acc.up_online_ns, (10 + 10) + (7 + 22));
     }
 
     #[test]
