@@ -383,7 +383,7 @@ pub trait KindConfig {
 
     /// Bytes of fixed state the detector keeps per client (memory estimates).
     fn fixed_bytes_per_client(&self) -> u64 {
-        std::mem::size_of::<passive::Watch>() as u64
+        passive::WATCH_BYTES
     }
 
     /// `TCP_USER_TIMEOUT` of the connections the detector watches, ns, when set: how long
@@ -575,13 +575,13 @@ impl Detector {
         }
     }
 
-    /// Hints that client `client`'s state will be read soon (the passive kinds' watch;
-    /// the others' state is not on the hot path of large runs).
+    /// Hints that client `client`'s state will be read soon (the passive kinds' belief
+    /// and armed check; the others' state is not on the hot path of large runs).
     #[inline(always)]
     pub fn prefetch(&self, client: usize) {
         let watch = match self {
-            Detector::FixedTimeout(d) => d.watches.get(client),
-            Detector::PhiAccrual(d) => d.watches.get(client),
+            Detector::FixedTimeout(d) => d.status.get(client).zip(d.armed_at.get(client)),
+            Detector::PhiAccrual(d) => d.status.get(client).zip(d.armed_at.get(client)),
             Detector::Ping(_)
             | Detector::TcpKeepalive(_)
             | Detector::NfdS(_)
@@ -589,8 +589,9 @@ impl Detector {
             | Detector::Bertier(_)
             | Detector::Swim(_) => None,
         };
-        if let Some(w) = watch {
-            crate::base::prefetch::prefetch(w);
+        if let Some((status, armed_at)) = watch {
+            crate::base::prefetch::prefetch(status);
+            crate::base::prefetch::prefetch(armed_at);
         }
     }
 

@@ -167,14 +167,9 @@ impl Rule {
     }
 }
 
-/// One passive detector's view of one client.
-#[derive(Clone, Copy, Debug)]
-pub struct Watch {
-    /// What the detector believes.
-    pub status: Status,
-    /// The instant of the armed deadline check, or `NEVER`.
-    pub armed_at: u64,
-}
+/// Bytes of one passive detector's view of one client: what it believes and the instant
+/// of its armed check.
+pub const WATCH_BYTES: u64 = (std::mem::size_of::<Status>() + std::mem::size_of::<u64>()) as u64;
 
 /// How a passive kind sets each client's threshold.
 pub trait Thresholds {
@@ -213,8 +208,11 @@ pub trait Thresholds {
 pub struct Passive<T> {
     /// The scan grid and overdue rule.
     pub rule: Rule,
-    /// Per client.
-    pub watches: Vec<Watch>,
+    /// Per client, what the detector believes (apart from `armed_at`, so that neither
+    /// pads the other to 16 bytes).
+    pub status: Vec<Status>,
+    /// Per client, the instant of the armed deadline check, or `NEVER`.
+    pub armed_at: Vec<u64>,
     /// The end of the run: deadlines at or after it are never armed.
     pub end: u64,
     /// How the kind sets each client's threshold.
@@ -222,18 +220,13 @@ pub struct Passive<T> {
 }
 
 impl<T: Thresholds> Passive<T> {
-    /// `clients` watches, all unknown, none armed.
+    /// `clients` clients, all unknown, none armed.
     pub fn new(rule: Rule, thresholds: T, clients: usize, end: u64) -> Self {
         Passive {
             rule,
             thresholds,
-            watches: vec![
-                Watch {
-                    status: Status::Unknown,
-                    armed_at: NEVER,
-                };
-                clients
-            ],
+            status: vec![Status::Unknown; clients],
+            armed_at: vec![NEVER; clients],
             end,
         }
     }
@@ -241,7 +234,7 @@ impl<T: Thresholds> Passive<T> {
     /// What the detector believes of client `ci`.
     #[inline]
     pub fn status(&self, ci: usize) -> Status {
-        self.watches[ci].status
+        self.status[ci]
     }
 
     /// Handles one input for a passive kind whose thresholds are `t`.
@@ -260,34 +253,33 @@ impl<T: Thresholds> Passive<T> {
                 self.heartbeat(now, ci, clock_stepped, seq, heard, out)
             }
             Input::Timer { .. } => {
-                if fires(&mut self.watches[ci].armed_at, now, host) {
+                if fires(&mut self.armed_at[ci], now, host) {
                     self.evaluate(now, ci, true, heard, out);
                 }
             }
             Input::World(WorldEvent::StallEnded { stall }) => {
                 let convict = self.thresholds.convicts_after_stall(stall);
-                self.watches[ci].armed_at = NEVER;
+                self.armed_at[ci] = NEVER;
                 self.evaluate(now, ci, convict, heard, out);
             }
             Input::World(WorldEvent::ClockStepped) => {
                 // Every online client's deadline moves: arm a fresh check (older ones
                 // become stale).
-                if self.watches[ci].status != Status::Online {
+                if self.status[ci] != Status::Online {
                     return;
                 }
                 let base = self.base(ci, heard);
                 let due = self
                     .rule
                     .next_due(base, now, self.end, self.thresholds.threshold(ci));
-                self.watches[ci].armed_at = due;
+                self.armed_at[ci] = due;
                 if due != NEVER {
                     out.push(wake(due));
                 }
             }
             Input::World(WorldEvent::ServerCrashed) => {
-                let w = &mut self.watches[ci];
-                w.status = Status::Unknown;
-                w.armed_at = NEVER;
+                self.status[ci] = Status::Unknown;
+                self.armed_at[ci] = NEVER;
                 self.thresholds.forget(ci);
             }
             Input::World(WorldEvent::ClientCrashed)
@@ -311,23 +303,24 @@ impl<T: Thresholds> Passive<T> {
         heard: &mut H,
         out: &mut Effects,
     ) {
-        let online = self.watches[ci].status == Status::Online;
+        let online = self.status[ci] == Status::Online;
         if !self.thresholds.arrived(ci, now, seq, online, heard) {
             return;
         }
-        let w = &mut self.watches[ci];
-        if self.rule.rejoin.comes_back(w.status) {
-            w.status = Status::Online;
+        let status = &mut self.status[ci];
+        if self.rule.rejoin.comes_back(*status) {
+            *status = Status::Online;
             out.push(Effect::Online);
         }
-        if w.status != Status::Online {
+        if *status != Status::Online {
             return;
         }
+        let armed_at = &mut self.armed_at[ci];
         // Under the total rule a later heartbeat only moves the deadline later, so an
         // armed check stays valid; under the seconds rule, for phi (whose threshold
         // moves), or once a clock step has made stamps and arrival times disagree, it may
         // need to come earlier.
-        let rearm = w.armed_at == NEVER
+        let rearm = *armed_at == NEVER
             || clock_stepped
             || self.thresholds.moving()
             || self.rule.elapsed == Elapsed::SecondsComponent;
@@ -335,8 +328,8 @@ impl<T: Thresholds> Passive<T> {
             let due =
                 self.rule
                     .next_due(now as i64, now + 1, self.end, self.thresholds.threshold(ci));
-            if due < w.armed_at {
-                w.armed_at = due;
+            if due < *armed_at {
+                *armed_at = due;
                 out.push(wake(due));
             }
         }
@@ -367,22 +360,22 @@ impl<T: Thresholds> Passive<T> {
         heard: &mut H,
         out: &mut Effects,
     ) {
-        if self.watches[ci].status != Status::Online {
+        if self.status[ci] != Status::Online {
             return;
         }
         let base = self.base(ci, heard);
         let elapsed = now as i64 - base;
         let threshold = self.thresholds.threshold(ci);
-        let w = &mut self.watches[ci];
         if !self.rule.is_overdue(elapsed, threshold) || !convict {
             let due = self.rule.next_due(base, now + 1, self.end, threshold);
-            if due != NEVER && due < w.armed_at {
-                w.armed_at = due;
+            let armed_at = &mut self.armed_at[ci];
+            if due != NEVER && due < *armed_at {
+                *armed_at = due;
                 out.push(wake(due));
             }
             return;
         }
-        w.status = Status::Offline;
+        self.status[ci] = Status::Offline;
         out.push(Effect::Offline { window: threshold });
     }
 }
