@@ -127,12 +127,11 @@ impl World<'_> {
         let now = self.now;
         for di in 0..self.detectors.len() {
             let d = &mut self.detectors[di];
-            for (ci, c) in self.clients.iter().enumerate() {
-                let gi = c.group as usize;
-                // The client-side ledgers' clocks run on: the server's restart changes
-                // no client's truth, and their verdicts stay unknown until contact.
-                if d.ledger.about_server {
-                    d.ledger.subject_restarted(ci, gi, now);
+            // The server-side ledgers' clocks run on: the server's restart changes no
+            // client's truth, and their verdicts stay unknown until contact.
+            if d.ledger.about_server {
+                for (ci, c) in self.clients.iter().enumerate() {
+                    d.ledger.subject_restarted(ci, c.group as usize, now);
                 }
             }
             if d.uses_connections {

@@ -6,7 +6,7 @@ use super::{Client, ClientCold, Numbering};
 use crate::base::rng::Stream;
 use crate::model::tcp::Tcp;
 use crate::oracle::ledger::{ENTRY_BYTES, RARE_BYTES};
-use crate::scenario::{Drift, FaultAction, Loss, Scenario, StreamParams, Transport};
+use crate::scenario::{Drift, Fault, FaultAction, Loss, Scenario, StreamParams, Transport};
 
 /// Limits on one run.
 #[derive(Clone, Copy, Debug)]
@@ -213,14 +213,7 @@ pub fn estimate_memory(s: &Scenario) -> u64 {
             FaultAction::Crash { .. }
             | FaultAction::Churn { .. }
             | FaultAction::Pause { .. }
-            | FaultAction::Partition { .. } => f
-                .targets
-                .iter()
-                .map(|r| {
-                    let count = s.groups[r.group].count as u64;
-                    (r.end as u64).min(count).saturating_sub(r.start as u64)
-                })
-                .sum(),
+            | FaultAction::Partition { .. } => targeted(s, f),
             FaultAction::Restart | FaultAction::ClockStep { .. } | FaultAction::ServerRestart => 0,
         })
         .fold(0, u64::saturating_add)
@@ -253,6 +246,17 @@ pub(super) fn holds_cold(s: &Scenario) -> bool {
     })
 }
 
+/// How many clients fault `f` names (its ranges cut at their groups' sizes).
+fn targeted(s: &Scenario, f: &Fault) -> u64 {
+    f.targets
+        .iter()
+        .map(|r| {
+            let count = s.groups[r.group].count as u64;
+            (r.end as u64).min(count).saturating_sub(r.start as u64)
+        })
+        .sum()
+}
+
 /// Bytes a `swim` cluster holds per member it suspects: the suspicion and its
 /// confirmations, the belief, the broadcast queued and the wake-up (measured with massif
 /// on 10 000 members suspecting 10 crashed ones, allocator overhead included).
@@ -261,7 +265,6 @@ const SWIM_SUSPECT_BYTES: u64 = 400;
 /// What the `swim` detectors hold beyond their fixed state: every member suspects each
 /// member of the largest wave of crashes, pauses or partitions at once.
 fn swim_bytes(s: &Scenario) -> u64 {
-    let counts: Vec<u64> = s.groups.iter().map(|g| g.count as u64).collect();
     let wave = s
         .faults
         .iter()
@@ -273,12 +276,7 @@ fn swim_bytes(s: &Scenario) -> u64 {
                     | FaultAction::Partition { .. }
             )
         })
-        .map(|f| {
-            f.targets
-                .iter()
-                .map(|r| (r.end as u64).min(counts[r.group]) - r.start as u64)
-                .sum::<u64>()
-        })
+        .map(|f| targeted(s, f))
         .max()
         .unwrap_or(0)
         .max(1);

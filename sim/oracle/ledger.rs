@@ -83,21 +83,22 @@ impl Entry {
     /// verdict, starts a period of the clocks it counts for.
     #[inline]
     fn open(&self, acc: &mut DetectorAcc, up: bool, now: u64) {
-        if up && self.verdict != Status::Unknown {
-            acc.up_known_ns = acc.up_known_ns.wrapping_sub(now);
-            if self.verdict == Status::Online {
-                acc.up_online_ns = acc.up_online_ns.wrapping_sub(now);
-            }
-        }
+        self.clocks(acc, up, now, u64::wrapping_sub);
     }
 
     /// The subject's state until now (`up` with the current verdict) ends its period.
     #[inline]
     fn close(&self, acc: &mut DetectorAcc, up: bool, now: u64) {
+        self.clocks(acc, up, now, u64::wrapping_add);
+    }
+
+    /// Applies `op` with `now` to each clock the state (`up`, the verdict) counts for.
+    #[inline]
+    fn clocks(&self, acc: &mut DetectorAcc, up: bool, now: u64, op: fn(u64, u64) -> u64) {
         if up && self.verdict != Status::Unknown {
-            acc.up_known_ns = acc.up_known_ns.wrapping_add(now);
+            acc.up_known_ns = op(acc.up_known_ns, now);
             if self.verdict == Status::Online {
-                acc.up_online_ns = acc.up_online_ns.wrapping_add(now);
+                acc.up_online_ns = op(acc.up_online_ns, now);
             }
         }
     }
